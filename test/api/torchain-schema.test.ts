@@ -35,7 +35,7 @@ describe('TorChain schema: valid objects are accepted', () => {
     ['a 15-character interface name', { inInterface: 'abcdefghijklmno' }],
     ['interface names Linux allows', { inInterface: 'br-lan.10', outInterface: 'macvlan@x' }],
     ['a dropped hop', { drop: 1 }],
-    ['the optional overrides', { mtu: 1380, poolPath: 'custom/pool/hop-1' }],
+    ['the optional overrides', { mtu: 1380, poolPath: 'custom/pool/hop-1', outGateway: '10.201.1.1' }],
     ['a hop far down a long chain', { numberNode: 12 }],
   ])('%s', (_name, spec) => {
     const r = validateTorChain(hop(spec));
@@ -89,6 +89,7 @@ describe('TorChain schema: each kind of invalid object is rejected with the fiel
     ['a chain name that is not a DNS label', { nameTorChain: 'Chain_A' }, 'spec.nameTorChain', /pattern/],
     ['a config file name with a path', { vpnFileConfig: '../etc/passwd' }, 'spec.vpnFileConfig', /pattern/],
     ['a relative tmpDir', { tmpDir: 'tmp' }, 'spec.tmpDir', /pattern/],
+    ['an outGateway with a prefix', { outGateway: '10.0.0.1/24' }, 'spec.outGateway', /must match one of/],
     ['an MTU below the IPv4 minimum', { mtu: 500 }, 'spec.mtu', /must be >= 576/],
     ['a pool path escaping the mount', { poolPath: '../other' }, 'spec.poolPath', /pattern/],
     ['an unknown spec field', { gateway: '10.0.0.1' }, 'spec.gateway', /field not declared in schema/],

@@ -90,6 +90,14 @@ export const TorChainSpecSchema = Type.Object(
       }),
     ),
     outInterface: Type.Optional(interfaceName('Interface the hop reaches its VPN server by (a Multus attachment).')),
+    outGateway: Type.Optional(
+      Type.String({
+        description:
+          'Next hop toward the VPN server on outInterface: the upstream hop\'s inInterface address (hops > 1) or the external router (hop 1). Unset: the server is on-link.',
+        maxLength: 45,
+        anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }],
+      }),
+    ),
     image: Type.Optional(
       Type.String({
         description: 'Image override for the vpn container. Default: the chart image for typeNode.',

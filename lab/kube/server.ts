@@ -1,0 +1,167 @@
+// startKube(): lab/kube, the Kubernetes API stand-in, on an ephemeral loopback port (HTTPS with a self-signed
+// certificate, see tls.ts), with a kubeconfig kubectl,
+// Helm and client-node use as they are. In-process hooks let the lab kubelet do what a kubelet does through its own
+// channels: append container log lines and report pod status.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import { isIP, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Api } from './api.js';
+import { builtinTypes } from './builtin.js';
+import { CrdController } from './controllers/crd.js';
+import { DeploymentController } from './controllers/deployment.js';
+import { GarbageCollector } from './controllers/gc.js';
+import { NamespaceController } from './controllers/namespace.js';
+import { KubeHttp, type TokenRequestSpec } from './http.js';
+import { kubeconfigYaml } from './kubeconfig.js';
+import { loadSnapshot, Persister, restoreSnapshot } from './persistence.js';
+import { PodLogs } from './pod-logs.js';
+import { Registry } from './registry.js';
+import { Store } from './store.js';
+import { servingCert } from './tls.js';
+import { TokenAuthority, type UserInfo } from './tokens.js';
+import type { KObject, Obj } from './types.js';
+
+export interface KubeOptions {
+  /** Listen address (default 127.0.0.1); port 0 (default) picks a free one. */
+  host?: string;
+  port?: number;
+  /** Directory for the kubeconfig (default: a new temporary directory). */
+  dir?: string;
+  /** Keep state across restarts in this JSON file (default: memory only). */
+  stateFile?: string;
+  /** Events per resource kept for watches resuming from a resourceVersion; older ones get 410 Gone. */
+  watchHistory?: number;
+  /** Interval of BOOKMARK events on watches that allow them (the real server sends about one a minute). */
+  bookmarkIntervalMs?: number;
+  /** Run the Deployment/ReplicaSet controllers (default true). */
+  workloadControllers?: boolean;
+  /** Structured log sink (one object per call); default: JSON lines on stderr for warnings only. */
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+export interface Kube {
+  url: string;
+  kubeconfigPath: string;
+  /** The admin bearer token in the kubeconfig. */
+  token: string;
+  /** PEM of the self-signed serving certificate (the CA a client must trust, e.g. Vault's kubernetes_ca_cert). */
+  caPem: string;
+  api: Api;
+  /** Appends one line to a container's log (what the lab kubelet reads from the process). */
+  appendPodLog(namespace: string, pod: string, container: string, line: string, at?: Date): void;
+  /** A container instance restarted: its log so far becomes `previous`, follow streams end. */
+  restartContainer(namespace: string, pod: string, container: string): void;
+  /** Replaces a pod's status (what the kubelet writes through pods/status); returns the stored pod. */
+  setPodStatus(namespace: string, pod: string, status: Obj): KObject;
+  /** TokenRequest for a ServiceAccount (as POST .../serviceaccounts/{name}/token does); returns the JWT. */
+  mintServiceAccountToken(namespace: string, serviceAccount: string, spec?: TokenRequestSpec): string;
+  /** TokenReview of a bearer token (as POST /apis/authentication.k8s.io/v1/tokenreviews does). */
+  reviewToken(
+    token: string,
+    audiences?: string[],
+  ): { authenticated: boolean; user?: UserInfo; audiences?: string[]; error?: string };
+  close(): Promise<void>;
+}
+
+const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
+  const log =
+    opts.log ??
+    ((e: Record<string, unknown>) => {
+      if (e.level === 'warn' || e.level === 'error')
+        process.stderr.write(JSON.stringify({ time: new Date().toISOString(), component: 'lab-kube', ...e }) + '\n');
+    });
+  const snap = opts.stateFile ? loadSnapshot(opts.stateFile) : undefined;
+  const store = new Store(opts.watchHistory ?? 10_000);
+  const registry = new Registry();
+  for (const t of builtinTypes()) registry.add(t);
+  const api = new Api(store, registry);
+  const tokens = new TokenAuthority(snap?.keys);
+  if (snap) restoreSnapshot(store, snap);
+  const logs = new PodLogs();
+  const crds = new CrdController(api, log);
+  let address = '';
+  const http = new KubeHttp({
+    api,
+    tokens,
+    logs,
+    address: () => address,
+    bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+    log,
+  });
+  const nsType = registry.byGroupResource('', 'namespaces')!;
+  for (const ns of DEFAULT_NAMESPACES)
+    if (!store.get('/namespaces', '', ns)) api.create(nsType, '', { metadata: { name: ns } }, { version: 'v1' });
+  const controllers: Array<{ stop(): void }> = [
+    crds,
+    new NamespaceController(api, log),
+    new GarbageCollector(api, log),
+  ];
+  if (opts.workloadControllers !== false) controllers.push(new DeploymentController(api, log));
+  // a pod's logs go with the pod; a terminated container's follow streams end
+  const unsubscribeLogs = store.subscribe((ev) => {
+    if (ev.rk !== '/pods') return;
+    const m = ev.object.metadata;
+    if (ev.type === 'DELETED') logs.dropPod(m.namespace!, m.name!, m.uid!);
+    else
+      for (const s of ((ev.object.status as Obj | undefined)?.containerStatuses as Obj[] | undefined) ?? [])
+        if ((s.state as Obj | undefined)?.terminated) logs.terminate(m.namespace!, m.name!, String(s.name));
+  });
+  const persister = opts.stateFile ? new Persister(opts.stateFile, store, tokens.exportKeys()) : undefined;
+
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'lab-kube-'));
+  const host = opts.host ?? '127.0.0.1';
+  const tls = servingCert(dir, [...new Set(['127.0.0.1', '::1', host].filter((h) => isIP(h)))]);
+  const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, http.handle);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  address = `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  const url = `https://${address}`;
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, kubeconfigYaml(url, tokens.adminToken, tls.certPem), { mode: 0o600 });
+  log({ level: 'info', msg: 'lab/kube listening', url, kubeconfig: kubeconfigPath });
+
+  const podType = registry.byGroupResource('', 'pods')!;
+  const pod = (ns: string, name: string) => api.get(podType, ns, name);
+  return {
+    url,
+    kubeconfigPath,
+    token: tokens.adminToken,
+    caPem: tls.certPem,
+    api,
+    appendPodLog(namespace, name, container, line, at) {
+      const p = pod(namespace, name);
+      logs.append(namespace, name, p.metadata.uid!, container, line, at);
+    },
+    restartContainer(namespace, name, container) {
+      const p = pod(namespace, name);
+      logs.restart(namespace, name, p.metadata.uid!, container);
+    },
+    setPodStatus(namespace, name, status) {
+      const p = pod(namespace, name);
+      return api.update(podType, namespace, name, { ...p, status }, { version: 'v1', subresource: 'status' });
+    },
+    mintServiceAccountToken(namespace, serviceAccount, spec = {}) {
+      const r = http.mintServiceAccountToken(namespace, serviceAccount, spec);
+      return (r.status as { token: string }).token;
+    },
+    reviewToken: (token, audiences) => http.reviewToken(token, audiences),
+    async close() {
+      for (const c of controllers) c.stop();
+      unsubscribeLogs();
+      for (const close of http.watchClosers) close();
+      persister?.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,298 @@
+// Builds a chain of hops in network namespaces, joined the way the pods are joined in the cluster:
+//
+//   client ─macvlan─┐                                  (br-lan: the LAN; macvlan children of one bridge parent)
+//                 hop N ─ br-l(N-1) ─ hop N-1 ─ … ─ br-l1 ─ hop 1 ─ br-inet ─┬─ VPN servers (one netns each)
+//                                                                           └─ internet host
+//
+// All bridges live in one "fabric" namespace (the node), so nothing is created in the root namespace. Hop k's
+// servers sit on the internet segment but admit their VPN port only from the servers of hop k-1: the only way to
+// reach them is through hop k-1's tunnel (whose server masquerades onto the internet segment).
+// IPv4 only; IPv6 is disabled in every namespace so that captures hold nothing the test did not send.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ipBatch, run } from './exec.js';
+import { DEFAULT_PREFIX, names, randomId, type Names } from './names.js';
+import { createPki, type Pki } from './pki.js';
+import { createVpnServer, type Transport, type VpnServer, type VpnType } from './servers.js';
+import { cleanupPrefix } from './cleanup-core.js';
+
+export interface HopSpec {
+  type: VpnType;
+  /** Transport to the server; WireGuard is always udp. Default udp. */
+  transport?: Transport;
+}
+
+export interface TopologySpec {
+  /** hops[0] is hop 1 (outermost). 1..9 hops. */
+  hops: HopSpec[];
+  /** Name prefix of every namespace (`<prefix>-<id>-…`) and WireGuard interface (`<prefix>wg<id>…`). Default tcd. */
+  prefix?: string;
+  /** Short id that tells two topologies of one prefix apart. Default random. */
+  id?: string;
+  /** Servers in each hop's pool (1..9). Default 1. */
+  serversPerHop?: number;
+  /** MTU of every link (veth, macvlan, bridge). Default 1500. */
+  linkMtu?: number;
+  /** Start every VPN server right away. Default true. */
+  startServers?: boolean;
+}
+
+export interface Endpoint {
+  netns: string;
+  iface: string;
+  /** Address without prefix length. */
+  address: string;
+}
+
+export interface HopHandle {
+  /** 1-based hop number (numberNode). */
+  number: number;
+  type: VpnType;
+  transport: Transport;
+  netns: string;
+  /** Interface toward the LAN client (hop N) or toward hop k+1. */
+  inIf: string;
+  /** Interface toward the server: hop k-1's inIf, or the internet segment for hop 1. */
+  outIf: string;
+  /** Tunnel interface name (TORCHAIN_TUN_IF). */
+  tunIf: string;
+  /** Address on inIf with prefix length, assigned by the topology (hops 1..N-1) — hop N's is lanGateway. */
+  inAddress?: string;
+  outAddress: string;
+  /** MAC address of outIf: tells this hop's frames from others on a captured link. */
+  outMac: string;
+  /** Next hop toward the server on outIf (hop k-1's inIf address); undefined for hop 1 (servers are on-link). */
+  outGateway?: string;
+  /** Hop N only: the LAN gateway address with prefix (TORCHAIN_GATEWAY): the entrypoint assigns it. */
+  lanGateway?: string;
+  /** The wire side of this hop's external link (its outIf), in the fabric namespace: capture here. */
+  externalLink: { netns: string; iface: string };
+  /** This hop's server pool. */
+  servers: VpnServer[];
+  /** Scratch directory for the entrypoint (TORCHAIN_TMP_DIR). */
+  tmpDir: string;
+  /** The entrypoint environment (the cluster contract) for server `serverIndex` of the pool. */
+  env(opts: { mtu: number; server?: number }): Record<string, string>;
+}
+
+export interface Topology {
+  prefix: string;
+  id: string;
+  names: Names;
+  dir: string;
+  linkMtu: number;
+  fabricNetns: string;
+  client: Endpoint & { gateway: string };
+  internet: Endpoint;
+  hops: HopHandle[];
+  servers: VpnServer[];
+  /** Stops every daemon, removes every namespace and the key directory. Safe to call twice. */
+  teardown(): Promise<void>;
+}
+
+const LAN_NET = '10.200.0';
+const LAN_GATEWAY = `${LAN_NET}.1/24`;
+const CLIENT_ADDRESS = `${LAN_NET}.100`;
+const INTERNET_HOST = '198.18.0.100';
+const HOP1_OUT = '198.18.0.2';
+const serverAddress = (k: number, j: number) => `198.18.${k}.${10 + j}`;
+const linkNet = (k: number) => `10.201.${k}`;
+const tunnelNet = (k: number, j: number) => `10.${100 + k}.${j}.0/24`;
+const PORTS: Record<VpnType, number> = { openvpn: 1194, wireguard: 51820 };
+
+function validate(spec: TopologySpec): void {
+  if (!Array.isArray(spec.hops) || spec.hops.length < 1 || spec.hops.length > 9) {
+    throw new Error(`topology: hops must list 1..9 hops, got ${spec.hops?.length}`);
+  }
+  spec.hops.forEach((h, i) => {
+    if (h.type !== 'openvpn' && h.type !== 'wireguard') throw new Error(`topology: hop ${i + 1} type ${String(h.type)} is not openvpn or wireguard`);
+    if (h.transport && h.transport !== 'udp' && h.transport !== 'tcp') throw new Error(`topology: hop ${i + 1} transport ${String(h.transport)} is not udp or tcp`);
+    if (h.type === 'wireguard' && h.transport === 'tcp') throw new Error(`topology: hop ${i + 1} is wireguard, which is UDP only`);
+  });
+  const per = spec.serversPerHop ?? 1;
+  if (!Number.isInteger(per) || per < 1 || per > 9) throw new Error(`topology: serversPerHop ${per} must be 1..9`);
+  const mtu = spec.linkMtu ?? 1500;
+  if (!Number.isInteger(mtu) || mtu < 576 || mtu > 9000) throw new Error(`topology: linkMtu ${mtu} must be 576..9000`);
+}
+
+/** Creates namespace `ns` with loopback up and IPv6 off. */
+async function addNetns(ns: string): Promise<void> {
+  await run('ip', ['netns', 'add', ns]);
+  await ipBatch(['link set lo up'], ns);
+  await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+}
+
+async function macOf(ns: string, dev: string): Promise<string> {
+  const { stdout } = await run('ip', ['-n', ns, '-o', 'link', 'show', 'dev', dev]);
+  const m = /link\/ether ([0-9a-f:]{17})/.exec(stdout);
+  if (!m) throw new Error(`topology: no MAC address on ${dev} in ${ns}`);
+  return m[1]!;
+}
+
+async function segmentOnTransmit(ns: string): Promise<void> {
+  const { stdout } = await run('ip', ['-n', ns, '-o', 'link', 'show']);
+  const devs = stdout
+    .split('\n')
+    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+    .filter((d): d is string => d !== undefined && d !== 'lo');
+  if (devs.length) await ipBatch(devs.map((d) => `link set dev ${d} gso_max_segs 1`), ns);
+}
+
+export async function buildTopology(spec: TopologySpec): Promise<Topology> {
+  validate(spec);
+  const prefix = spec.prefix ?? DEFAULT_PREFIX;
+  const id = spec.id ?? randomId();
+  const n = names(prefix, id);
+  const linkMtu = spec.linkMtu ?? 1500;
+  const per = spec.serversPerHop ?? 1;
+  const N = spec.hops.length;
+  // Fail before creating anything when a name would be too long.
+  spec.hops.forEach((h, i) => {
+    n.hopTunnel(i + 1, h.type);
+    for (let j = 0; j < per; j++) n.serverTunnel(i + 1, j, h.type);
+  });
+  const dir = await mkdtemp(join(tmpdir(), n.tmpDirPrefix));
+  const servers: VpnServer[] = [];
+  let torn = false;
+  const teardown = async () => {
+    if (torn) return;
+    torn = true;
+    await Promise.allSettled(servers.map((s) => s.stop()));
+    await cleanupPrefix(n.netnsPrefix.replace(/-$/, ''), { quiet: true });
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const all = [n.fabric, n.client, n.internet, ...spec.hops.map((_, i) => n.hop(i + 1))];
+    for (let k = 1; k <= N; k++) for (let j = 0; j < per; j++) all.push(n.server(k, j));
+    for (const ns of all) await addNetns(ns);
+
+    const mtu = `mtu ${linkMtu}`;
+    const fabric: string[] = [`link add br-lan ${mtu} type bridge`, 'link set br-lan up', `link add br-inet ${mtu} type bridge`, 'link set br-inet up'];
+    for (let k = 1; k < N; k++) fabric.push(`link add br-l${k} ${mtu} type bridge`, `link set br-l${k} up`);
+    // LAN: two macvlan children of br-lan (as hop N's macvlan attachment and a LAN host on the node's NIC).
+    fabric.push(
+      `link add lan-gw link br-lan ${mtu} type macvlan mode bridge`,
+      `link set lan-gw netns ${n.hop(N)} name in0`,
+      `link add lan-client link br-lan ${mtu} type macvlan mode bridge`,
+      `link set lan-client netns ${n.client} name eth0`,
+    );
+    // Each hop's outIf: a veth whose wire end x<k> sits on the bridge above it.
+    for (let k = 1; k <= N; k++) {
+      fabric.push(`link add x${k} ${mtu} type veth peer name out0 ${mtu} netns ${n.hop(k)}`);
+      fabric.push(`link set x${k} master ${k === 1 ? 'br-inet' : `br-l${k - 1}`} up`);
+    }
+    for (let k = 1; k < N; k++) {
+      fabric.push(`link add l${k} ${mtu} type veth peer name in0 ${mtu} netns ${n.hop(k)}`, `link set l${k} master br-l${k} up`);
+    }
+    fabric.push(`link add inet ${mtu} type veth peer name eth0 ${mtu} netns ${n.internet}`, 'link set inet master br-inet up');
+    for (let k = 1; k <= N; k++) {
+      for (let j = 0; j < per; j++) {
+        fabric.push(`link add s${k}-${j} ${mtu} type veth peer name eth0 ${mtu} netns ${n.server(k, j)}`, `link set s${k}-${j} master br-inet up`);
+      }
+    }
+    await ipBatch(fabric, n.fabric);
+    // veth and macvlan hand whole TSO/GSO super-packets to the peer; a real NIC segments them on the wire. Make
+    // every link transmit MTU-sized frames, so that captures show what a wire would carry.
+    for (const ns of all) await segmentOnTransmit(ns);
+
+    await ipBatch([`address add ${CLIENT_ADDRESS}/24 dev eth0`, 'link set eth0 up', `route add default via ${LAN_NET}.1`], n.client);
+    await ipBatch([`address add ${INTERNET_HOST}/16 dev eth0`, 'link set eth0 up'], n.internet);
+
+    const pki: Pki | undefined = spec.hops.some((h) => h.type === 'openvpn') ? await createPki(join(dir, 'pki')) : undefined;
+    const hops: HopHandle[] = [];
+    for (let k = 1; k <= N; k++) {
+      const h = spec.hops[k - 1]!;
+      const transport: Transport = h.transport ?? 'udp';
+      const hopNs = n.hop(k);
+      const outAddress = k === 1 ? `${HOP1_OUT}/16` : `${linkNet(k - 1)}.2/24`;
+      const inAddress = k < N ? `${linkNet(k)}.1/24` : undefined;
+      const batch = [`address add ${outAddress} dev out0`, 'link set out0 up', 'link set in0 up'];
+      if (inAddress) batch.push(`address add ${inAddress} dev in0`);
+      await ipBatch(batch, hopNs);
+
+      const outMac = await macOf(hopNs, 'out0');
+      const pool: VpnServer[] = [];
+      for (let j = 0; j < per; j++) {
+        const ns = n.server(k, j);
+        const address = serverAddress(k, j);
+        await ipBatch([`address add ${address}/16 dev eth0`, 'link set eth0 up'], ns);
+        const server = await createVpnServer(
+          {
+            name: `hop${k}-s${j}`,
+            type: h.type,
+            transport,
+            netns: ns,
+            address,
+            port: PORTS[h.type],
+            tunnelIf: n.serverTunnel(k, j, h.type),
+            tunnelNet: tunnelNet(k, j),
+            egressIf: 'eth0',
+            allowFrom: k > 1 ? Array.from({ length: per }, (_, i) => serverAddress(k - 1, i)) : undefined,
+          },
+          dir,
+          pki,
+        );
+        pool.push(server);
+        servers.push(server);
+      }
+      const tunIf = n.hopTunnel(k, h.type);
+      const tmpDir = join(dir, `hop${k}-tmp`);
+      const outGateway = k > 1 ? `${linkNet(k - 1)}.1` : undefined;
+      const lanGateway = k === N ? LAN_GATEWAY : undefined;
+      hops.push({
+        number: k,
+        type: h.type,
+        transport,
+        netns: hopNs,
+        inIf: 'in0',
+        outIf: 'out0',
+        tunIf,
+        inAddress,
+        outAddress,
+        outMac,
+        outGateway,
+        lanGateway,
+        externalLink: { netns: n.fabric, iface: `x${k}` },
+        servers: pool,
+        tmpDir,
+        env({ mtu, server = 0 }) {
+          const s = pool[server];
+          if (!s) throw new Error(`topology: hop ${k} has no server ${server} (pool of ${pool.length})`);
+          const env: Record<string, string> = {
+            TORCHAIN_TYPE: h.type,
+            TORCHAIN_CONFIG: s.clientConfigPath,
+            TORCHAIN_ENDPOINT: s.endpoint,
+            TORCHAIN_PROTO: transport,
+            TORCHAIN_OUT_IF: 'out0',
+            TORCHAIN_IN_IF: 'in0',
+            TORCHAIN_MTU: String(mtu),
+            TORCHAIN_TUN_IF: tunIf,
+            TORCHAIN_TMP_DIR: tmpDir,
+          };
+          if (lanGateway) env.TORCHAIN_GATEWAY = lanGateway;
+          if (outGateway) env.TORCHAIN_OUT_GATEWAY = outGateway;
+          return env;
+        },
+      });
+    }
+    if (spec.startServers ?? true) for (const s of servers) await s.start();
+
+    return {
+      prefix,
+      id,
+      names: n,
+      dir,
+      linkMtu,
+      fabricNetns: n.fabric,
+      client: { netns: n.client, iface: 'eth0', address: CLIENT_ADDRESS, gateway: `${LAN_NET}.1` },
+      internet: { netns: n.internet, iface: 'eth0', address: INTERNET_HOST },
+      hops,
+      servers,
+      teardown,
+    };
+  } catch (e) {
+    await teardown().catch(() => undefined);
+    throw e;
+  }
+}

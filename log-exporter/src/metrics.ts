@@ -1,0 +1,68 @@
+// The metrics contract over prom-client. Values live in ExporterState (plain numbers, cheap to update per line);
+// prom-client reads them at scrape time through collect(), so a million lines cost no label hashing.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { REASONS } from './reasons.js';
+import { lastLineTimestamp, type ExporterState } from './state.js';
+
+export function createRegistry(state: ExporterState, opts: { processMetrics?: boolean } = {}): Registry {
+  const registry = new Registry();
+  new Gauge({
+    name: 'torchain_vpn_tunnel_up',
+    help: '1 while the VPN tunnel carries traffic (latest log line, probe or handshake says so), else 0.',
+    registers: [registry],
+    collect() {
+      this.set(state.tunnelUp ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'torchain_vpn_connection_errors_total',
+    help: 'VPN connection failures, one per failure line or failed probe, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const reason of REASONS) this.inc({ reason }, state.errors[reason]);
+    },
+  });
+  new Counter({
+    name: 'torchain_vpn_restarts_total',
+    help: 'VPN client restarts (OpenVPN "process restarting"), by the reason of the restart.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const reason of REASONS) this.inc({ reason }, state.restarts[reason]);
+    },
+  });
+  if (state.type === 'wireguard') {
+    new Gauge({
+      name: 'torchain_vpn_last_handshake_timestamp_seconds',
+      help: 'WireGuard: unix time of the latest completed handshake with the server (0: none seen yet).',
+      registers: [registry],
+      collect() {
+        this.set(state.lastHandshakeSeconds ?? 0);
+      },
+    });
+  }
+  new Counter({
+    name: 'torchain_log_exporter_lines_total',
+    help: 'Log lines read, by whether a pattern matched them.',
+    labelNames: ['matched'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ matched: 'true' }, state.linesMatched);
+      this.inc({ matched: 'false' }, state.linesUnmatched);
+    },
+  });
+  new Gauge({
+    name: 'torchain_log_exporter_last_line_timestamp_seconds',
+    help: 'Unix time of the last log line (its own timestamp when it has one, else when it was read; 0: none yet).',
+    registers: [registry],
+    collect() {
+      this.set(lastLineTimestamp(state) ?? 0);
+    },
+  });
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'torchain_log_exporter_' });
+  return registry;
+}

@@ -1,0 +1,133 @@
+// Long-running mode: a line source, the WireGuard handshake reader and the active probe feed the state; HTTP serves it.
+import { buildHttp } from './http.js';
+import type { Config } from './config.js';
+import { createLogger, errorText } from './log.js';
+import { createRegistry } from './metrics.js';
+import { tcpProbe } from './probe/tcp-probe.js';
+import { LineProcessor } from './processor.js';
+import { startFileSource } from './sources/file.js';
+import { startKubeSource } from './sources/kube.js';
+import type { LineSource } from './sources/source.js';
+import { startStdinSource } from './sources/stdin.js';
+import { applyHandshakeReading, applyProbe } from './state.js';
+import { handshakeReader } from './wireguard/handshake.js';
+
+/**
+ * Runs fn now and then every intervalMs, start to start (a slow run delays the next, never overlaps it). Fixed rate
+ * keeps the detection bound of the probe at interval x failures + timeout.
+ */
+function every(intervalMs: number, fn: () => Promise<void>): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    if (stopped) return;
+    const started = Date.now();
+    fn().finally(() => {
+      if (!stopped) timer = setTimeout(tick, Math.max(0, started + intervalMs - Date.now()));
+    });
+  };
+  tick();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
+
+export async function serve(config: Config): Promise<number> {
+  const log = createLogger(config.logLevel);
+  const processor = new LineProcessor(config.type, { probeFailuresForDown: config.probeFailures });
+  const state = processor.state;
+  const registry = createRegistry(state, { processMetrics: true });
+  let source: LineSource | undefined;
+  const app = buildHttp({ registry, state, source: () => source });
+  const stoppers: (() => void)[] = [];
+
+  if (config.source === 'kube') {
+    source = startKubeSource(processor, {
+      namespace: config.namespace as string,
+      pod: config.pod as string,
+      container: config.container,
+      maxLineBytes: config.maxLineBytes,
+      refreshSeconds: config.kubeRefreshSeconds,
+      log,
+    });
+  } else if (config.source === 'file') {
+    source = startFileSource(processor, { path: config.file as string, maxLineBytes: config.maxLineBytes, log });
+  } else {
+    source = startStdinSource(processor, { maxLineBytes: config.maxLineBytes, log });
+  }
+
+  if (config.type === 'wireguard' && config.wgInterface) {
+    const read = handshakeReader(config.handshakeReader, config.wgInterface);
+    if (read) {
+      let failing = false;
+      stoppers.push(
+        every(config.handshakeIntervalSeconds * 1000, async () => {
+          try {
+            applyHandshakeReading(state, await read(), Date.now() / 1000);
+            if (failing) log.info('reading the WireGuard handshake again', { interface: config.wgInterface });
+            failing = false;
+          } catch (err) {
+            // Expected in a sidecar without privileges: say it once; the probe still decides.
+            if (!failing) log.warn('cannot read the WireGuard handshake', { error: errorText(err) });
+            failing = true;
+          }
+        }),
+      );
+    }
+  }
+
+  if (config.probeTarget) {
+    const target = config.probeTarget;
+    let lastOk: boolean | undefined;
+    stoppers.push(
+      every(config.probeIntervalSeconds * 1000, async () => {
+        const result = await tcpProbe(target, config.probeTimeoutSeconds * 1000);
+        const wasUp = state.tunnelUp;
+        applyProbe(state, result.ok);
+        if (result.ok !== lastOk || state.tunnelUp !== wasUp) {
+          log.info(result.ok ? 'probe succeeded' : 'probe failed', {
+            target: `${target.host}:${target.port}`,
+            outcome: result.outcome,
+            millis: result.millis,
+            tunnelUp: state.tunnelUp,
+          });
+        }
+        lastOk = result.ok;
+      }),
+    );
+  }
+
+  try {
+    const address = await app.listen({ host: config.listen.host, port: config.listen.port });
+    const port = app.server.address();
+    log.info('listening', {
+      address,
+      port: typeof port === 'object' && port ? port.port : config.listen.port,
+      type: config.type,
+      source: config.source,
+    });
+  } catch (err) {
+    log.error('cannot listen', {
+      listen: `${config.listen.host}:${config.listen.port}`,
+      error: errorText(err),
+      hint: 'choose another --listen address or free the port',
+    });
+    await source.stop();
+    for (const stop of stoppers) stop();
+    return 1;
+  }
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      log.info('stopping', { signal });
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  for (const stop of stoppers) stop();
+  await source.stop();
+  await app.close();
+  return 0;
+}

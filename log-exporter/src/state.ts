@@ -1,0 +1,112 @@
+// The exporter's state as plain data, and the decisions that change it. No I/O: sources, the probe and the handshake
+// reader feed events in; metrics.ts reads it at scrape time.
+//
+// Tunnel state follows the latest evidence: a log line that says up or down, a probe result (down only after
+// `probeFailuresForDown` failures in a row, so one lost packet does not flap it), or a handshake reading.
+import type { Pattern } from './patterns.js';
+import { REASONS, type LogType, type Reason } from './reasons.js';
+import { lineTimestampSeconds } from './timestamps.js';
+
+/** WireGuard's REJECT_AFTER_TIME: keys older than this cannot carry data, so an older handshake means no tunnel. */
+export const WIREGUARD_REJECT_AFTER_SECONDS = 180;
+
+export interface ExporterState {
+  type: LogType;
+  errors: Record<Reason, number>;
+  restarts: Record<Reason, number>;
+  linesMatched: number;
+  linesUnmatched: number;
+  tunnelUp: boolean;
+  /** WireGuard: unix seconds of the latest completed handshake (from the interface or from the log). */
+  lastHandshakeSeconds: number | undefined;
+  /** The last line, kept so its own timestamp is parsed once per scrape instead of once per line. */
+  lastLine: string | undefined;
+  /** Source timestamp of the last line (Kubernetes log API), else the time it was read. */
+  lastLineSeconds: number | undefined;
+  /** True when lastLineSeconds came from the source, false when it is the read time (then the line's prefix wins). */
+  lastLineSourceTimed: boolean;
+  consecutiveProbeFailures: number;
+  probeFailuresForDown: number;
+}
+
+function zeroes(): Record<Reason, number> {
+  return Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<Reason, number>;
+}
+
+export function initialState(type: LogType, probeFailuresForDown = 2): ExporterState {
+  return {
+    type,
+    errors: zeroes(),
+    restarts: zeroes(),
+    linesMatched: 0,
+    linesUnmatched: 0,
+    tunnelUp: false,
+    lastHandshakeSeconds: undefined,
+    lastLine: undefined,
+    lastLineSeconds: undefined,
+    lastLineSourceTimed: false,
+    consecutiveProbeFailures: 0,
+    probeFailuresForDown,
+  };
+}
+
+/**
+ * One line read. `pattern` is the classifier's verdict; `readSeconds` the time it was read; `sourceSeconds` the
+ * timestamp the source attached (Kubernetes), if any. A line too long to keep is passed as `undefined` text.
+ */
+export function applyLine(
+  state: ExporterState,
+  line: string | undefined,
+  pattern: Pattern | undefined,
+  readSeconds: number,
+  sourceSeconds?: number,
+): void {
+  state.lastLine = line;
+  state.lastLineSeconds = sourceSeconds ?? readSeconds;
+  state.lastLineSourceTimed = sourceSeconds !== undefined;
+  if (!pattern) {
+    state.linesUnmatched++;
+    return;
+  }
+  state.linesMatched++;
+  if (pattern.error) state.errors[pattern.error]++;
+  if (pattern.restart) state.restarts[pattern.restart]++;
+  if (pattern.tunnel) state.tunnelUp = pattern.tunnel === 'up';
+  if (pattern.handshake && line !== undefined) {
+    const at = sourceSeconds ?? lineTimestampSeconds(line) ?? readSeconds;
+    if (state.lastHandshakeSeconds === undefined || at > state.lastHandshakeSeconds) state.lastHandshakeSeconds = at;
+  }
+}
+
+/** The last line's timestamp: the source's, else the client's own prefix, else the read time. */
+export function lastLineTimestamp(state: ExporterState): number | undefined {
+  if (state.lastLineSeconds === undefined) return undefined;
+  if (state.lastLineSourceTimed || state.lastLine === undefined) return state.lastLineSeconds;
+  return lineTimestampSeconds(state.lastLine) ?? state.lastLineSeconds;
+}
+
+/** One active probe result. A failure counts probe_failed; enough failures in a row take the tunnel down. */
+export function applyProbe(state: ExporterState, ok: boolean): void {
+  if (ok) {
+    state.consecutiveProbeFailures = 0;
+    state.tunnelUp = true;
+    return;
+  }
+  state.errors.probe_failed++;
+  state.consecutiveProbeFailures++;
+  if (state.consecutiveProbeFailures >= state.probeFailuresForDown) state.tunnelUp = false;
+}
+
+/**
+ * One reading of the WireGuard interface's latest handshake (unix seconds, 0 = never). A newer handshake proves the
+ * server answered (up); a handshake older than REJECT_AFTER_TIME (or none) means no data can flow (down).
+ */
+export function applyHandshakeReading(state: ExporterState, handshakeSeconds: number, nowSeconds: number): void {
+  if (handshakeSeconds > 0 && (state.lastHandshakeSeconds === undefined || handshakeSeconds > state.lastHandshakeSeconds)) {
+    const fresh = state.lastHandshakeSeconds !== undefined;
+    state.lastHandshakeSeconds = handshakeSeconds;
+    // The first reading after start is not "new" evidence of life by itself; only its age decides.
+    if (fresh && nowSeconds - handshakeSeconds < WIREGUARD_REJECT_AFTER_SECONDS) state.tunnelUp = true;
+  }
+  if (handshakeSeconds === 0 || nowSeconds - handshakeSeconds >= WIREGUARD_REJECT_AFTER_SECONDS) state.tunnelUp = false;
+}

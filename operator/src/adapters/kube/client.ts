@@ -1,0 +1,266 @@
+// The Kubernetes calls the operator makes, over @kubernetes/client-node 1.4. Patches always name their content type
+// (client-node otherwise sends JSON Patch; custom resources never accept strategic merge).
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type CoreV1Event,
+  type V1Deployment,
+  type V1Lease,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type TorChain, type TorChainStatus } from '../../api/torchain.js';
+import type { ListWatch, WatchEventType, WatchHandle } from '../../controller/informer.js';
+import { LABEL_MANAGED_BY, MANAGED_BY } from '../../core/naming.js';
+import { isNotFound, kubeError } from './errors.js';
+
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface KubeClientOptions {
+  /** Only this namespace (TORCHAIN_WATCH_NAMESPACE); empty: all namespaces. */
+  namespace?: string;
+  /** Watch timeout asked of the server (seconds); the informer restarts watches that end. */
+  watchTimeoutSeconds?: number;
+}
+
+/** Loads KUBECONFIG when set, else in-cluster config, else ~/.kube/config. */
+export function loadKubeConfig(env: Record<string, string | undefined> = process.env): KubeConfig {
+  const kc = new KubeConfig();
+  if (env.KUBECONFIG) kc.loadFromFile(env.KUBECONFIG);
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster())
+    throw new Error('no Kubernetes cluster configured: set KUBECONFIG or run in a pod with a service account');
+  return kc;
+}
+
+function asPlain<T>(v: unknown): T {
+  // client-node turns timestamps into Date objects; the operator works on the JSON form everywhere.
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+export class KubeClient {
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly coordination: CoordinationV1Api;
+  private readonly watcher: Watch;
+
+  constructor(
+    readonly kc: KubeConfig,
+    private readonly opts: KubeClientOptions = {},
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.watcher = new Watch(kc);
+  }
+
+  private get ns(): string | undefined {
+    return this.opts.namespace || undefined;
+  }
+
+  private watchPath(base: string, plural: string): string {
+    return this.ns ? `${base}/namespaces/${this.ns}/${plural}` : `${base}/${plural}`;
+  }
+
+  private startWatch(
+    path: string,
+    params: Record<string, string | number | boolean | undefined>,
+    resourceVersion: string,
+    onEvent: (type: WatchEventType, obj: unknown) => void,
+    onDone: (err?: unknown) => void,
+  ): Promise<WatchHandle> {
+    return this.watcher
+      .watch(
+        path,
+        {
+          ...params,
+          resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
+        },
+        (type, obj) => onEvent(type as WatchEventType, obj),
+        (err) => onDone(err ?? undefined),
+      )
+      .then((controller) => ({ abort: () => controller.abort() }));
+  }
+
+  // ---- TorChains
+
+  torchainListWatch(): ListWatch<TorChain> {
+    return {
+      list: async () => {
+        try {
+          const res = (
+            this.ns
+              ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.ns, plural: PLURAL })
+              : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })
+          ) as { items?: TorChain[]; metadata?: { resourceVersion?: string } };
+          return { items: res.items ?? [], resourceVersion: res.metadata?.resourceVersion ?? '' };
+        } catch (err) {
+          throw kubeError(err, 'list TorChains');
+        }
+      },
+      watch: (rv, onEvent, onDone) =>
+        this.startWatch(this.watchPath(`/apis/${GROUP}/${VERSION}`, PLURAL), {}, rv, onEvent, onDone),
+    };
+  }
+
+  async getTorChain(namespace: string, name: string): Promise<TorChain | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+      })) as TorChain;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw kubeError(err, `read TorChain ${namespace}/${name}`);
+    }
+  }
+
+  /** Merge patch of the main resource (spec, metadata); include metadata.resourceVersion for a precondition. */
+  async patchTorChain(namespace: string, name: string, patch: Record<string, unknown>): Promise<TorChain> {
+    return (await this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: patch },
+      MERGE,
+    )) as TorChain;
+  }
+
+  async patchTorChainStatus(namespace: string, name: string, status: TorChainStatus): Promise<TorChain> {
+    try {
+      return (await this.custom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status } },
+        MERGE,
+      )) as TorChain;
+    } catch (err) {
+      throw kubeError(err, `write the status of TorChain ${namespace}/${name}`);
+    }
+  }
+
+  // ---- Deployments (only the operator's, by label)
+
+  deploymentListWatch(): ListWatch<V1Deployment> {
+    const labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+    return {
+      list: async () => {
+        try {
+          const res = this.ns
+            ? await this.apps.listNamespacedDeployment({ namespace: this.ns, labelSelector })
+            : await this.apps.listDeploymentForAllNamespaces({ labelSelector });
+          return {
+            items: asPlain<V1Deployment[]>(res.items),
+            resourceVersion: res.metadata?.resourceVersion ?? '',
+          };
+        } catch (err) {
+          throw kubeError(err, 'list hop Deployments');
+        }
+      },
+      watch: (rv, onEvent, onDone) =>
+        this.startWatch(this.watchPath('/apis/apps/v1', 'deployments'), { labelSelector }, rv, onEvent, onDone),
+    };
+  }
+
+  async createDeployment(body: V1Deployment): Promise<V1Deployment> {
+    const namespace = body.metadata!.namespace!;
+    try {
+      return asPlain(await this.apps.createNamespacedDeployment({ namespace, body }));
+    } catch (err) {
+      throw kubeError(err, `create Deployment ${namespace}/${body.metadata!.name!}`);
+    }
+  }
+
+  async replaceDeployment(body: V1Deployment): Promise<V1Deployment> {
+    const namespace = body.metadata!.namespace!;
+    const name = body.metadata!.name!;
+    try {
+      return asPlain(await this.apps.replaceNamespacedDeployment({ namespace, name, body }));
+    } catch (err) {
+      throw kubeError(err, `update Deployment ${namespace}/${name}`);
+    }
+  }
+
+  async getDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
+    try {
+      return asPlain(await this.apps.readNamespacedDeployment({ namespace, name }));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw kubeError(err, `read Deployment ${namespace}/${name}`);
+    }
+  }
+
+  // ---- Secrets
+
+  async getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    try {
+      return asPlain(await this.core.readNamespacedSecret({ namespace, name }));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw kubeError(err, `read Secret ${namespace}/${name}`);
+    }
+  }
+
+  async createSecret(body: V1Secret): Promise<V1Secret> {
+    const namespace = body.metadata!.namespace!;
+    try {
+      return asPlain(await this.core.createNamespacedSecret({ namespace, body }));
+    } catch (err) {
+      throw kubeError(err, `create Secret ${namespace}/${body.metadata!.name!}`);
+    }
+  }
+
+  async replaceSecret(body: V1Secret): Promise<V1Secret> {
+    const namespace = body.metadata!.namespace!;
+    const name = body.metadata!.name!;
+    try {
+      return asPlain(await this.core.replaceNamespacedSecret({ namespace, name, body }));
+    } catch (err) {
+      throw kubeError(err, `update Secret ${namespace}/${name}`);
+    }
+  }
+
+  // ---- Events
+
+  async createEvent(body: CoreV1Event): Promise<void> {
+    const namespace = body.metadata!.namespace!;
+    try {
+      await this.core.createNamespacedEvent({ namespace, body });
+    } catch (err) {
+      throw kubeError(err, `record Event ${body.reason ?? ''} in ${namespace}`);
+    }
+  }
+
+  // ---- Leases
+
+  async getLease(namespace: string, name: string): Promise<V1Lease | undefined> {
+    try {
+      return asPlain(await this.coordination.readNamespacedLease({ namespace, name }));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw kubeError(err, `read Lease ${namespace}/${name}`);
+    }
+  }
+
+  /** Throws the raw error on 409 (someone else wrote first) so the caller can tell a lost race apart. */
+  async createLease(body: V1Lease): Promise<V1Lease> {
+    return asPlain(await this.coordination.createNamespacedLease({ namespace: body.metadata!.namespace!, body }));
+  }
+
+  async replaceLease(body: V1Lease): Promise<V1Lease> {
+    return asPlain(
+      await this.coordination.replaceNamespacedLease({
+        namespace: body.metadata!.namespace!,
+        name: body.metadata!.name!,
+        body,
+      }),
+    );
+  }
+}

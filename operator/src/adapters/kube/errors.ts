@@ -1,0 +1,52 @@
+// Kubernetes API failures as the operator acts on them: 409 → re-read and decide again, 404 → the object is gone,
+// no answer / 429 / 5xx → unavailable (retry with backoff; the webhook answers 503), anything else → the request is
+// wrong for this object (logged with the object's name).
+import { ApiException } from '@kubernetes/client-node';
+import { UnavailableError } from '../../errors.js';
+
+export function statusCodeOf(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  if (typeof e?.code === 'number') return e.code;
+  return undefined;
+}
+
+export const isConflict = (err: unknown): boolean => statusCodeOf(err) === 409;
+export const isNotFound = (err: unknown): boolean => statusCodeOf(err) === 404;
+
+/** The API server's own message (a Status object's `message`) when it sent one. */
+export function apiMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = err.body as unknown;
+    let parsed: { message?: string } | undefined;
+    if (typeof body === 'string') {
+      try {
+        parsed = JSON.parse(body) as { message?: string };
+      } catch {
+        return `HTTP ${String(err.code)}: ${body.slice(0, 300)}`;
+      }
+    } else parsed = body as { message?: string };
+    return `HTTP ${String(err.code)}: ${parsed?.message ?? err.message.split('\n')[0]}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof UnavailableError) return true;
+  const code = statusCodeOf(err);
+  if (code === undefined) return true; // no HTTP answer: refused, reset, timeout, DNS
+  return code === 429 || code >= 500;
+}
+
+/** Wraps a failed call: unavailable → UnavailableError naming the operation; otherwise an Error with the API message. */
+export function kubeError(err: unknown, what: string): Error {
+  if (err instanceof UnavailableError) return err;
+  if (isUnavailable(err))
+    return new UnavailableError(`Kubernetes API unavailable while trying to ${what}: ${apiMessage(err)}`, 'kubernetes', {
+      cause: err,
+    });
+  const e = new Error(`cannot ${what}: ${apiMessage(err)}`, { cause: err });
+  (e as Error & { statusCode?: number }).statusCode = statusCodeOf(err);
+  return e;
+}

@@ -1,0 +1,117 @@
+// A hop's server pool in Vault (design "Vault layout"): KV v2 entries at
+// <mount>/<prefix>/<namespace>/<chain>/hop-<k>/<server>, each holding `config` (the whole .ovpn or WireGuard .conf)
+// and optionally `endpoint` (host:port with an IP literal, for the kill switch). readHopPool lists the folder, reads
+// every entry and returns the servers sorted by name (the order failover indexes with switchServer mod size).
+import { isIP } from 'node:net';
+import { VaultError } from './errors.js';
+import type { KvReader } from './client.js';
+
+export interface PoolServer {
+  /** Entry name: the last path segment. */
+  name: string;
+  config: string;
+  /** host:port, present only when the entry sets it. */
+  endpoint?: string;
+  /** KV version read, so a caller can tell when an entry changed. */
+  version: number;
+}
+
+export interface HopPool {
+  /** KV path of the folder, relative to the mount. */
+  path: string;
+  servers: PoolServer[];
+  /** Entries listed but not used, with why (a soft-deleted latest version, or unusable content). */
+  skipped: { name: string; reason: string }[];
+}
+
+export interface HopRef {
+  /** TORCHAIN_POOL_PREFIX, default "torchain". */
+  prefix?: string;
+  namespace: string;
+  chain: string;
+  hop: number;
+  /** TorChain spec.poolPath: replaces the whole default path when set. */
+  poolPath?: string;
+}
+
+/** The pool folder of a hop, relative to the KV mount. */
+export function hopPoolPath(ref: HopRef): string {
+  if (ref.poolPath) return ref.poolPath.replace(/^\/+|\/+$/g, '');
+  if (!Number.isInteger(ref.hop) || ref.hop < 1) throw new Error(`hop number must be an integer >= 1, got ${ref.hop}`);
+  const prefix = (ref.prefix ?? 'torchain').replace(/^\/+|\/+$/g, '');
+  return [prefix, ref.namespace, ref.chain, `hop-${ref.hop}`].filter(Boolean).join('/');
+}
+
+/** "1.2.3.4:1194" or "[2001:db8::1]:51820"; an IP literal so the kill switch can allow exactly that address. */
+export function parseEndpoint(value: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(value.trim());
+  if (!m) return undefined;
+  const host = (m[1] ?? m[2]) as string;
+  const port = Number(m[3]);
+  const family = isIP(host);
+  if (family === 0 || (m[1] !== undefined && family !== 6) || port < 1 || port > 65535) return undefined;
+  return { host, port };
+}
+
+/** Checks one entry's data; returns the server or the reason it cannot be used. */
+export function parsePoolEntry(
+  name: string,
+  data: Record<string, unknown>,
+  version: number,
+): { server: PoolServer } | { reason: string } {
+  const config = data.config;
+  if (typeof config !== 'string' || config.trim() === '') {
+    return { reason: 'key "config" is missing or empty: store the whole VPN config file under "config"' };
+  }
+  const server: PoolServer = { name, config, version };
+  if (data.endpoint !== undefined) {
+    if (typeof data.endpoint !== 'string' || !parseEndpoint(data.endpoint)) {
+      return {
+        reason: `key "endpoint" is ${JSON.stringify(data.endpoint)}: expected host:port with an IPv4 or [IPv6] literal, e.g. 192.0.2.10:1194`,
+      };
+    }
+    server.endpoint = data.endpoint.trim();
+  }
+  return { server };
+}
+
+/** Code-unit order, independent of locale, so every replica sorts a pool the same way. */
+export function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/**
+ * Reads a hop's pool. An empty or missing folder gives no servers (not an error); entries whose latest version was
+ * deleted, or whose content is unusable, are reported in `skipped`. Vault failures (unavailable, sealed, forbidden)
+ * are thrown as VaultError so the caller keeps the running hop as it is.
+ */
+export async function readHopPool(kv: KvReader, ref: HopRef, concurrency = 8): Promise<HopPool> {
+  const path = hopPoolPath(ref);
+  const names = (await kv.list(path)).filter((k) => !k.endsWith('/')).sort();
+  const results: ({ server: PoolServer } | { name: string; reason: string } | undefined)[] = new Array(names.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < names.length; i = next++) {
+      const name = names[i] as string;
+      try {
+        const secret = await kv.readSecret(`${path}/${name}`);
+        const parsed = parsePoolEntry(name, secret.data, secret.version);
+        results[i] = 'server' in parsed ? parsed : { name, reason: parsed.reason };
+      } catch (err) {
+        // Listed but unreadable as 404: its latest version is deleted (or it vanished since the list).
+        if (err instanceof VaultError && err.kind === 'not_found') {
+          results[i] = { name, reason: 'latest version deleted or entry removed' };
+        } else throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
+  const servers: PoolServer[] = [];
+  const skipped: { name: string; reason: string }[] = [];
+  for (const r of results) {
+    if (!r) continue;
+    if ('server' in r) servers.push(r.server);
+    else skipped.push(r);
+  }
+  return { path, servers: servers.sort(byName), skipped };
+}

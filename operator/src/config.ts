@@ -1,0 +1,86 @@
+// The operator's configuration from its environment (contracts.md: operator process configuration). Every bad value
+// fails the start with a message naming the variable and what it wants.
+import { DEFAULT_ALERTING, defaultCooldownSeconds } from '../../prometheus-rules/src/render.js';
+import type { HopImages } from './core/hop-objects.js';
+import { parseLevel, type Level } from './log.js';
+
+export interface OperatorConfig {
+  httpPort: number;
+  httpHost: string;
+  webhookTokenFile: string;
+  watchNamespace: string;
+  podName: string;
+  podNamespace: string;
+  leaseName: string;
+  leaseDurationSeconds: number;
+  poolPrefix: string;
+  prometheusUrl: string;
+  pollIntervalSeconds: number;
+  cooldownSeconds: number;
+  quarantineSeconds: number;
+  images: HopImages;
+  /** ServiceAccount of hop pods (the exporter reads its pod's log with it); empty: the namespace default. */
+  hopServiceAccount: string;
+  linkMtu: number;
+  logLevel: Level;
+  concurrency: number;
+  relistSeconds: number;
+  /** Environment handed to the Vault client factory (TORCHAIN_VAULT_*). */
+  env: Record<string, string | undefined>;
+}
+
+/** The default cooldown: derived from the alert timing of prometheus-rules (docs/operator.md shows the terms). */
+export const DEFAULT_COOLDOWN_SECONDS = defaultCooldownSeconds(DEFAULT_ALERTING);
+export const DEFAULT_QUARANTINE_SECONDS = 600;
+export const DEFAULT_POLL_INTERVAL_SECONDS = 30;
+
+function int(env: Record<string, string | undefined>, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return def;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max)
+    throw new Error(`${name}=${raw} is not an integer in ${String(min)}..${String(max)}`);
+  return Number(raw);
+}
+
+function pullPolicy(raw: string | undefined): HopImages['pullPolicy'] {
+  if (!raw) return undefined;
+  if (raw === 'Always' || raw === 'IfNotPresent' || raw === 'Never') return raw;
+  throw new Error(`TORCHAIN_IMAGE_PULL_POLICY=${raw}: use Always, IfNotPresent or Never`);
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): OperatorConfig {
+  const webhookTokenFile = env.TORCHAIN_WEBHOOK_TOKEN_FILE ?? '';
+  if (!webhookTokenFile)
+    throw new Error('TORCHAIN_WEBHOOK_TOKEN_FILE is not set: point it at the file holding the webhook bearer token');
+  const prometheusUrl = env.TORCHAIN_PROMETHEUS_URL ?? '';
+  if (prometheusUrl && !/^https?:\/\/[^/]/.test(prometheusUrl))
+    throw new Error(`TORCHAIN_PROMETHEUS_URL=${prometheusUrl} is not an http(s) URL`);
+  const leaseDurationSeconds = int(env, 'TORCHAIN_LEASE_DURATION_SECONDS', 15, 2, 3600);
+  return {
+    httpPort: int(env, 'TORCHAIN_HTTP_PORT', 8080, 0, 65535),
+    httpHost: env.TORCHAIN_HTTP_HOST || '0.0.0.0',
+    webhookTokenFile,
+    watchNamespace: env.TORCHAIN_WATCH_NAMESPACE ?? '',
+    podName: env.POD_NAME || `torchain-operator-${String(process.pid)}`,
+    podNamespace: env.POD_NAMESPACE || 'torchain-system',
+    leaseName: env.TORCHAIN_LEASE_NAME || 'torchain-operator',
+    leaseDurationSeconds,
+    poolPrefix: env.TORCHAIN_POOL_PREFIX || 'torchain',
+    prometheusUrl,
+    pollIntervalSeconds: int(env, 'TORCHAIN_POLL_INTERVAL_SECONDS', DEFAULT_POLL_INTERVAL_SECONDS, 1, 86400),
+    cooldownSeconds: int(env, 'TORCHAIN_COOLDOWN_SECONDS', DEFAULT_COOLDOWN_SECONDS, 0, 86400),
+    quarantineSeconds: int(env, 'TORCHAIN_QUARANTINE_SECONDS', DEFAULT_QUARANTINE_SECONDS, 0, 7 * 86400),
+    images: {
+      openvpn: env.TORCHAIN_IMAGE_OPENVPN || 'ghcr.io/torchain/hop-openvpn:0.1.0',
+      wireguard: env.TORCHAIN_IMAGE_WIREGUARD || 'ghcr.io/torchain/hop-wireguard:0.1.0',
+      logExporter: env.TORCHAIN_IMAGE_LOG_EXPORTER || 'ghcr.io/torchain/log-exporter:0.1.0',
+      pullPolicy: pullPolicy(env.TORCHAIN_IMAGE_PULL_POLICY),
+    },
+    hopServiceAccount: env.TORCHAIN_HOP_SERVICE_ACCOUNT ?? '',
+    linkMtu: int(env, 'TORCHAIN_LINK_MTU', 1500, 576, 65535),
+    logLevel: parseLevel(env.TORCHAIN_LOG_LEVEL),
+    concurrency: int(env, 'TORCHAIN_RECONCILE_CONCURRENCY', 8, 1, 256),
+    relistSeconds: int(env, 'TORCHAIN_RELIST_SECONDS', 300, 5, 86400),
+    env,
+  };
+}

@@ -1,0 +1,356 @@
+// Reconcile of one TorChain: read the hop's pool from Vault, pick the server (failover rule 4), write the hop's
+// Secret and Deployment when they differ from the desired ones, then the status when it changed. Vault or Kubernetes
+// trouble leaves what runs untouched (rule 5): the Secret is written only whole, from a successfully read entry.
+import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
+import type { TorChain } from '../api/torchain.js';
+import { validateTorChain } from '../api/validate.js';
+import { formatFieldErrors } from '../api/schema-validator.js';
+import type { EventRecorder } from '../adapters/kube/events.js';
+import { isConflict } from '../adapters/kube/errors.js';
+import { VaultError, hopPoolPath, parsePoolEntry, type KvReader } from '../adapters/vault/index.js';
+import { hopMtu, type MtuLayer, type TunnelMtus } from '../core/chain-mtu.js';
+import { deploymentHealth } from '../core/deployment-health.js';
+import { failoverStateOf, quarantineMillis } from '../core/failover-state.js';
+import {
+  ANNOTATION_SERVER,
+  ANNOTATION_SWITCH_SERVER,
+  buildDeployment,
+  buildSecret,
+  upToDate,
+  type HopBuildInput,
+  type HopImages,
+} from '../core/hop-objects.js';
+import { deploymentName, keyOf, objectKey, secretName } from '../core/naming.js';
+import { chooseServer, poolCounts, type StickyChoice } from '../core/server-choice.js';
+import { computeStatus, failoverDuration, statusChanged, type StatusInput } from '../core/status.js';
+import { serverEndpoint, type ServerEndpoint } from '../core/vpn-config.js';
+import { UnavailableError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { OperatorMetrics } from '../metrics.js';
+import type { ProcessResult } from './work-queue.js';
+
+/** The Kubernetes calls a reconcile makes (KubeClient implements them). */
+export interface ReconcileKube {
+  getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  createSecret(body: V1Secret): Promise<V1Secret>;
+  replaceSecret(body: V1Secret): Promise<V1Secret>;
+  createDeployment(body: V1Deployment): Promise<V1Deployment>;
+  replaceDeployment(body: V1Deployment): Promise<V1Deployment>;
+  patchTorChainStatus(namespace: string, name: string, status: TorChain['status'] & object): Promise<TorChain>;
+}
+
+export interface ReconcilerDeps {
+  kube: ReconcileKube;
+  kv: KvReader;
+  torchains: ReadonlyMap<string, TorChain>;
+  deployments: ReadonlyMap<string, V1Deployment>;
+  events: EventRecorder;
+  metrics: OperatorMetrics;
+  log: Logger;
+  tunnelMtus: TunnelMtus;
+  /** Re-reconcile another key (hops below one whose MTU layer changed). */
+  enqueue: (key: string) => void;
+  poolPrefix: string;
+  images: HopImages;
+  hopServiceAccount?: string;
+  linkMtu: number;
+  cooldownMs: number;
+  /** Retry an empty pool or a Vault failure this often at the least (Vault has no watch). */
+  poolRecheckMs: number;
+  now?: () => number;
+}
+
+/** A reconcile that must be retried with backoff (the queue does it) after its status was written. */
+export class RetryError extends Error {}
+
+interface PoolOutcome {
+  state: StatusInput['pool']['state'];
+  message?: string;
+  server?: string;
+  config?: string;
+  endpoint?: ServerEndpoint;
+  vaultError?: string;
+  configError?: string;
+  retryAt?: number;
+}
+
+export class Reconciler {
+  /** The MTU layer each hop's current server uses, by "namespace/chain/hop". */
+  private readonly layers = new Map<string, MtuLayer>();
+  /** Failovers already measured (key → lastSwitchTime), so a re-list never observes one twice. */
+  private readonly measured = new Map<string, string>();
+
+  constructor(private readonly d: ReconcilerDeps) {}
+
+  private now(): number {
+    return this.d.now ? this.d.now() : Date.now();
+  }
+
+  async reconcile(key: string): Promise<ProcessResult | void> {
+    const tc = this.d.torchains.get(key);
+    if (!tc) {
+      this.forget(key);
+      return; // deleted: the API server's garbage collector removes the owned Secret and Deployment
+    }
+    if (tc.metadata.deletionTimestamp) return;
+    const started = process.hrtime.bigint();
+    try {
+      const result = await this.reconcileObject(tc);
+      this.d.metrics.reconciles.inc({ result: 'success' });
+      return result;
+    } catch (err) {
+      this.d.metrics.reconciles.inc({ result: 'error' });
+      throw err;
+    } finally {
+      this.d.metrics.reconcileDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  forget(key: string): void {
+    this.measured.delete(key);
+  }
+
+  private chainOf(tc: TorChain): TorChain[] {
+    const out: TorChain[] = [];
+    for (const o of this.d.torchains.values())
+      if (o.metadata.namespace === tc.metadata.namespace && o.spec?.nameTorChain === tc.spec.nameTorChain) out.push(o);
+    return out;
+  }
+
+  private layerKey(tc: TorChain, hop = tc.spec.numberNode): string {
+    return `${tc.metadata.namespace ?? ''}/${tc.spec.nameTorChain}/${String(hop)}`;
+  }
+
+  private async reconcileObject(tc: TorChain): Promise<ProcessResult | void> {
+    const ns = tc.metadata.namespace ?? '';
+    const name = tc.metadata.name ?? '';
+    const log = this.d.log.child({ torchain: `${ns}/${name}` });
+    const valid = validateTorChain(tc);
+    if (!valid.ok) {
+      // The API server enforces the schema; an object that still breaks it (an old CRD) is reported, never acted on.
+      const message = `invalid TorChain, fix the object: ${formatFieldErrors(valid.errors)}`;
+      log.warn('invalid TorChain; not acting on it', { error: message });
+      await this.d.events.record(tc, 'Warning', 'InvalidSpec', message);
+      return;
+    }
+    const now = this.now();
+    const state = failoverStateOf(tc);
+    const dropped = (tc.spec.drop ?? 0) > 0;
+    const switchServer = tc.spec.switchServer ?? 0;
+    const existingSecret = await this.d.kube.getSecret(ns, secretName(tc));
+    const sticky = stickyOf(existingSecret);
+    let deployment = this.d.deployments.get(keyOf(ns, deploymentName(tc)));
+
+    const pool = await this.readPool(tc, switchServer, quarantineMillis(state), now, sticky);
+    const labels = { namespace: ns, torchain: tc.spec.nameTorChain, hop: String(tc.spec.numberNode) };
+    this.d.metrics.poolExhausted.set(labels, pool.state === 'exhausted' || pool.state === 'empty' ? 1 : 0);
+
+    let mtu: number | undefined;
+    if (pool.server && pool.config && pool.endpoint) {
+      const layer: MtuLayer = { type: tc.spec.typeNode, transport: pool.endpoint.proto, family: pool.endpoint.family };
+      const previous = this.layers.get(this.layerKey(tc));
+      this.layers.set(this.layerKey(tc), layer);
+      if (previous && JSON.stringify(previous) !== JSON.stringify(layer)) this.requeueBelow(tc);
+      const known = new Map<number, MtuLayer>();
+      for (const h of this.chainOf(tc)) {
+        const l = this.layers.get(this.layerKey(h));
+        if (l) known.set(h.spec.numberNode, l);
+      }
+      try {
+        mtu = hopMtu(tc, this.chainOf(tc), known, this.d.linkMtu, this.d.tunnelMtus);
+      } catch (err) {
+        pool.configError = `cannot compute the tunnel MTU: ${errorMessage(err)}; set spec.mtu or raise TORCHAIN_LINK_MTU`;
+      }
+    }
+
+    if (pool.server && pool.config && pool.endpoint && mtu !== undefined && !pool.configError) {
+      const input: HopBuildInput = {
+        tc,
+        server: pool.server,
+        config: pool.config,
+        endpoint: pool.endpoint,
+        mtu,
+        images: this.d.images,
+        ...(this.d.hopServiceAccount ? { serviceAccountName: this.d.hopServiceAccount } : {}),
+      };
+      const desiredSecret = buildSecret(input);
+      if (!upToDate(existingSecret, desiredSecret)) {
+        await this.writeSecret(existingSecret, desiredSecret);
+        if (sticky && sticky.server !== pool.server) {
+          log.info('hop moved to another server', { from: sticky.server, to: pool.server, switchServer });
+          await this.d.events.record(tc, 'Normal', 'ServerChanged', `hop ${String(tc.spec.numberNode)} now uses server ${pool.server} (was ${sticky.server}); switchServer=${String(switchServer)}`);
+        }
+      }
+      const desiredDeployment = buildDeployment(input);
+      if (!upToDate(deployment, desiredDeployment)) deployment = await this.writeDeployment(deployment, desiredDeployment);
+    }
+
+    const switching = !!state.lastSwitchTime && Date.parse(state.lastSwitchTime) + this.d.cooldownMs > now;
+    const statusInput: StatusInput = {
+      generation: tc.metadata.generation ?? 0,
+      dropped,
+      failover: state,
+      pool: { state: pool.state, ...(pool.message ? { message: pool.message } : {}) },
+      deployment: deploymentHealth(deployment),
+      switching,
+      now: new Date(now),
+      ...(pool.vaultError ? { vaultError: pool.vaultError } : {}),
+      ...(pool.configError ? { configError: pool.configError } : {}),
+    };
+    // The server the hop really runs: the one just written, else the one its Secret holds.
+    const running = pool.server && mtu !== undefined && !pool.configError ? pool.server : sticky?.server;
+    if (running) statusInput.server = running;
+    if (mtu !== undefined && !pool.configError) statusInput.mtu = mtu;
+    const status = computeStatus(tc.status, statusInput);
+    if (statusChanged(tc.status, status)) {
+      await this.d.kube.patchTorChainStatus(ns, name, status);
+      const becameExhausted =
+        status.conditions?.find((c) => c.type === 'PoolExhausted')?.status === 'True' &&
+        tc.status?.conditions?.find((c) => c.type === 'PoolExhausted')?.status !== 'True';
+      if (becameExhausted) {
+        log.warn('pool exhausted', { message: pool.message });
+        await this.d.events.record(tc, 'Warning', 'PoolExhausted', pool.message ?? 'no server available');
+      }
+    }
+    const seconds = failoverDuration(tc.status, status, state);
+    if (seconds !== undefined && state.lastSwitchTime && this.measured.get(objectKey(tc)) !== state.lastSwitchTime) {
+      this.measured.set(objectKey(tc), state.lastSwitchTime);
+      this.d.metrics.failoverDuration.observe(labels, seconds);
+      log.info('failover complete: hop ready again', { seconds, server: running, switches: state.switches });
+    }
+
+    if (pool.vaultError) {
+      await this.d.events.record(tc, 'Warning', 'VaultUnavailable', pool.vaultError);
+      throw new RetryError(pool.vaultError);
+    }
+    if (pool.state === 'exhausted' && pool.retryAt !== undefined) return { requeueAfterMs: Math.max(1000, pool.retryAt - now) };
+    if (pool.state === 'empty' || pool.configError) return { requeueAfterMs: this.d.poolRecheckMs };
+  }
+
+  private requeueBelow(tc: TorChain): void {
+    for (const h of this.chainOf(tc)) if (h.spec.numberNode > tc.spec.numberNode) this.d.enqueue(objectKey(h));
+  }
+
+  /** Lists the pool, picks the server, reads its entry; an unusable entry is skipped like a quarantined one. */
+  private async readPool(
+    tc: TorChain,
+    switchServer: number,
+    quarantine: Record<string, number>,
+    now: number,
+    sticky: StickyChoice | undefined,
+  ): Promise<PoolOutcome> {
+    const path = hopPoolPath({
+      prefix: this.d.poolPrefix,
+      namespace: tc.metadata.namespace ?? '',
+      chain: tc.spec.nameTorChain,
+      hop: tc.spec.numberNode,
+      ...(tc.spec.poolPath ? { poolPath: tc.spec.poolPath } : {}),
+    });
+    const labels = { namespace: tc.metadata.namespace ?? '', torchain: tc.spec.nameTorChain, hop: String(tc.spec.numberNode) };
+    let names: string[];
+    try {
+      names = (await this.d.kv.list(path)).filter((n) => !n.endsWith('/'));
+    } catch (err) {
+      return { state: 'unknown', vaultError: vaultMessage(err, path), message: 'the pool could not be read' };
+    }
+    const counts = poolCounts(names, quarantine, now);
+    this.d.metrics.poolServers.set({ ...labels, state: 'available' }, counts.available);
+    this.d.metrics.poolServers.set({ ...labels, state: 'quarantined' }, counts.quarantined);
+    const unusable: Record<string, number> = {};
+    const problems: string[] = [];
+    for (;;) {
+      // A sticky server found unusable is dropped, so the choice walks on through the pool.
+      const keep = sticky && !(sticky.server in unusable) ? sticky : undefined;
+      const choice = chooseServer(names, switchServer, { ...quarantine, ...unusable }, now, keep);
+      if (choice.kind === 'empty')
+        return { state: 'empty', message: `the Vault pool ${path} holds no server: add entries with "config"` };
+      if (choice.kind === 'exhausted') {
+        const q = choice.quarantined.filter((s) => !(s in unusable));
+        const message =
+          `no usable server in ${path}: ` +
+          [q.length ? `${String(q.length)} quarantined until ${new Date(choice.retryAt).toISOString()}` : '', ...problems]
+            .filter(Boolean)
+            .join('; ');
+        const retryAt = Object.keys(unusable).length === names.length ? undefined : choice.retryAt;
+        return { state: 'exhausted', message, ...(retryAt !== undefined && retryAt !== Infinity ? { retryAt } : {}) };
+      }
+      let entry;
+      try {
+        entry = await this.d.kv.readSecret(`${path}/${choice.server}`);
+      } catch (err) {
+        if (err instanceof VaultError && err.kind === 'not_found') {
+          unusable[choice.server] = Infinity;
+          problems.push(`${choice.server}: entry removed or its latest version deleted`);
+          continue;
+        }
+        return { state: 'unknown', vaultError: vaultMessage(err, `${path}/${choice.server}`), message: 'the pool could not be read' };
+      }
+      const parsed = parsePoolEntry(choice.server, entry.data, entry.version);
+      const ep =
+        'server' in parsed ? serverEndpoint(tc.spec.typeNode, parsed.server.config, parsed.server.endpoint) : undefined;
+      if (!('server' in parsed) || !ep || !ep.ok) {
+        const why = 'server' in parsed ? (ep && !ep.ok ? ep.error : 'unusable') : parsed.reason;
+        unusable[choice.server] = Infinity;
+        problems.push(`${choice.server}: ${why}`);
+        await this.d.events.record(tc, 'Warning', 'InvalidPoolEntry', `Vault entry ${path}/${choice.server} skipped: ${why}`);
+        continue;
+      }
+      return {
+        state: 'ok',
+        server: choice.server,
+        config: parsed.server.config,
+        endpoint: ep.value,
+        message: `${String(counts.available)} of ${String(names.length)} server(s) available`,
+      };
+    }
+  }
+
+  private async writeSecret(existing: V1Secret | undefined, desired: V1Secret): Promise<void> {
+    if (!existing) {
+      await this.d.kube.createSecret(desired);
+      return;
+    }
+    await this.d.kube.replaceSecret(mergeMeta(existing, desired) as V1Secret);
+  }
+
+  private async writeDeployment(existing: V1Deployment | undefined, desired: V1Deployment): Promise<V1Deployment> {
+    try {
+      if (!existing) return await this.d.kube.createDeployment(desired);
+      return await this.d.kube.replaceDeployment(mergeMeta(existing, desired) as V1Deployment);
+    } catch (err) {
+      // A stale cache (409) or a Deployment created meanwhile: the watch brings the fresh one and the queue retries.
+      if (isConflict(err) || (err as { statusCode?: number }).statusCode === 409) throw new RetryError(errorMessage(err));
+      throw err;
+    }
+  }
+}
+
+/** Desired object over the existing one: keeps labels/annotations others set, and the resourceVersion precondition. */
+function mergeMeta<T extends { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string } }>(
+  existing: T,
+  desired: T,
+): T {
+  return {
+    ...desired,
+    metadata: {
+      ...desired.metadata,
+      labels: { ...(existing.metadata?.labels ?? {}), ...(desired.metadata?.labels ?? {}) },
+      annotations: { ...(existing.metadata?.annotations ?? {}), ...(desired.metadata?.annotations ?? {}) },
+      resourceVersion: existing.metadata?.resourceVersion,
+    },
+  };
+}
+
+function stickyOf(secret: V1Secret | undefined): StickyChoice | undefined {
+  const a = secret?.metadata?.annotations;
+  const server = a?.[ANNOTATION_SERVER];
+  const n = a?.[ANNOTATION_SWITCH_SERVER];
+  if (!server || n === undefined || !/^\d+$/.test(n)) return undefined;
+  return { server, switchServer: Number(n) };
+}
+
+function vaultMessage(err: unknown, path: string): string {
+  if (err instanceof VaultError) return err.message;
+  if (err instanceof UnavailableError) return err.message;
+  return `Vault request for ${path} failed: ${errorMessage(err)}`;
+}

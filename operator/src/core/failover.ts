@@ -1,0 +1,202 @@
+// The failover decision (design: failover rules 1-3) as a plain function over plain data: which hop of each chain to
+// switch, and why nothing happens for the others. The webhook and the Prometheus safety net both feed it.
+import type { FailoverState, TriggerAlert } from './failover-state.js';
+import { afterSwitch, serializeFailoverState } from './failover-state.js';
+import { ANNOTATION_FAILOVER } from './naming.js';
+
+/** A firing alert that asks for a switch, reduced to what the decision needs. */
+export interface SwitchAlert {
+  namespace: string;
+  torchain: string;
+  hop: number;
+  fingerprint?: string;
+  startsAt: string;
+  alertname?: string;
+  /** The `server` label: the server the failing pod ran. */
+  server?: string;
+}
+
+/** What the decision needs to know of one hop (one TorChain object). */
+export interface HopView {
+  namespace: string;
+  name: string;
+  chain: string;
+  hop: number;
+  resourceVersion: string;
+  switchServer: number;
+  dropped: boolean;
+  currentServer?: string;
+  failover: FailoverState;
+}
+
+export type SkipReason =
+  | 'cooldown' // the topmost firing hop was switched less than the cooldown ago
+  | 'already-switched' // the same alert (fingerprint, startsAt) already caused the last switch, inside the cooldown
+  | 'stale-server' // the alert is about a server the hop no longer runs
+  | 'upstream-switching' // a hop above was switched less than the cooldown ago: hops below wait for it
+  | 'upstream-dropped' // a hop above is dropped on purpose: the hops below cannot work anyway
+  | 'no-hop'; // no TorChain exists for any firing hop of this chain
+
+export interface SwitchDecision {
+  action: 'switch';
+  namespace: string;
+  chain: string;
+  hop: number;
+  name: string;
+  resourceVersion: string;
+  fromSwitchServer: number;
+  toSwitchServer: number;
+  fromServer?: string;
+  trigger: TriggerAlert;
+  /** Hops of this chain whose alerts were ignored because this one is above them. */
+  waiting: number[];
+}
+
+export interface SkipDecision {
+  action: 'none';
+  namespace: string;
+  chain: string;
+  hop?: number;
+  name?: string;
+  reason: SkipReason;
+  /** Seconds until the cooldown (or the upstream one) ends, when that is the reason. */
+  retryInSeconds?: number;
+  waiting: number[];
+  unknownHops: number[];
+}
+
+export type ChainDecision = SwitchDecision | SkipDecision;
+
+export interface DecisionInput {
+  alerts: readonly SwitchAlert[];
+  /** Every known hop of the chains the alerts name (other hops are ignored). */
+  hops: readonly HopView[];
+  now: number;
+  cooldownMs: number;
+}
+
+const chainKey = (namespace: string, chain: string): string => `${namespace}/${chain}`;
+
+function cooldownLeftMs(view: HopView, now: number, cooldownMs: number): number {
+  if (!view.failover.lastSwitchTime) return 0;
+  return Math.max(0, Date.parse(view.failover.lastSwitchTime) + cooldownMs - now);
+}
+
+/** The earliest-starting alert of a hop is its trigger: the failover duration runs from it. */
+function earliest(alerts: readonly SwitchAlert[]): SwitchAlert {
+  return alerts.reduce((a, b) => (Date.parse(b.startsAt) < Date.parse(a.startsAt) ? b : a));
+}
+
+function sameAlert(a: SwitchAlert, t: TriggerAlert | undefined): boolean {
+  return !!t && t.startsAt === a.startsAt && (t.fingerprint ?? '') === (a.fingerprint ?? '');
+}
+
+export function decideFailover(input: DecisionInput): ChainDecision[] {
+  const { now, cooldownMs } = input;
+  const hopsByChain = new Map<string, Map<number, HopView>>();
+  for (const h of input.hops) {
+    const k = chainKey(h.namespace, h.chain);
+    let m = hopsByChain.get(k);
+    if (!m) hopsByChain.set(k, (m = new Map()));
+    // Two objects claiming one hop number: the first by name wins, deterministically.
+    const prev = m.get(h.hop);
+    if (!prev || h.name < prev.name) m.set(h.hop, h);
+  }
+  const alertsByChain = new Map<string, Map<number, SwitchAlert[]>>();
+  for (const a of input.alerts) {
+    const k = chainKey(a.namespace, a.torchain);
+    let m = alertsByChain.get(k);
+    if (!m) alertsByChain.set(k, (m = new Map()));
+    m.set(a.hop, [...(m.get(a.hop) ?? []), a]);
+  }
+
+  const decisions: ChainDecision[] = [];
+  for (const [k, byHop] of [...alertsByChain].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const [namespace, chain] = [k.slice(0, k.indexOf('/')), k.slice(k.indexOf('/') + 1)];
+    const hops = hopsByChain.get(k) ?? new Map<number, HopView>();
+    const firing = [...byHop.keys()].sort((a, b) => a - b);
+    const unknownHops = firing.filter((n) => !hops.has(n));
+    // Rule 1: only the topmost (lowest-numbered) firing hop that exists and is not dropped on purpose.
+    const top = firing.find((n) => hops.has(n) && !hops.get(n)!.dropped);
+    const skip = (reason: SkipReason, extra: Partial<SkipDecision> = {}): SkipDecision => ({
+      action: 'none',
+      namespace,
+      chain,
+      reason,
+      waiting: top === undefined ? [] : firing.filter((n) => n > top && hops.has(n)),
+      unknownHops,
+      ...extra,
+    });
+    if (top === undefined) {
+      decisions.push(skip('no-hop'));
+      continue;
+    }
+    const view = hops.get(top)!;
+    const above = [...hops.values()].filter((h) => h.hop < top);
+    const base = { hop: top, name: view.name };
+    if (above.some((h) => h.dropped)) {
+      decisions.push(skip('upstream-dropped', base));
+      continue;
+    }
+    const upstreamLeft = Math.max(0, ...above.map((h) => cooldownLeftMs(h, now, cooldownMs)));
+    if (upstreamLeft > 0) {
+      decisions.push(skip('upstream-switching', { ...base, retryInSeconds: Math.ceil(upstreamLeft / 1000) }));
+      continue;
+    }
+    const alerts = byHop.get(top)!;
+    const left = cooldownLeftMs(view, now, cooldownMs);
+    if (left > 0) {
+      const reason = alerts.some((a) => sameAlert(a, view.failover.lastAlert)) ? 'already-switched' : 'cooldown';
+      decisions.push(skip(reason, { ...base, retryInSeconds: Math.ceil(left / 1000) }));
+      continue;
+    }
+    // An alert naming another server than the one the hop runs is about a server already left; it will resolve.
+    const current = alerts.filter((a) => !a.server || !view.currentServer || a.server === view.currentServer);
+    if (current.length === 0) {
+      decisions.push(skip('stale-server', base));
+      continue;
+    }
+    const trigger = earliest(current);
+    const t: TriggerAlert = { startsAt: trigger.startsAt };
+    if (trigger.fingerprint) t.fingerprint = trigger.fingerprint;
+    if (trigger.alertname) t.alertname = trigger.alertname;
+    const decision: SwitchDecision = {
+      action: 'switch',
+      namespace,
+      chain,
+      hop: top,
+      name: view.name,
+      resourceVersion: view.resourceVersion,
+      fromSwitchServer: view.switchServer,
+      toSwitchServer: view.switchServer + 1,
+      trigger: t,
+      waiting: firing.filter((n) => n > top && hops.has(n)),
+    };
+    const from = trigger.server ?? view.currentServer;
+    if (from) decision.fromServer = from;
+    decisions.push(decision);
+  }
+  return decisions;
+}
+
+/**
+ * The merge patch of one switch: spec.switchServer + 1 and the failover annotation, with metadata.resourceVersion as
+ * the precondition (the API server answers 409 when the object changed since the decision).
+ */
+export function switchPatch(
+  decision: SwitchDecision,
+  state: FailoverState,
+  now: number,
+  quarantineMs: number,
+): Record<string, unknown> {
+  const opts: Parameters<typeof afterSwitch>[1] = { now, quarantineMs, alert: decision.trigger };
+  if (decision.fromServer) opts.from = decision.fromServer;
+  const next = afterSwitch(state, opts);
+  return {
+    metadata: {
+      resourceVersion: decision.resourceVersion,
+      annotations: { [ANNOTATION_FAILOVER]: serializeFailoverState(next) },
+    },
+    spec: { switchServer: decision.toSwitchServer },
+  };
+}

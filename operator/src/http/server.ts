@@ -1,0 +1,97 @@
+// One HTTP server: POST /v1/alertmanager (the webhook), /healthz, /readyz and /metrics (design: webhook contract).
+// Answers: 200 with a JSON summary; 400 malformed; 401 missing/wrong token; 413 body over 1 MiB; 503 when this
+// replica cannot act now (not the leader, Kubernetes or Vault unavailable): Alertmanager retries only 5xx.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { parseNotification, type ParsedNotification } from '../core/alertmanager-payload.js';
+import { UnavailableError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { OperatorMetrics } from '../metrics.js';
+import { bearerToken, tokensEqual } from './auth.js';
+
+export const WEBHOOK_PATH = '/v1/alertmanager';
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface HttpDeps {
+  /** The expected bearer token (re-read on rotation). */
+  token: () => string;
+  /** Acts on a validated notification; throws UnavailableError to answer 503. */
+  onNotification: (n: ParsedNotification) => Promise<unknown>;
+  /** Whether this replica may act (holds the Lease). */
+  isLeader: () => boolean;
+  /** Whether the operator is ready to act (caches synced). */
+  isReady: () => boolean;
+  metrics: OperatorMetrics;
+  log: Logger;
+}
+
+function problem(reply: FastifyReply, code: number, error: string, extra: Record<string, string> = {}) {
+  for (const [k, v] of Object.entries(extra)) void reply.header(k, v);
+  return reply.code(code).type('application/json').send({ error });
+}
+
+export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, return503OnClosing: true });
+  const { log, metrics } = deps;
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status === 413)
+      return problem(reply, 413, `request body larger than ${String(BODY_LIMIT)} bytes: Alertmanager sends far less; check max_alerts`);
+    if (status === 415)
+      return problem(reply, 415, 'Content-Type must be application/json');
+    if (status >= 400 && status < 500) return problem(reply, 400, `malformed request body: ${err.message}`);
+    log.error('http handler failed', { path: req.url, err });
+    return problem(reply, 500, 'internal error: see the operator log');
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.routeOptions.url === WEBHOOK_PATH) metrics.webhookRequests.inc({ code: String(reply.statusCode) });
+  });
+
+  // Authenticate before the body is read: an unauthenticated caller never costs a 1 MiB parse.
+  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
+    const given = bearerToken(req.headers.authorization);
+    if (given === undefined)
+      return problem(reply, 401, 'missing "Authorization: Bearer <token>": set http_config.authorization in the Alertmanager receiver', {
+        'WWW-Authenticate': 'Bearer',
+      });
+    if (!tokensEqual(given, deps.token()))
+      return problem(reply, 401, 'wrong bearer token: the receiver must send the token of the operator webhook Secret', {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
+  };
+
+  app.post(WEBHOOK_PATH, { onRequest: authenticate }, async (req, reply) => {
+    const parsed = parseNotification(req.body);
+    if (!parsed.ok) {
+      log.warn('webhook: notification refused', { error: parsed.error });
+      return problem(reply, 400, parsed.error);
+    }
+    if (!deps.isLeader())
+      return problem(reply, 503, 'this replica is not the leader: Alertmanager retries and reaches the leader', {
+        'Retry-After': '5',
+      });
+    if (!deps.isReady()) return problem(reply, 503, 'the operator is starting (caches not synced yet)', { 'Retry-After': '5' });
+    try {
+      const summary = await deps.onNotification(parsed.value);
+      return reply.code(200).send(summary);
+    } catch (err) {
+      if (err instanceof UnavailableError) {
+        log.warn('webhook: dependency unavailable, asking Alertmanager to retry', { dependency: err.dependency, error: err.message });
+        return problem(reply, 503, `${err.dependency} unavailable: ${err.message}`, { 'Retry-After': '10' });
+      }
+      throw err;
+    }
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) =>
+    deps.isReady() ? { status: 'ready', leader: deps.isLeader() } : problem(reply, 503, 'caches not synced yet'),
+  );
+  app.get('/metrics', async (_req, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(body);
+  });
+  return app;
+}
+

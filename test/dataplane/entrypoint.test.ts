@@ -1,0 +1,149 @@
+// The hop entrypoint's contract: bad input is refused with a clear error before anything changes; wg-quick-only
+// keys are not executed; a restart with another server of the pool swaps the kill switch's endpoint atomically.
+import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipUnless } from '../support/env.js';
+import { buildTopology, ENTRYPOINT, nsRun, run, startHop, type HopHandle, type Topology } from '../../lab/netns/index.js';
+import { DATAPLANE_BINARIES } from './support.js';
+
+/** Runs the entrypoint to completion (for inputs it must refuse) and returns its exit status and stderr. */
+async function runEntrypoint(hop: HopHandle, env: Record<string, string | undefined>): Promise<{ code: number; stderr: string }> {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  try {
+    await run('ip', ['netns', 'exec', hop.netns, 'bash', ENTRYPOINT], { env: { PATH: process.env.PATH, ...clean }, timeoutMs: 10_000 });
+    return { code: 0, stderr: '' };
+  } catch (e) {
+    const m = /command failed \((\d+)\)/.exec((e as Error).message);
+    return { code: Number(m?.[1] ?? -1), stderr: (e as Error).message };
+  }
+}
+
+/** What the entrypoint would change in a hop namespace, to prove that a refusal changed nothing. */
+async function netnsState(ns: string): Promise<string> {
+  const parts = await Promise.all([
+    nsRun(ns, 'nft', ['list', 'ruleset']).then((r) => r.stdout),
+    nsRun(ns, 'ip', ['-o', 'link', 'show']).then((r) => r.stdout.replace(/\s+state \S+/g, '')),
+    nsRun(ns, 'ip', ['-o', 'address', 'show']).then((r) => r.stdout),
+    nsRun(ns, 'ip', ['route', 'show', 'table', 'all']).then((r) => r.stdout),
+    nsRun(ns, 'ip', ['rule', 'show']).then((r) => r.stdout),
+    nsRun(ns, 'sysctl', ['-n', 'net.ipv4.ip_forward']).then((r) => r.stdout),
+  ]);
+  return parts.join('\n---\n');
+}
+
+describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('hop entrypoint', () => {
+  let topo: Topology;
+  let hop: HopHandle;
+  let base: Record<string, string>;
+
+  beforeAll(async () => {
+    topo = await buildTopology({ hops: [{ type: 'wireguard' }], id: 'ep', serversPerHop: 2 });
+    hop = topo.hops[0]!;
+    base = hop.env({ mtu: 1440 });
+    await nsRun(hop.netns, 'mkdir', ['-p', hop.tmpDir]);
+  });
+  afterAll(async () => {
+    await topo?.teardown();
+  });
+
+  const badInputs: [string, (dir: string) => Promise<Record<string, string | undefined>>, RegExp][] = [
+    ['an unknown type', async () => ({ TORCHAIN_TYPE: 'ipsec' }), /TORCHAIN_TYPE must be openvpn or wireguard/],
+    ['a missing endpoint', async () => ({ TORCHAIN_ENDPOINT: undefined }), /TORCHAIN_ENDPOINT is not set/],
+    ['a host name as endpoint', async () => ({ TORCHAIN_ENDPOINT: 'vpn.example.com:51820' }), /address literal, not a host name/],
+    ['an invalid IPv4 endpoint', async () => ({ TORCHAIN_ENDPOINT: '300.1.1.1:51820' }), /invalid IPv4 address/],
+    ['an endpoint port out of range', async () => ({ TORCHAIN_ENDPOINT: '198.18.1.10:70000' }), /port must be 1..65535/],
+    ['WireGuard over TCP', async () => ({ TORCHAIN_PROTO: 'tcp' }), /WireGuard is UDP only/],
+    ['a non-numeric MTU', async () => ({ TORCHAIN_MTU: '1400b' }), /TORCHAIN_MTU must be an integer/],
+    ['an MTU below 576', async () => ({ TORCHAIN_MTU: '500' }), /TORCHAIN_MTU must be an integer in 576..9000/],
+    ['an interface name with shell characters', async () => ({ TORCHAIN_IN_IF: 'in0;reboot' }), /TORCHAIN_IN_IF is not a plain interface name/],
+    ['a missing out interface', async () => ({ TORCHAIN_OUT_IF: 'eth9' }), /interface eth9 does not exist/],
+    ['the same interface twice', async () => ({ TORCHAIN_TUN_IF: 'in0' }), /must be three different interfaces/],
+    ['a gateway without prefix', async () => ({ TORCHAIN_GATEWAY: '10.200.0.1' }), /TORCHAIN_GATEWAY must be an address with prefix/],
+    ['a missing config file', async (d) => ({ TORCHAIN_CONFIG: join(d, 'nope.conf') }), /TORCHAIN_CONFIG is not a readable file/],
+    [
+      'a WireGuard config with two peers',
+      async (d) => {
+        const f = join(d, 'two-peers.conf');
+        await writeFile(f, '[Interface]\nPrivateKey = x\nAddress = 10.0.0.2/32\n[Peer]\nPublicKey = a\n[Peer]\nPublicKey = b\n');
+        return { TORCHAIN_CONFIG: f };
+      },
+      /exactly one \[Peer\]/,
+    ],
+    [
+      'a WireGuard config without Address',
+      async (d) => {
+        const f = join(d, 'no-address.conf');
+        await writeFile(f, '[Interface]\nPrivateKey = x\n[Peer]\nPublicKey = a\n');
+        return { TORCHAIN_CONFIG: f };
+      },
+      /has no Address/,
+    ],
+    [
+      'an OpenVPN config with <connection> blocks',
+      async (d) => {
+        const f = join(d, 'conn.ovpn');
+        await writeFile(f, 'client\n<connection>\nremote 198.18.1.10 1194\n</connection>\n');
+        return { TORCHAIN_TYPE: 'openvpn', TORCHAIN_CONFIG: f };
+      },
+      /<connection> blocks/,
+    ],
+  ];
+
+  it.each(badInputs)('refuses %s with exit 64, a JSON error naming the problem, and changes nothing', async (_name, make, message) => {
+    const before = await netnsState(hop.netns);
+    const { code, stderr } = await runEntrypoint(hop, { ...base, ...(await make(topo.dir)) });
+    expect(code).toBe(64);
+    expect(stderr).toMatch(message);
+    const line = stderr.split('\n').find((l) => l.startsWith('{'))!;
+    expect(JSON.parse(line)).toMatchObject({ level: 'error', component: 'torchain-hop' });
+    expect(await netnsState(hop.netns)).toBe(before);
+  });
+
+  it('runs a wg-quick style config without its wg-quick-only keys (no PostUp, its own MTU) and with the endpoint it was given', async () => {
+    const marker = join(topo.dir, 'postup-ran');
+    const original = hop.servers[0]!.clientConfig;
+    const hostile = original
+      .replace('[Interface]\n', `[Interface]\nPostUp = touch ${marker}\nTable = off\nSaveConfig = true\n`)
+      // A stale endpoint in the file: the hop must use TORCHAIN_ENDPOINT, the one the kill switch allows.
+      .replace(/Endpoint = .*/, 'Endpoint = 198.18.9.9:51820');
+    const file = join(topo.dir, 'hostile.conf');
+    await writeFile(file, hostile, { mode: 0o600 });
+    const p = await startHop(hop, { mtu: 1440, extraEnv: { TORCHAIN_CONFIG: file } });
+    try {
+      await p.waitUp(20_000);
+      const ping = await nsRun(topo.client.netns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', topo.internet.address]);
+      expect(ping.stdout).toMatch(/2 received/);
+      expect(existsSync(marker)).toBe(false);
+      const { stdout: link } = await nsRun(hop.netns, 'ip', ['-o', 'link', 'show', hop.tunIf]);
+      expect(link).toMatch(/mtu 1440 /);
+      const { stdout: endpoints } = await nsRun(hop.netns, 'wg', ['show', hop.tunIf, 'endpoints']);
+      expect(endpoints).toContain(hop.servers[0]!.endpoint);
+      // The private key copy handed to wg setconf is gone.
+      expect(existsSync(join(hop.tmpDir, 'torchain-wireguard.conf'))).toBe(false);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('switching to the next server of the pool moves the kill switch and the server route to it, and nothing else', async () => {
+    const s1 = hop.servers[1]!;
+    const p = await startHop(hop, { mtu: 1440, server: 1 });
+    try {
+      await p.waitUp(20_000);
+      const ping = await nsRun(topo.client.netns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', topo.internet.address]);
+      expect(ping.stdout).toMatch(/2 received/);
+      const { stdout: ruleset } = await nsRun(hop.netns, 'nft', ['list', 'ruleset']);
+      expect(ruleset.match(/table inet torchain/g)).toHaveLength(1);
+      expect(ruleset).toContain(`ip daddr ${s1.spec.address} udp dport ${s1.spec.port} accept`);
+      expect(ruleset).not.toContain(hop.servers[0]!.spec.address);
+      const { stdout: routes } = await nsRun(hop.netns, 'ip', ['route', 'show', 'proto', '73']);
+      expect(routes.trim()).toBe(`${s1.spec.address} dev out0 scope link`);
+      const { stdout: rules } = await nsRun(hop.netns, 'ip', ['rule', 'show', 'pref', '188']);
+      expect(rules.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await p.stop();
+    }
+  });
+});

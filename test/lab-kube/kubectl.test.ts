@@ -1,0 +1,308 @@
+// Conformance of lab/kube with the real kubectl 1.31 binary. Each case names the real API server behaviour it relies
+// on, with the Kubernetes documentation that defines it.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKube, type Kube } from '../../lab/kube/server.js';
+import { CHART_DIR, KUBECTL } from '../../scripts/paths.js';
+import { skipUnless } from '../support/env.js';
+
+const run = promisify(execFile);
+const CRD = join(CHART_DIR, 'crds', 'torchain.dev_torchains.yaml');
+
+function torchain(name: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    apiVersion: 'torchain.dev/v1alpha1',
+    kind: 'TorChain',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      numberNode: 1,
+      typeNode: 'wireguard',
+      nameTorChain: 'alpha',
+      outInterface: 'eth1',
+      inInterface: 'net1',
+      ...extra,
+    },
+  });
+}
+
+describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('lab/kube with the real kubectl', () => {
+  let kube: Kube;
+  let home: string;
+
+  const kubectl = async (args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> => {
+    const env = { ...process.env, KUBECONFIG: kube.kubeconfigPath, HOME: home };
+    if (stdin === undefined) {
+      try {
+        const r = await run(KUBECTL, args, { env });
+        return { code: 0, stdout: r.stdout, stderr: r.stderr };
+      } catch (e) {
+        const err = e as { code: number; stdout: string; stderr: string };
+        return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+      }
+    }
+    return new Promise((resolve) => {
+      const p = spawn(KUBECTL, args, { env });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      p.stdin.end(stdin);
+    });
+  };
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'lab-kube-kubectl-'));
+    kube = await startKube({ dir: home });
+    const r = await kubectl(['apply', '-f', CRD]);
+    expect(r.stderr).toBe('');
+  });
+
+  afterAll(async () => {
+    await kube?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('applies the CRD and kubectl resolves the short name `tc` through discovery', async () => {
+    // Real: a CRD's names (plural, shortNames) appear in discovery once it is Established; kubectl maps short names
+    // through discovery. https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#create-a-customresourcedefinition
+    const crd = await kubectl([
+      'get',
+      'crd',
+      'torchains.torchain.dev',
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+    ]);
+    expect(crd.stdout).toBe('True');
+    const r = await kubectl(['api-resources', '--api-group=torchain.dev', '--no-headers']);
+    expect(r.stdout).toMatch(/^torchains\s+tc\s+torchain\.dev\/v1alpha1\s+true\s+TorChain/m);
+  });
+
+  it('creates with apply, then `get tc` prints the CRD printer columns from the server-side Table', async () => {
+    // Real: kubectl get asks for `application/json;as=Table;v=v1;g=meta.k8s.io`; the server renders
+    // additionalPrinterColumns. https://kubernetes.io/docs/reference/using-api/api-concepts/#receiving-resources-as-tables
+    const applied = await kubectl(['apply', '-f', '-'], torchain('hop-1'));
+    expect(applied.stdout.trim()).toBe('torchain.torchain.dev/hop-1 created');
+    await kube.api.patch(
+      kube.api.registry.byGroupResource('torchain.dev', 'torchains')!,
+      'default',
+      'hop-1',
+      'merge',
+      {
+        status: {
+          currentServer: 'nl-1',
+          switches: 2,
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'TunnelUp',
+              message: 'up',
+              lastTransitionTime: '2026-01-01T00:00:00Z',
+            },
+          ],
+        },
+      },
+      { version: 'v1alpha1', subresource: 'status' },
+    );
+    const r = await kubectl(['get', 'tc']);
+    const [header, row] = r.stdout.trim().split('\n');
+    expect(header!.split(/\s+/)).toEqual(['NAME', 'CHAIN', 'HOP', 'TYPE', 'SERVER', 'READY', 'SWITCHES', 'AGE']);
+    expect(row!.split(/\s+/).slice(0, 7)).toEqual(['hop-1', 'alpha', '1', 'wireguard', 'nl-1', 'True', '2']);
+  });
+
+  it('get -o yaml shows server-set metadata and schema defaults', async () => {
+    // Real: uid, creationTimestamp, resourceVersion and generation are set by the server; structural-schema defaults
+    // are applied on write. https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#defaulting
+    const r = await kubectl(['get', 'tc', 'hop-1', '-o', 'yaml']);
+    expect(r.stdout).toMatch(/uid: [0-9a-f-]{36}/);
+    expect(r.stdout).toMatch(/creationTimestamp: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/);
+    expect(r.stdout).toMatch(/generation: 1\n/);
+    expect(r.stdout).toMatch(/switchServer: 0\n/);
+    expect(r.stdout).toMatch(/drop: 0\n/);
+  });
+
+  it('patch --type merge changes the spec and moves metadata.generation; a status write does not', async () => {
+    // Real: generation increments on spec changes only when the status subresource is enabled.
+    // https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#status-subresource
+    const p = await kubectl(['patch', 'tc', 'hop-1', '--type', 'merge', '-p', '{"spec":{"switchServer":3}}']);
+    expect(p.stdout.trim()).toBe('torchain.torchain.dev/hop-1 patched');
+    const g = await kubectl(['get', 'tc', 'hop-1', '-o', 'jsonpath={.spec.switchServer}/{.metadata.generation}']);
+    expect(g.stdout).toBe('3/2');
+    await kubectl([
+      'patch',
+      'tc',
+      'hop-1',
+      '--subresource',
+      'status',
+      '--type',
+      'merge',
+      '-p',
+      '{"status":{"switches":5}}',
+    ]);
+    const s = await kubectl(['get', 'tc', 'hop-1', '-o', 'jsonpath={.status.switches}/{.metadata.generation}']);
+    expect(s.stdout).toBe('5/2');
+    // a spec change sent to /status is ignored
+    await kubectl([
+      'patch',
+      'tc',
+      'hop-1',
+      '--subresource',
+      'status',
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"switchServer":9}}',
+    ]);
+    const u = await kubectl(['get', 'tc', 'hop-1', '-o', 'jsonpath={.spec.switchServer}']);
+    expect(u.stdout).toBe('3');
+  });
+
+  it('get --watch sees a change made by someone else', async () => {
+    // Real: `kubectl get --watch` lists, then watches from the list's resourceVersion, and prints each change as a
+    // Table row. https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
+    const env = { ...process.env, KUBECONFIG: kube.kubeconfigPath, HOME: home };
+    const watcher = spawn(
+      KUBECTL,
+      ['get', 'tc', 'hop-1', '--watch', '-o', 'custom-columns=NAME:.metadata.name,SWITCH:.spec.switchServer'],
+      { env },
+    );
+    let out = '';
+    const seen = new Promise<void>((resolve) => {
+      watcher.stdout.on('data', (d) => {
+        out += d;
+        if (/hop-1\s+7/.test(out)) resolve();
+      });
+    });
+    try {
+      await new Promise<void>((resolve) => {
+        const check = () => (/hop-1\s+3/.test(out) ? resolve() : setTimeout(check, 50));
+        check();
+      });
+      const p = await kubectl(['patch', 'tc', 'hop-1', '--type', 'merge', '-p', '{"spec":{"switchServer":7}}']);
+      expect(p.code).toBe(0);
+      await seen;
+      expect(out).toMatch(/hop-1\s+3[\s\S]*hop-1\s+7/);
+    } finally {
+      watcher.kill('SIGTERM');
+    }
+  });
+
+  it('refuses an invalid TorChain with 422 naming the field, and changes nothing', async () => {
+    // Real: objects failing the CRD's openAPIV3Schema are rejected with 422 Invalid and field paths in the message.
+    // https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#validation
+    const r = await kubectl(['apply', '-f', '-'], torchain('bad-hop', { numberNode: 0, typeNode: 'ipsec' }));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('The TorChain "bad-hop" is invalid');
+    expect(r.stderr).toContain('spec.numberNode');
+    expect(r.stderr).toContain('spec.typeNode: Unsupported value: "ipsec"');
+    const g = await kubectl(['get', 'tc', 'bad-hop']);
+    expect(g.stderr).toContain('torchains.torchain.dev "bad-hop" not found');
+  });
+
+  it('refuses unknown fields under kubectl’s strict field validation', async () => {
+    // Real: kubectl apply sends fieldValidation=Strict; unknown fields of a structural schema are a 400 BadRequest.
+    // https://kubernetes.io/docs/reference/using-api/api-concepts/#field-validation
+    const r = await kubectl(['apply', '-f', '-'], torchain('hop-x', { colour: 'blue' }));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('unknown field "spec.colour"');
+  });
+
+  it('delete cascades to owned objects (background by default, foreground on request)', async () => {
+    // Real: the garbage collector deletes dependents whose owners are gone; `--cascade=foreground` keeps the owner
+    // (with the foregroundDeletion finalizer) until its blocking dependents are gone.
+    // https://kubernetes.io/docs/concepts/architecture/garbage-collection/#cascading-deletion
+    for (const name of ['hop-2', 'hop-3']) {
+      await kubectl(['apply', '-f', '-'], torchain(name, { numberNode: Number(name.slice(-1)) }));
+      const uid = (await kubectl(['get', 'tc', name, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+      const secret = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: `${name}-vpn`,
+          ownerReferences: [
+            {
+              apiVersion: 'torchain.dev/v1alpha1',
+              kind: 'TorChain',
+              name,
+              uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+        stringData: { 'client.conf': 'x' },
+      };
+      expect((await kubectl(['create', '-f', '-'], JSON.stringify(secret))).code).toBe(0);
+    }
+    const bg = await kubectl(['delete', 'tc', 'hop-2']);
+    expect(bg.stdout.trim()).toBe('torchain.torchain.dev "hop-2" deleted');
+    const fg = await kubectl(['delete', 'tc', 'hop-3', '--cascade=foreground']);
+    expect(fg.code).toBe(0);
+    // kubectl delete waits for the object to be gone; the GC works asynchronously, so poll briefly
+    for (let i = 0; i < 50; i++) {
+      const left = await kubectl(['get', 'secrets', '-o', 'name']);
+      if (!/hop-[23]-vpn/.test(left.stdout)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const left = await kubectl(['get', 'secrets', '-o', 'name']);
+    expect(left.stdout).not.toMatch(/hop-[23]-vpn/);
+    const gone = await kubectl(['get', 'tc', '-o', 'name']);
+    expect(gone.stdout.trim().split('\n')).toEqual(['torchain.torchain.dev/hop-1']);
+  });
+
+  it('applies a Deployment twice (client-side apply: create, then strategic merge patch)', async () => {
+    // Real: kubectl apply GETs the object, POSTs it when absent, else PATCHes a three-way strategic merge patch with
+    // the last-applied annotation. https://kubernetes.io/docs/tasks/manage-kubernetes-objects/declarative-config/
+    const deploy = (image: string, env: Array<{ name: string; value: string }>) =>
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'hop-web' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'hop-web' } },
+          template: { metadata: { labels: { app: 'hop-web' } }, spec: { containers: [{ name: 'vpn', image, env }] } },
+        },
+      });
+    expect(
+      (
+        await kubectl(
+          ['apply', '-f', '-'],
+          deploy('a:1', [
+            { name: 'A', value: '1' },
+            { name: 'B', value: '2' },
+          ]),
+        )
+      ).code,
+    ).toBe(0);
+    const second = await kubectl(['apply', '-f', '-'], deploy('a:2', [{ name: 'B', value: '3' }]));
+    expect(second.stdout.trim()).toBe('deployment.apps/hop-web configured');
+    const r = await kubectl([
+      'get',
+      'deploy',
+      'hop-web',
+      '-o',
+      'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env} {.metadata.generation}',
+    ]);
+    expect(r.stdout).toBe('a:2 [{"name":"B","value":"3"}] 2');
+  });
+
+  it('writes a kubeconfig kubectl uses as it is, over TLS, and refuses a wrong token', async () => {
+    // Real: the API server authenticates bearer tokens and answers 401 Unauthorized otherwise.
+    // https://kubernetes.io/docs/reference/access-authn-authz/authentication/
+    const bad = join(home, 'bad-kubeconfig');
+    writeFileSync(
+      bad,
+      (await import('node:fs')).readFileSync(kube.kubeconfigPath, 'utf8').replace(kube.token, 'not-the-token'),
+    );
+    const env = { ...process.env, KUBECONFIG: bad, HOME: home };
+    const r = await run(KUBECTL, ['get', 'ns'], { env }).catch((e: { stderr: string }) => e);
+    expect(r.stderr).toContain('You must be logged in to the server');
+    expect(kube.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  });
+});

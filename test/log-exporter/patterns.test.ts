@@ -1,0 +1,112 @@
+// The pattern table: well-formed, in the JS/Rust-regex common subset, and classifying known lines as intended.
+import { describe, expect, it } from 'vitest';
+import { createClassifier } from '../../log-exporter/src/classify.js';
+import { PATTERNS } from '../../log-exporter/src/patterns.js';
+import { REASONS } from '../../log-exporter/src/reasons.js';
+import { syntaxOutsideCommonSubset } from '../../log-exporter/src/vector/regex-subset.js';
+
+describe('pattern table', () => {
+  it('has unique snake_case ids, a note and at least one effect or a "counted elsewhere" note', () => {
+    const ids = PATTERNS.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const p of PATTERNS) {
+      expect(p.id).toMatch(/^[a-z][a-z0-9_]*$/);
+      expect(p.note.length).toBeGreaterThan(10);
+      if (p.error) expect(REASONS).toContain(p.error);
+      if (p.restart) expect(REASONS).toContain(p.restart);
+    }
+  });
+
+  it('keeps every regex inside the JS/Rust common subset', () => {
+    for (const p of PATTERNS) expect(syntaxOutsideCommonSubset(p.regex), p.id).toBeUndefined();
+  });
+
+  it('rejects syntax outside the subset', () => {
+    expect(syntaxOutsideCommonSubset('a(?=b)')).toMatch(/lookaround/);
+    expect(syntaxOutsideCommonSubset('(a)\\1')).toMatch(/capturing group/);
+    expect(syntaxOutsideCommonSubset('(?<n>a)')).toMatch(/capturing group|named/);
+    expect(syntaxOutsideCommonSubset('\\d+')).toMatch(/escape/);
+    expect(syntaxOutsideCommonSubset("it's")).toMatch(/quote/);
+    expect(syntaxOutsideCommonSubset('[[:alpha:]]')).toMatch(/class/);
+    expect(syntaxOutsideCommonSubset('a\\]b')).toBeUndefined();
+  });
+});
+
+// Lines as the clients print them (real lines from the corpus plus documented variants the corpus cannot provoke).
+const OPENVPN: [string, string | undefined][] = [
+  ['2026-11-26 11:00:52 Initialization Sequence Completed', 'ovpn_init_complete'],
+  ['2026-11-26 11:01:07 read UDPv4 [ECONNREFUSED]: Connection refused (fd=3,code=111)', 'ovpn_connection_refused'],
+  ['TCP: connect to [AF_INET]10.213.0.1:1194 failed: Connection refused', 'ovpn_connection_refused'],
+  ['1795690883.571136 7000021 Connection reset, restarting [0]', 'ovpn_connection_reset'],
+  ['2026-11-26 11:01:15 [tcx-server] Inactivity timeout (--ping-restart), restarting', 'ovpn_ping_timeout'],
+  ['2026-11-26 11:01:15 SIGUSR1[soft,ping-restart] received, process restarting', 'ovpn_restart_ping'],
+  ['SIGUSR1[connection failed(soft),connection-failed] received, process restarting', 'ovpn_restart_connection'],
+  ['1795690883.602999 1 SIGUSR1[soft,connection-reset] received, process restarting', 'ovpn_restart_connection'],
+  ['SIGUSR1[soft,tls-error] received, process restarting', 'ovpn_restart_tls'],
+  ['SIGUSR1[soft,auth-failure] received, process restarting', 'ovpn_restart_auth'],
+  ['SIGUSR1[soft,network-unreachable] received, process restarting', 'ovpn_restart_network'],
+  ['SIGUSR1[soft,Could not determine IPv4/IPv6 protocol] received, process restarting', 'ovpn_restart_resolve'],
+  ['SIGHUP[hard,] received, process restarting', 'ovpn_restart_other'],
+  ['SIGUSR1[soft,server-pushed-connection-reset] received, process restarting', 'ovpn_restart_other'],
+  ['SIGTERM[soft,auth-failure] received, process exiting', 'ovpn_exiting'],
+  ['SIGTERM[hard,] received, process exiting', 'ovpn_exiting'],
+  ['write UDPv4 []: Network is unreachable (fd=3,code=101)', 'ovpn_network_unreachable'],
+  ['TCP: connect to [AF_INET]10.99.0.1:1194 failed: No route to host', 'ovpn_network_unreachable'],
+  ['Network unreachable, restarting', 'ovpn_network_unreachable_restart'],
+  [
+    'RESOLVE: Cannot resolve host address: vpn.example.invalid:1194 (Temporary failure in name resolution)',
+    'ovpn_resolve_failed',
+  ],
+  ['Could not determine IPv4/IPv6 protocol', 'ovpn_resolve_gave_up'],
+  [
+    'TLS Error: TLS key negotiation failed to occur within 60 seconds (check your network connectivity)',
+    'ovpn_tls_key_negotiation',
+  ],
+  ['TLS Error: TLS handshake failed', 'ovpn_tls_handshake_failed'],
+  ['VERIFY ERROR: depth=0, error=unable to get local issuer certificate: CN=x, serial=1', 'ovpn_certificate_rejected'],
+  ['VERIFY X509NAME ERROR: CN=rogue, must be server', 'ovpn_certificate_rejected'],
+  ['VERIFY EKU ERROR', 'ovpn_certificate_rejected'],
+  ['OpenSSL: error:0A000086:SSL routines::certificate verify failed:', 'ovpn_tls_detail'],
+  ['AUTH: Received control message: AUTH_FAILED', 'ovpn_auth_failed'],
+  ['Exiting due to fatal error', 'ovpn_fatal'],
+  ['Options error: Unrecognized option or missing or extra parameter(s) in x.conf:3: bogus (2.6.14)', 'ovpn_fatal'],
+  ['VERIFY OK: depth=0, CN=tcx-server', undefined],
+  ['VERIFY EKU OK', undefined],
+  ['PUSH: Received control message: PUSH_REPLY,ping 2', undefined],
+  ['', undefined],
+];
+
+const WIREGUARD: [string, string | undefined][] = [
+  ['DEBUG: 2026/11/26 11:03:01 peer(rJ0n…Ky3A) - Received handshake response', 'wg_handshake_complete'],
+  ['DEBUG: 2026/11/26 11:03:01 peer(rJ0n…Ky3A) - Receiving keepalive packet', 'wg_keepalive_received'],
+  ['DEBUG: 2026/11/26 11:03:01 peer(rJ0n…Ky3A) - Sending keepalive packet', undefined],
+  [
+    'DEBUG: 2026/11/26 11:03:31 peer(rJ0n…Ky3A) - Handshake did not complete after 5 seconds, retrying (try 2)',
+    'wg_handshake_retry',
+  ],
+  [
+    'DEBUG: 2026/11/26 11:03:31 peer(rJ0n…Ky3A) - Handshake did not complete after 20 attempts, giving up',
+    'wg_handshake_give_up',
+  ],
+  [
+    'DEBUG: 2026/11/26 11:03:26 peer(rJ0n…Ky3A) - Retrying handshake because we stopped hearing back after 15 seconds',
+    'wg_stopped_hearing',
+  ],
+  ["Name or service not known: `vpn.example.invalid:51820'", 'wg_resolve_failed'],
+  ['ERROR: 2026/11/26 11:03:01 Failed to create TUN device: no such file or directory', 'wg_fatal'],
+  ['DEBUG: 2026/11/26 11:03:40 Device closing', 'wg_device_closing'],
+];
+
+describe('classification of known lines', () => {
+  const classifiers = { openvpn: createClassifier('openvpn'), wireguard: createClassifier('wireguard') };
+  it.each(OPENVPN)('openvpn: %s', (line, id) => {
+    expect(classifiers.openvpn.classify(line)?.id).toBe(id);
+  });
+  it.each(WIREGUARD)('wireguard: %s', (line, id) => {
+    expect(classifiers.wireguard.classify(line)?.id).toBe(id);
+  });
+  it('never applies one log type\'s patterns to the other', () => {
+    expect(classifiers.wireguard.classify('Initialization Sequence Completed')).toBeUndefined();
+    expect(classifiers.openvpn.classify('peer(x) - Received handshake response')).toBeUndefined();
+  });
+});

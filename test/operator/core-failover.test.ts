@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { decideFailover, switchPatch, type HopView, type SwitchAlert } from '../../operator/src/core/failover.js';
+import { parseFailoverState, type FailoverState } from '../../operator/src/core/failover-state.js';
+import { ANNOTATION_FAILOVER } from '../../operator/src/core/naming.js';
+
+const NOW = Date.parse('2026-01-01T12:00:00Z');
+const COOLDOWN = 120_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const hop = (n: number, extra: Partial<HopView> = {}): HopView => ({
+  namespace: 'vpn',
+  name: `alpha-${String(n)}`,
+  chain: 'alpha',
+  hop: n,
+  resourceVersion: `rv${String(n)}`,
+  switchServer: 0,
+  dropped: false,
+  currentServer: `s${String(n)}-a`,
+  failover: { switches: 0, quarantine: {} },
+  ...extra,
+});
+const alert = (n: number, extra: Partial<SwitchAlert> = {}): SwitchAlert => ({
+  namespace: 'vpn',
+  torchain: 'alpha',
+  hop: n,
+  startsAt: iso(NOW - 30_000),
+  fingerprint: `fp${String(n)}`,
+  ...extra,
+});
+const switchedAt = (ms: number, a?: SwitchAlert): FailoverState => ({
+  switches: 1,
+  lastSwitchTime: iso(ms),
+  quarantine: {},
+  ...(a ? { lastAlert: { startsAt: a.startsAt, fingerprint: a.fingerprint! } } : {}),
+});
+const decide = (alerts: SwitchAlert[], hops: HopView[], now = NOW) =>
+  decideFailover({ alerts, hops, now, cooldownMs: COOLDOWN });
+
+describe('failover decision: topmost firing hop', () => {
+  it('switches only the lowest-numbered firing hop of a chain, the others wait', () => {
+    const [d] = decide([alert(3), alert(2)], [hop(1), hop(2), hop(3)]);
+    expect(d).toMatchObject({ action: 'switch', hop: 2, name: 'alpha-2', toSwitchServer: 1, waiting: [3] });
+  });
+
+  it('decides each chain of each namespace on its own', () => {
+    const ds = decide(
+      [alert(2), alert(1, { torchain: 'beta' }), alert(1, { namespace: 'other' })],
+      [hop(1), hop(2), hop(1, { chain: 'beta', name: 'beta-1' }), hop(1, { namespace: 'other', name: 'o-1' })],
+    );
+    expect(ds.map((d) => [d.namespace, d.chain, d.action, d.hop])).toEqual([
+      ['other', 'alpha', 'switch', 1],
+      ['vpn', 'alpha', 'switch', 2],
+      ['vpn', 'beta', 'switch', 1],
+    ]);
+  });
+
+  it('carries the resourceVersion precondition, the server left and the earliest alert of the hop', () => {
+    const early = alert(1, { startsAt: iso(NOW - 90_000), fingerprint: 'early', server: 's1-a' });
+    const [d] = decide([alert(1), early], [hop(1, { switchServer: 4 })]);
+    expect(d).toMatchObject({
+      action: 'switch',
+      resourceVersion: 'rv1',
+      fromSwitchServer: 4,
+      toSwitchServer: 5,
+      fromServer: 's1-a',
+      trigger: { startsAt: early.startsAt, fingerprint: 'early' },
+    });
+  });
+
+  it('reports alerts for hops that have no TorChain and acts on the next existing hop', () => {
+    const [d] = decide([alert(1), alert(2)], [hop(2)]);
+    expect(d).toMatchObject({ action: 'switch', hop: 2 });
+    const [none] = decide([alert(5)], [hop(1)]);
+    expect(none).toMatchObject({ action: 'none', reason: 'no-hop', unknownHops: [5] });
+  });
+});
+
+describe('failover decision: cooldown and idempotence', () => {
+  it('ignores a hop switched less than the cooldown ago, and says when it may act again', () => {
+    const [d] = decide([alert(1)], [hop(1, { failover: switchedAt(NOW - 30_000) })]);
+    expect(d).toMatchObject({ action: 'none', reason: 'cooldown', hop: 1, retryInSeconds: 90 });
+  });
+
+  it('a repeated notification of the alert that caused the switch is recognised as such', () => {
+    const a = alert(1);
+    const [d] = decide([a], [hop(1, { failover: switchedAt(NOW - 10_000, a) })]);
+    expect(d).toMatchObject({ action: 'none', reason: 'already-switched' });
+  });
+
+  it('after the cooldown a still-firing hop moves on', () => {
+    const a = alert(1);
+    const [d] = decide([a], [hop(1, { switchServer: 1, failover: switchedAt(NOW - COOLDOWN, a) })]);
+    expect(d).toMatchObject({ action: 'switch', toSwitchServer: 2 });
+  });
+
+  it('an alert about a server the hop already left is stale', () => {
+    const [d] = decide([alert(1, { server: 'old' })], [hop(1, { currentServer: 'new' })]);
+    expect(d).toMatchObject({ action: 'none', reason: 'stale-server' });
+  });
+
+  it('hops below a hop inside its cooldown wait for it, even when that hop no longer fires', () => {
+    const [d] = decide([alert(3)], [hop(1, { failover: switchedAt(NOW - 60_000) }), hop(2), hop(3)]);
+    expect(d).toMatchObject({ action: 'none', reason: 'upstream-switching', hop: 3, retryInSeconds: 60 });
+  });
+
+  it('a topmost hop inside its cooldown blocks the hops below it', () => {
+    const [d] = decide([alert(1), alert(2)], [hop(1, { failover: switchedAt(NOW - 1000) }), hop(2)]);
+    expect(d).toMatchObject({ action: 'none', reason: 'cooldown', hop: 1, waiting: [2] });
+  });
+});
+
+describe('failover decision: dropped hops', () => {
+  it('never switches a dropped hop, and hops below a dropped hop wait', () => {
+    const [d] = decide([alert(1), alert(2)], [hop(1, { dropped: true }), hop(2)]);
+    expect(d).toMatchObject({ action: 'none', reason: 'upstream-dropped', hop: 2 });
+  });
+
+  it('a dropped hop below the failing one changes nothing', () => {
+    const [d] = decide([alert(1)], [hop(1), hop(2, { dropped: true })]);
+    expect(d).toMatchObject({ action: 'switch', hop: 1 });
+  });
+});
+
+describe('switch patch', () => {
+  it('bumps switchServer, keeps the precondition and records count, time, trigger and quarantine', () => {
+    const a = alert(1, { server: 's1-a' });
+    const [d] = decide([a], [hop(1, { switchServer: 2 })]);
+    if (d?.action !== 'switch') throw new Error('expected a switch');
+    const old: FailoverState = {
+      switches: 3,
+      quarantine: { expired: iso(NOW - 1), live: iso(NOW + 5000) },
+    };
+    const patch = switchPatch(d, old, NOW, 600_000) as {
+      metadata: { resourceVersion: string; annotations: Record<string, string> };
+      spec: { switchServer: number };
+    };
+    expect(patch.spec.switchServer).toBe(3);
+    expect(patch.metadata.resourceVersion).toBe('rv1');
+    const state = parseFailoverState(patch.metadata.annotations[ANNOTATION_FAILOVER]);
+    expect(state).toEqual({
+      switches: 4,
+      lastSwitchTime: iso(NOW),
+      lastFrom: 's1-a',
+      lastAlert: { startsAt: a.startsAt, fingerprint: 'fp1' },
+      quarantine: { live: iso(NOW + 5000), 's1-a': iso(NOW + 600_000) },
+    });
+  });
+
+  it('reads a missing or malformed annotation as no state, never throws', () => {
+    expect(parseFailoverState(undefined)).toEqual({ switches: 0, quarantine: {} });
+    expect(parseFailoverState('{not json')).toEqual({ switches: 0, quarantine: {} });
+    expect(parseFailoverState('{"switches":-1,"lastSwitchTime":"never","quarantine":{"a":"x","b":"2026-01-01T00:00:00Z"}}')).toEqual(
+      { switches: 0, quarantine: { b: '2026-01-01T00:00:00Z' } },
+    );
+  });
+});

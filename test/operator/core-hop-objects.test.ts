@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ANNOTATION_SERVER,
+  ANNOTATION_SWITCH_SERVER,
+  buildDeployment,
+  buildSecret,
+  configHash,
+  upToDate,
+  type HopBuildInput,
+} from '../../operator/src/core/hop-objects.js';
+import { labelValue, tunnelInterfaceName } from '../../operator/src/core/naming.js';
+import { serverEndpoint } from '../../operator/src/core/vpn-config.js';
+import { ovpnConfig, torchain, wgConfig } from './support/fixtures.js';
+import type { TorChain } from '../../operator/src/api/torchain.js';
+
+const images = {
+  openvpn: 'reg/torchain/openvpn:1',
+  wireguard: 'reg/torchain/wireguard:1',
+  logExporter: 'reg/torchain/log-exporter:1',
+  pullPolicy: 'IfNotPresent' as const,
+};
+
+function input(tc: TorChain, config = ovpnConfig('198.51.100.7'), server = 'srv-a'): HopBuildInput {
+  const ep = serverEndpoint(tc.spec.typeNode, config);
+  if (!ep.ok) throw new Error(ep.error);
+  return { tc, server, config, endpoint: ep.value, mtu: 1420, images };
+}
+
+const lastHop = torchain('alpha-3', {
+  numberNode: 3,
+  typeNode: 'openvpn',
+  switchServer: 4,
+  inInterface: 'net-lan',
+  outInterface: 'net-up',
+  ipGateWay: '192.168.50.1/24',
+  nameK8sNode: 'worker-1',
+  tmpDir: '/scratch',
+});
+
+describe('hop Secret', () => {
+  it('holds the config under vpnFileConfig, owned by the TorChain, with the chosen server and switch counter', () => {
+    const s = buildSecret(input(lastHop));
+    expect(s.metadata?.name).toBe('alpha-3-vpn-config');
+    expect(Buffer.from(s.data?.['client.ovpn'] ?? '', 'base64').toString()).toBe(ovpnConfig('198.51.100.7'));
+    expect(s.metadata?.annotations).toMatchObject({ [ANNOTATION_SERVER]: 'srv-a', [ANNOTATION_SWITCH_SERVER]: '4' });
+    expect(s.metadata?.ownerReferences).toEqual([
+      { apiVersion: 'torchain.dev/v1alpha1', kind: 'TorChain', name: 'alpha-3', uid: 'uid-alpha-3', controller: true, blockOwnerDeletion: true },
+    ]);
+  });
+});
+
+describe('hop Deployment', () => {
+  const d = buildDeployment(input(lastHop));
+  const pod = d.spec!.template.spec!;
+  const [vpn, exporter] = pod.containers;
+  const env = Object.fromEntries((vpn!.env ?? []).map((e) => [e.name, e.value]));
+
+  it('labels pods with the identity labels the PodMonitor relabels', () => {
+    expect(d.spec!.template.metadata!.labels).toMatchObject({
+      'app.kubernetes.io/name': 'torchain-hop',
+      'torchain.dev/chain': 'alpha',
+      'torchain.dev/hop': '3',
+      'torchain.dev/type': 'openvpn',
+      'torchain.dev/server': 'srv-a',
+    });
+    // The selector is immutable: it depends on the owner's uid only, never on a spec field.
+    expect(d.spec!.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'torchain-hop', 'torchain.dev/owner-uid': 'uid-alpha-3' });
+    expect(d.spec!.template.metadata!.labels).toMatchObject(d.spec!.selector.matchLabels!);
+  });
+
+  it('gives the vpn container the entrypoint environment of the contract', () => {
+    expect(env).toEqual({
+      TORCHAIN_TYPE: 'openvpn',
+      TORCHAIN_CONFIG: '/etc/torchain/vpn/client.ovpn',
+      TORCHAIN_ENDPOINT: '198.51.100.7:1194',
+      TORCHAIN_PROTO: 'udp',
+      TORCHAIN_OUT_IF: 'net-up',
+      TORCHAIN_IN_IF: 'net-lan',
+      TORCHAIN_GATEWAY: '192.168.50.1/24',
+      TORCHAIN_MTU: '1420',
+      TORCHAIN_TUN_IF: tunnelInterfaceName('vpn', 'alpha', 3, 'openvpn'),
+      TORCHAIN_TMP_DIR: '/scratch',
+    });
+  });
+
+  it('grants NET_ADMIN to the vpn container only; the exporter is non-root, read-only, without capabilities', () => {
+    expect(vpn!.securityContext).toMatchObject({ capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] }, privileged: false });
+    expect(exporter!.name).toBe('log-exporter');
+    expect(exporter!.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(exporter!.securityContext!.runAsUser).toBeGreaterThan(0);
+    expect(exporter!.securityContext!.capabilities!.add).toBeUndefined();
+    expect(exporter!.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 9108 });
+    expect(vpn!.readinessProbe).toBeUndefined();
+  });
+
+  it('attaches the Multus networks, with the fixed gateway IP on the LAN side, and pins the node', () => {
+    const nets = JSON.parse(d.spec!.template.metadata!.annotations!['k8s.v1.cni.cncf.io/networks']!);
+    expect(nets).toEqual([
+      { name: 'alpha-hop3-out', interface: 'net-up' },
+      { name: 'alpha-hop3-in', interface: 'net-lan', ips: ['192.168.50.1/24'] },
+    ]);
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/hostname': 'worker-1' });
+  });
+
+  it('honours network name overrides ("namespace/name") from annotations', () => {
+    const tc = torchain('h1', { numberNode: 1, outInterface: 'ext0' }, { annotations: { 'torchain.dev/out-network': 'kube-system/uplink' } });
+    const nets = JSON.parse(buildDeployment(input(tc)).spec!.template.metadata!.annotations!['k8s.v1.cni.cncf.io/networks']!);
+    expect(nets).toEqual([{ name: 'uplink', namespace: 'kube-system', interface: 'ext0' }]);
+  });
+
+  it('owns the Deployment, mounts the Secret read-only, recreates instead of surging', () => {
+    expect(d.metadata!.ownerReferences![0]).toMatchObject({ kind: 'TorChain', uid: 'uid-alpha-3', controller: true });
+    expect(d.spec!.strategy).toEqual({ type: 'Recreate' });
+    expect(pod.volumes!.find((v) => v.name === 'vpn-config')!.secret!.secretName).toBe('alpha-3-vpn-config');
+    expect(vpn!.volumeMounts!.find((m) => m.name === 'vpn-config')).toMatchObject({ mountPath: '/etc/torchain/vpn', readOnly: true });
+  });
+
+  it('drop > 0 scales to 0 and keeps everything else', () => {
+    const dropped = buildDeployment(input({ ...lastHop, spec: { ...lastHop.spec, drop: 1 } }));
+    expect(d.spec!.replicas).toBe(1);
+    expect(dropped.spec!.replicas).toBe(0);
+    expect(dropped.spec!.template.spec!.containers).toHaveLength(2);
+  });
+
+  it('image follows typeNode unless spec.image overrides it', () => {
+    const wg = torchain('w', { numberNode: 2, typeNode: 'wireguard' });
+    expect(buildDeployment(input(wg, wgConfig('10.0.0.1:51820'))).spec!.template.spec!.containers[0]!.image).toBe(images.wireguard);
+    expect(vpn!.image).toBe(images.openvpn);
+    const custom = torchain('c', { numberNode: 1, image: 'my/openvpn:2' });
+    expect(buildDeployment(input(custom)).spec!.template.spec!.containers[0]!.image).toBe('my/openvpn:2');
+  });
+});
+
+describe('config hash and change detection', () => {
+  const base = input(lastHop);
+  it.each([
+    ['the config', { ...base, config: ovpnConfig('198.51.100.8') }],
+    ['the server', { ...base, server: 'srv-b' }],
+    ['the MTU', { ...base, mtu: 1400 }],
+    ['switchServer (a switch restarts the hop even on a pool of one)', { ...base, tc: { ...lastHop, spec: { ...lastHop.spec, switchServer: 5 } } }],
+    ['any spec field', { ...base, tc: { ...lastHop, spec: { ...lastHop.spec, tmpDir: '/other' } } }],
+  ])('changes with %s, so the pod rolls', (_n, changed) => {
+    expect(configHash(changed)).not.toBe(configHash(base));
+    expect(upToDate(buildDeployment(base), buildDeployment(changed))).toBe(false);
+  });
+
+  it('is stable for the same input, and a hand-scaled Deployment is not up to date', () => {
+    expect(configHash(input(lastHop))).toBe(configHash(base));
+    const d = buildDeployment(base);
+    expect(upToDate(d, buildDeployment(input(lastHop)))).toBe(true);
+    expect(upToDate({ ...d, spec: { ...d.spec!, replicas: 3 } }, d)).toBe(false);
+    expect(upToDate(undefined, d)).toBe(false);
+  });
+});
+
+describe('names', () => {
+  it('makes label values of any server name, without collisions', () => {
+    expect(labelValue('srv-a.example')).toBe('srv-a.example');
+    const a = labelValue('de/frankfurt 1');
+    const b = labelValue('de:frankfurt 1');
+    expect(a).toMatch(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/);
+    expect(a).not.toBe(b);
+    expect(labelValue('x'.repeat(100)).length).toBeLessThanOrEqual(63);
+  });
+
+  it('tunnel interface names fit IFNAMSIZ and differ per chain and hop', () => {
+    const names = new Set(
+      ['a', 'b'].flatMap((c) => [1, 2, 99999].map((h) => tunnelInterfaceName('ns', c, h, 'wireguard'))),
+    );
+    expect(names.size).toBe(6);
+    for (const n of names) expect(n.length).toBeLessThanOrEqual(15);
+  });
+});
