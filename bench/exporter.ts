@@ -42,9 +42,10 @@ function measure(cmd: string, args: string[]): Promise<Run> {
 function counts(exposition: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of exposition.split('\n')) {
-    const m = /^(torchain_(?:vpn_connection_errors_total|vpn_restarts_total|log_exporter_lines_total)\{[^}]*\}) (\S+)$/.exec(
-      line,
-    );
+    const m =
+      /^(torchain_(?:vpn_connection_errors_total|vpn_restarts_total|log_exporter_lines_total)\{[^}]*\}) (\S+)$/.exec(
+        line,
+      );
     if (m && Number(m[2]) > 0) out.set(m[1] as string, Number(m[2]));
   }
   return out;
@@ -106,7 +107,11 @@ async function main() {
     const b = counts(theirs[0]?.stdout ?? '');
     const differ = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
     if (differ.length) throw new Error(`exporter and mtail disagree on ${differ.join(', ')}: the comparison is void`);
-    if ((a.get('torchain_log_exporter_lines_total{matched="true"}') ?? 0) + (a.get('torchain_log_exporter_lines_total{matched="false"}') ?? 0) !== LINES) {
+    if (
+      (a.get('torchain_log_exporter_lines_total{matched="true"}') ?? 0) +
+        (a.get('torchain_log_exporter_lines_total{matched="false"}') ?? 0) !==
+      LINES
+    ) {
       throw new Error('the exporter did not count every line');
     }
 
@@ -116,10 +121,16 @@ async function main() {
     const theirsRss = Math.max(...theirs.map((r) => r.maxRssKb)) / 1024;
     const ratio = oursRate / theirsRate;
     console.log('');
-    console.log(`exporter: ${Math.round(oursRate).toLocaleString('en-US')} lines/s (median of ${ROUNDS}), peak RSS ${oursRss.toFixed(1)} MiB`);
-    console.log(`mtail:    ${Math.round(theirsRate).toLocaleString('en-US')} lines/s (median of ${ROUNDS}), peak RSS ${theirsRss.toFixed(1)} MiB`);
+    console.log(
+      `exporter: ${Math.round(oursRate).toLocaleString('en-US')} lines/s (median of ${ROUNDS}), peak RSS ${oursRss.toFixed(1)} MiB`,
+    );
+    console.log(
+      `mtail:    ${Math.round(theirsRate).toLocaleString('en-US')} lines/s (median of ${ROUNDS}), peak RSS ${theirsRss.toFixed(1)} MiB`,
+    );
     console.log(`ratio:    ${ratio.toFixed(2)}x (target >= 3.0: ${ratio >= 3 ? 'met' : 'NOT met'})`);
-    console.log(`exporter peak RSS target <= 60 MB: ${oursRss * 1.048576 <= 60 ? 'met' : 'NOT met'} (${(oursRss * 1.048576).toFixed(1)} MB)`);
+    console.log(
+      `exporter peak RSS target <= 60 MB: ${oursRss * 1.048576 <= 60 ? 'met' : 'NOT met'} (${(oursRss * 1.048576).toFixed(1)} MB)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -28,7 +28,9 @@ declare -A probe=(
   [procps]=/usr/bin/ps
   [psmisc]=/usr/bin/killall
   [openssl]=/usr/bin/openssl
+  [time]=/usr/bin/time
   [ca-certificates]=/etc/ssl/certs
+  [busybox]=/bin/busybox
 )
 
 missing=()

@@ -104,6 +104,7 @@ IN_IF=$TORCHAIN_IN_IF
 TUN_IF=$TORCHAIN_TUN_IF
 MTU=$TORCHAIN_MTU
 TMP_DIR=${TORCHAIN_TMP_DIR:-/tmp}
+TUNNEL_ROUTES=${TORCHAIN_TUNNEL_ROUTES:-}
 GATEWAY=${TORCHAIN_GATEWAY:-}
 OUT_GATEWAY=${TORCHAIN_OUT_GATEWAY:-}
 
@@ -156,6 +157,14 @@ if [[ -n $GATEWAY ]]; then
   ((gw_ok)) || die_config "TORCHAIN_GATEWAY must be an address with prefix, e.g. 192.168.1.1/24" value "$GATEWAY"
 fi
 
+# Extra destinations the pod itself reaches through the tunnel (e.g. the log-exporter's probe target): its own
+# traffic follows the main table, which keeps the pod network as default route.
+IFS=, read -ra TUNNEL_ROUTE_LIST <<<"$TUNNEL_ROUTES"
+for r in "${TUNNEL_ROUTE_LIST[@]}"; do
+  if [[ ! $r =~ ^([0-9.]+)/([0-9]{1,2})$ ]] || ! valid_ipv4 "${r%/*}" || ((10#${r#*/} > 32)); then
+    die_config "TORCHAIN_TUNNEL_ROUTES must be a comma-separated list of IPv4 CIDRs" value "$r"
+  fi
+done
 [[ -f $CONFIG && -r $CONFIG ]] || die_config "TORCHAIN_CONFIG is not a readable file; check the Secret mount and vpnFileConfig" path "$CONFIG"
 [[ -d $TMP_DIR && -w $TMP_DIR ]] || die_config "TORCHAIN_TMP_DIR is not a writable directory; mount an emptyDir there" path "$TMP_DIR"
 for dev in "$OUT_IF" "$IN_IF"; do
@@ -324,6 +333,16 @@ table inet $NFT_TABLE {
     type nat hook postrouting priority srcnat; policy accept;
     oifname "$TUN_IF" masquerade
   }
+
+  # While the tunnel has no address (client restarting, new server being configured), masquerade falls back to
+  # another interface's address (the LAN gateway's) and conntrack would keep that binding for the flow's lifetime:
+  # the new server drops it forever. Dropping such packets here, before conntrack confirms the entry, discards
+  # the binding; the flow's next packet is NATed afresh once the tunnel has its address.
+  counter nat_unready { }
+  chain nat_guard {
+    type filter hook postrouting priority srcnat + 1; policy accept;
+    oifname "$TUN_IF" fib saddr . oif type != local counter name nat_unready drop
+  }
 }
 EOF
 log info "kill switch installed" table "inet $NFT_TABLE" allowed "$PROTO $TORCHAIN_ENDPOINT via $OUT_IF"
@@ -376,6 +395,9 @@ fi
 # Table 188: everything entering on IN_IF goes into the tunnel; "unreachable" answers when the device is gone.
 ip -4 route replace default dev "$TUN_IF" table "$ROUTE_TABLE" proto "$ROUTE_PROTO"
 ip -4 route replace unreachable default metric 4294967295 table "$ROUTE_TABLE" proto "$ROUTE_PROTO"
+for r in "${TUNNEL_ROUTE_LIST[@]}"; do
+  ip -4 route replace "$r" dev "$TUN_IF" proto "$ROUTE_PROTO"
+done
 while ip -4 rule del pref "$RULE_PREF" 2>/dev/null; do :; done
 ip -4 rule add pref "$RULE_PREF" iif "$IN_IF" lookup "$ROUTE_TABLE"
 log info "routes set" server_route "$SERVER_IP/$HOST_PREFIX dev $OUT_IF" forward_table "$ROUTE_TABLE" tunnel_mtu "$MTU"

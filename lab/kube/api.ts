@@ -33,7 +33,7 @@ const QUALIFIED_NAME =
 const LABEL_NAMED = new Set(['/namespaces', '/services']);
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
-export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+export type PatchType = 'merge' | 'json' | 'strategic';
 
 export interface WriteOptions {
   subresource?: string;
@@ -41,7 +41,6 @@ export interface WriteOptions {
   /** Version the client addressed (objects are returned in it). */
   version: string;
   fieldManager?: string;
-  force?: boolean;
   /** Unknown fields of a custom resource: refused (Strict), reported as warnings (Warn, the default) or ignored. */
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   /** Filled with warnings for the `Warning` response header. */
@@ -351,7 +350,8 @@ export class Api {
     const sub = opts.subresource;
     let obj: KObject;
     if (sub === 'status') {
-      obj = { ...old, status: incoming.status };
+      // stored objects are shared and immutable: defaulting/pruning below must work on a copy
+      obj = { ...structuredClone(old), status: incoming.status };
       if (incoming.status === undefined) delete obj.status;
       if (!t.crd)
         obj = {
@@ -362,7 +362,7 @@ export class Api {
       obj = incoming;
       if (t.subresources.includes('status')) {
         if (old.status === undefined) delete obj.status;
-        else obj.status = old.status;
+        else obj.status = structuredClone(old.status);
       }
     }
     const meta: ObjectMeta = {
@@ -426,7 +426,6 @@ export class Api {
     if (type === 'strategic' && t.crd) throw unsupportedMediaType('application/strategic-merge-patch+json');
     const old = this.store.get(resourceKey(t), t.namespaced ? ns : '', name);
     if (!old) {
-      if (type === 'apply') return this.create(t, ns, stripForApply(patch), opts);
       throw notFound(t.plural, t.group, name);
     }
     const current = this.present(t, old, opts.version);
@@ -442,11 +441,6 @@ export class Api {
         break;
       case 'strategic':
         patched = strategicMergePatch(current, patch);
-        break;
-      case 'apply':
-        patched = t.crd
-          ? mergePatch(current, stripForApply(patch))
-          : strategicMergePatch(current, stripForApply(patch));
         break;
     }
     const obj = this.checkIdentity(t, structuredClone(patched), ns, opts.version, name);
@@ -540,7 +534,9 @@ export class Api {
         ...old,
         metadata: {
           ...old.metadata,
-          deletionTimestamp: old.metadata.deletionGracePeriodSeconds ? this.now() : (old.metadata.deletionTimestamp ?? this.now()),
+          deletionTimestamp: old.metadata.deletionGracePeriodSeconds
+            ? this.now()
+            : (old.metadata.deletionTimestamp ?? this.now()),
           deletionGracePeriodSeconds: 0,
           ...(finalizers.length ? { finalizers } : {}),
         },
@@ -570,16 +566,6 @@ function podGracePeriod(t: ResourceType, pod: KObject, requested: number | undef
   if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
   const grace = requested ?? (spec.terminationGracePeriodSeconds as number | undefined) ?? 30;
   return Math.max(0, Math.floor(grace));
-}
-
-/** Server-side apply bodies carry the full intent; drop server-owned fields a client copied by mistake. */
-function stripForApply(patch: unknown): Obj {
-  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('apply patch must be an object');
-  const p = structuredClone(patch) as Obj;
-  const meta = (p.metadata ?? {}) as Obj;
-  delete meta.managedFields;
-  delete meta.resourceVersion;
-  return p;
 }
 
 function sameContent(a: KObject, b: KObject): boolean {

@@ -211,9 +211,22 @@ function validateWorkload(o: KObject, old: KObject | undefined): FieldProblem[] 
   return out;
 }
 
-function prepareService(o: KObject, old: KObject | undefined): void {
+/** ClusterIPs come from 10.96.0.0/12 like the default service CIDR; 10.96.0.1 is the `kubernetes` Service. */
+function clusterIpAllocator(): () => string {
+  let next = 10;
+  return () => {
+    const n = next++;
+    return `10.${96 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+  };
+}
+
+function prepareService(o: KObject, old: KObject | undefined, allocate: () => string): void {
   const spec = ensure(o, 'spec');
   spec.type ??= 'ClusterIP';
+  if (!old && spec.type !== 'ExternalName' && !spec.clusterIP) {
+    spec.clusterIP = allocate();
+    spec.clusterIPs = [spec.clusterIP];
+  }
   spec.sessionAffinity ??= 'None';
   if (old && !spec.clusterIP) spec.clusterIP = get(old, 'spec', 'clusterIP');
   if (old && !spec.clusterIPs) spec.clusterIPs = get(old, 'spec', 'clusterIPs');
@@ -262,6 +275,7 @@ export function podCells(o: KObject): Record<string, unknown> {
 }
 
 export function builtinTypes(): ResourceType[] {
+  const allocateClusterIp = clusterIpAllocator();
   return [
     def({
       kind: 'Namespace',
@@ -311,8 +325,9 @@ export function builtinTypes(): ResourceType[] {
             .map((p) => `${str(p.port)}/${str(p.protocol)}`)
             .join(',') || '<none>',
       }),
-      prepare: prepareService,
+      prepare: (o, old) => prepareService(o, old, allocateClusterIp),
     }),
+    def({ kind: 'Endpoints', plural: 'endpoints', shortNames: ['ep'] }),
     def({
       kind: 'ServiceAccount',
       plural: 'serviceaccounts',
@@ -324,7 +339,7 @@ export function builtinTypes(): ResourceType[] {
       plural: 'pods',
       shortNames: ['po'],
       categories: ['all'],
-      subresources: ['status', 'log'],
+      subresources: ['status', 'log', 'binding'],
       columns: POD_COLUMNS,
       cells: podCells,
       fields: (o) => ({

@@ -17,6 +17,7 @@ import {
   invalid,
 } from './errors.js';
 import { OpenApi } from './openapi.js';
+import { decodeProtobuf } from './protobuf.js';
 import { parseRfc3339, type LogLine, type PodLogs } from './pod-logs.js';
 import { parseFieldSelector, parseLabelSelector, type FieldRequirement, type Requirement } from './selectors.js';
 import type { StoreEvent } from './store.js';
@@ -116,6 +117,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function parseBody(buf: Buffer, contentType: string | undefined): unknown {
   const ct = (contentType ?? 'application/json').split(';')[0]!.trim();
+  if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(buf);
   const text = buf.toString('utf8');
   if (!text.trim()) throw badRequest('the body of the request was empty');
   try {
@@ -137,7 +139,13 @@ function patchTypeOf(contentType: string | undefined): PatchType {
       return 'strategic';
     case 'application/apply-patch+yaml':
     case 'application/apply-patch+cbor':
-      return 'apply';
+      // Server-side apply needs field ownership (managedFields) that lab/kube does not track; refuse it plainly
+      // rather than merge without removals and conflicts.
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        'lab/kube does not implement server-side apply (application/apply-patch+yaml); use client-side `kubectl apply` or a merge/strategic merge patch',
+      );
     default:
       throw unsupportedMediaType(ct || '(none)');
   }
@@ -224,6 +232,23 @@ export class KubeHttp {
     if (!this.authenticate(req)) throw unauthorized();
     const accept = req.headers.accept;
     const reg = this.o.api.registry;
+    if (path === '/openapi/v2') {
+      // Schemas are published through /openapi/v3 only. An empty v2 document makes kubectl/Helm's client-side
+      // fallback validation skip kinds it has no schema for, as it does for schema-less kinds on a real server.
+      if (/protobuf/.test(accept ?? '')) {
+        res.writeHead(200, {
+          'Content-Type': 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
+          'Content-Length': '0',
+        });
+        return void res.end();
+      }
+      return sendJson(res, 200, {
+        swagger: '2.0',
+        info: { title: 'Kubernetes', version: 'v1.31.0' },
+        paths: {},
+        definitions: {},
+      });
+    }
     if (path === '/openapi/v3') return sendJson(res, 200, this.openapi.root());
     if (path.startsWith('/openapi/v3/')) {
       const doc = this.openapi.groupVersion(path.slice('/openapi/v3/'.length));
@@ -320,7 +345,6 @@ export class KubeHttp {
       version: r.version,
       dryRun,
       fieldManager: q.get('fieldManager') ?? undefined,
-      force: q.get('force') === 'true',
       fieldValidation: fv === 'Strict' || fv === 'Ignore' || fv === 'Warn' ? fv : undefined,
       warnings,
       subresource: r.sub,
@@ -341,6 +365,7 @@ export class KubeHttp {
     }
     if (method === 'POST') {
       if (r.sub === 'token') return this.tokenRequest(req, res, r);
+      if (r.sub === 'binding') return this.bind(req, res, r);
       if (t.virtual) return this.tokenReview(req, res);
       if (r.name !== undefined || (t.namespaced && r.ns === undefined)) throw methodNotAllowed();
       const body = parseBody(await readBody(req), req.headers['content-type']);
@@ -359,20 +384,19 @@ export class KubeHttp {
       if (r.name === undefined) throw methodNotAllowed();
       const type = patchTypeOf(req.headers['content-type']);
       const raw = await readBody(req);
-      const body = parseBody(raw, type === 'apply' ? 'application/yaml' : 'application/json');
+      const body = parseBody(raw, 'application/json');
       if (r.sub === 'scale') {
         const current = scaleOf(t, api.get(t, nsOf(), r.name));
         const { mergePatch, jsonPatch } = await import('./patch.js');
         const patched = type === 'json' ? jsonPatch(current, body) : mergePatch(current, body);
         return sendJson(res, 200, this.updateScale(t, nsOf(), r.name, patched, write));
       }
-      const existed = api.store.get(resourceKey(t), nsOf(), r.name) !== undefined;
       const patched = api.patch(t, nsOf(), r.name, type, body, write);
-      return sendJson(res, type === 'apply' && !existed ? 201 : 200, patched, 'application/json', warnings);
+      return sendJson(res, 200, patched, 'application/json', warnings);
     }
     if (method === 'DELETE') {
       const raw = await readBody(req);
-      const opts = raw.length ? (parseBody(raw, 'application/json') as Obj) : {};
+      const opts = raw.length ? (parseBody(raw, req.headers['content-type']) as Obj) : {};
       const policy = (q.get('propagationPolicy') ??
         opts.propagationPolicy ??
         (q.get('orphanDependents') === 'true' || opts.orphanDependents === true ? 'Orphan' : undefined)) as
@@ -389,7 +413,10 @@ export class KubeHttp {
         propagationPolicy: policy,
         preconditions: opts.preconditions as { uid?: string; resourceVersion?: string } | undefined,
         dryRun: dryRun || (Array.isArray(opts.dryRun) && (opts.dryRun as string[]).includes('All')),
-        gracePeriodSeconds: q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : (opts.gracePeriodSeconds as number | undefined),
+        gracePeriodSeconds:
+          q.get('gracePeriodSeconds') !== null
+            ? Number(q.get('gracePeriodSeconds'))
+            : (opts.gracePeriodSeconds as number | undefined),
       };
       if (r.name === undefined) {
         if (t.namespaced && r.ns === undefined) throw methodNotAllowed();
@@ -722,6 +749,44 @@ export class KubeHttp {
     });
     req.on('close', stop);
     this.watchClosers.add(stop);
+  }
+
+  /**
+   * POST pods/{name}/binding: what a scheduler does to place a pod on a node (the lab kubelet may act as one).
+   * https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/binding-v1/
+   */
+  private async bind(req: IncomingMessage, res: ServerResponse, r: Route): Promise<void> {
+    const body = parseBody(await readBody(req), req.headers['content-type']) as {
+      target?: { kind?: string; name?: string };
+    };
+    const node = body.target?.name;
+    if (!node || (body.target?.kind ?? 'Node') !== 'Node')
+      throw invalid('Binding', '', r.name!, [{ field: 'target.name', message: 'Required value' }]);
+    const { api } = this.o;
+    const pod = api.get(r.t, r.ns!, r.name!);
+    const current = (pod.spec as Obj | undefined)?.nodeName;
+    if (current)
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on pods/binding "${r.name}": pod ${r.name} is already assigned to node "${String(current)}"`,
+        { name: r.name, kind: 'pods/binding' },
+      );
+    if (pod.metadata.deletionTimestamp)
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on pods/binding "${r.name}": pod ${r.name} is being deleted, cannot be assigned to a host`,
+        { name: r.name, kind: 'pods/binding' },
+      );
+    const stored = api.store.get('/pods', r.ns!, r.name!)!;
+    const bound: KObject = {
+      ...stored,
+      spec: { ...(stored.spec as Obj), nodeName: node },
+      metadata: { ...stored.metadata, resourceVersion: String(api.store.nextRv()) },
+    };
+    api.store.put('/pods', bound, 'MODIFIED');
+    sendJson(res, 201, statusObject('Success', 201, undefined, undefined));
   }
 
   /** Result of validating a bearer token, in TokenReview status form. */

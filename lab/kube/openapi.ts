@@ -58,14 +58,14 @@ function gvDoc(reg: Registry, group: string, version: string): Obj {
       paths[`${base}/{name}`] = {
         get: op('get'),
         put: op('put', WRITE_PARAMS),
-        patch: op('patch', [...WRITE_PARAMS, q('force')]),
+        patch: op('patch', WRITE_PARAMS),
         delete: op('delete', [q('dryRun'), q('propagationPolicy'), q('gracePeriodSeconds')]),
       };
       if (t.subresources.includes('status'))
         paths[`${base}/{name}/status`] = {
           get: op('get'),
           put: op('put', WRITE_PARAMS),
-          patch: op('patch', [...WRITE_PARAMS, q('force')]),
+          patch: op('patch', WRITE_PARAMS),
         };
     }
     schemas[id] = v.schema

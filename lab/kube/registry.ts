@@ -184,6 +184,8 @@ function subresource(
       return { kind: 'Pod', verbs: ['get'] };
     case 'token':
       return { kind: 'TokenRequest', verbs: ['create'], group: 'authentication.k8s.io', version: 'v1' };
+    case 'binding':
+      return { kind: 'Binding', verbs: ['create'] };
     case 'finalize':
       return { kind: t.kind, verbs: ['update'] };
     default:

@@ -4,7 +4,7 @@
 // channels: append container log lines and report pod status.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { isIP, type AddressInfo } from 'node:net';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Api } from './api.js';
@@ -67,6 +67,40 @@ export interface Kube {
 
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
+/**
+ * The `default/kubernetes` Service and Endpoints every cluster has (the API server's own address), which charts look
+ * up, e.g. to allow egress to the API server in a NetworkPolicy.
+ */
+function publishApiEndpoint(api: Api, port: number): void {
+  const svc = api.registry.byGroupResource('', 'services')!;
+  const ep = api.registry.byGroupResource('', 'endpoints')!;
+  const subsets = [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port, protocol: 'TCP' }] }];
+  if (!api.store.get('/services', 'default', 'kubernetes'))
+    api.create(
+      svc,
+      'default',
+      {
+        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: {
+          type: 'ClusterIP',
+          clusterIP: '10.96.0.1',
+          clusterIPs: ['10.96.0.1'],
+          ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }],
+        },
+      },
+      { version: 'v1' },
+    );
+  const current = api.store.get('/endpoints', 'default', 'kubernetes');
+  if (!current)
+    api.create(
+      ep,
+      'default',
+      { metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets },
+      { version: 'v1' },
+    );
+  else api.update(ep, 'default', 'kubernetes', { ...current, subsets }, { version: 'v1' });
+}
+
 export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   const log =
     opts.log ??
@@ -117,6 +151,8 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   const tls = servingCert(dir, [...new Set(['127.0.0.1', '::1', host].filter((h) => isIP(h)))]);
   const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, http.handle);
   server.keepAliveTimeout = 65_000;
+  // answer small requests at once: without it, Nagle + delayed ACK add ~40 ms to every request/response pair
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());
@@ -127,6 +163,8 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   const kubeconfigPath = join(dir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfigYaml(url, tokens.adminToken, tls.certPem), { mode: 0o600 });
   log({ level: 'info', msg: 'lab/kube listening', url, kubeconfig: kubeconfigPath });
+
+  publishApiEndpoint(api, addr.port);
 
   const podType = registry.byGroupResource('', 'pods')!;
   const pod = (ns: string, name: string) => api.get(podType, ns, name);

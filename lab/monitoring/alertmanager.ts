@@ -14,12 +14,12 @@ export interface LabAlertmanager {
 /** Starts Alertmanager with a complete configuration (YAML text). Clustering is off: one lab instance. */
 export async function startAlertmanager(
   supervisor: Supervisor,
-  opts: { dir: string; configYaml: string; name?: string },
+  opts: { dir: string; configYaml: string; name?: string; /** Reuse a port (a restart keeps Prometheus' target valid). */ port?: number },
 ): Promise<LabAlertmanager> {
   mkdirSync(join(opts.dir, 'data'), { recursive: true });
   const configFile = join(opts.dir, 'alertmanager.yml');
   writeFileSync(configFile, opts.configYaml);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const address = `127.0.0.1:${port}`;
   const proc = supervisor.start(opts.name ?? 'alertmanager', '/usr/bin/prometheus-alertmanager', {
     args: [

@@ -41,7 +41,7 @@ function ipv6String(b: Buffer, off: number): string {
   // Compress the longest run of zero groups, as inet_ntop does.
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (parts[i] !== '0') {
       i++;
       continue;
@@ -121,8 +121,17 @@ export function decodePcap(buf: Buffer): CapturedPacket[] {
 }
 
 /** Starts tcpdump on `iface` in `netns`, writing `file`; resolves once it is listening. */
-export async function startCapture(netns: string, iface: string, file: string, filter: string[] = []): Promise<Capture> {
-  const daemon = new Daemon({ netns, cmd: 'tcpdump', args: ['-i', iface, '-nn', '--immediate-mode', '-U', '-s', '256', '-w', file, ...filter] });
+export async function startCapture(
+  netns: string,
+  iface: string,
+  file: string,
+  filter: string[] = [],
+): Promise<Capture> {
+  const daemon = new Daemon({
+    netns,
+    cmd: 'tcpdump',
+    args: ['-i', iface, '-nn', '--immediate-mode', '-U', '-s', '256', '-w', file, ...filter],
+  });
   daemon.start();
   await waitFor(
     `tcpdump listening on ${iface} in ${netns}`,

@@ -25,7 +25,11 @@ async function listNetns(): Promise<string[]> {
 async function pidsIn(ns: string): Promise<number[]> {
   try {
     const { stdout } = await run('ip', ['netns', 'pids', ns]);
-    return stdout.split(/\s+/).filter(Boolean).map(Number).filter((p) => Number.isInteger(p) && p > 1);
+    return stdout
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+      .filter((p) => Number.isInteger(p) && p > 1);
   } catch {
     return [];
   }

@@ -35,7 +35,8 @@ export class Daemon {
   }
 
   start(): void {
-    if (this.running) throw new Error(`daemon ${this.opts.cmd} in ${this.opts.netns} is already running (pid ${this.pid})`);
+    if (this.running)
+      throw new Error(`daemon ${this.opts.cmd} in ${this.opts.netns} is already running (pid ${this.pid})`);
     this.exitCode = undefined;
     this.log ??= this.opts.logFile ? createWriteStream(this.opts.logFile, { flags: 'a' }) : undefined;
     // `ip netns exec` execs the command after joining the namespace: the pid is the daemon's own.
@@ -78,7 +79,9 @@ export class Daemon {
         const hit = this.stdout.slice(fromLine).find((l) => pattern.test(l));
         if (hit) return hit;
         if (!this.running) {
-          throw new StopWaiting(`${this.opts.cmd} exited with ${String(this.exitCode)}; stderr: ${this.stderr.slice(-5).join(' | ')}`);
+          throw new StopWaiting(
+            `${this.opts.cmd} exited with ${String(this.exitCode)}; stderr: ${this.stderr.slice(-5).join(' | ')}`,
+          );
         }
         return undefined;
       },

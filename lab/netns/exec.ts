@@ -7,7 +7,11 @@ export interface RunResult {
 }
 
 /** Runs a command; rejects with an error naming the command, its exit status and stderr. */
-export function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       cmd,
@@ -16,7 +20,11 @@ export function run(cmd: string, args: string[], opts: { input?: string; timeout
       (err, stdout, stderr) => {
         if (err) {
           const code = (err as NodeJS.ErrnoException & { code?: unknown }).code;
-          reject(new Error(`command failed (${String(code ?? err.message)}): ${[cmd, ...args].join(' ')}\n${stderr.trim()}\n${stdout.trim().slice(-2000)}`));
+          reject(
+            new Error(
+              `command failed (${String(code ?? err.message)}): ${[cmd, ...args].join(' ')}\n${stderr.trim()}\n${stdout.trim().slice(-2000)}`,
+            ),
+          );
           return;
         }
         resolve({ stdout, stderr });
@@ -27,7 +35,12 @@ export function run(cmd: string, args: string[], opts: { input?: string; timeout
 }
 
 /** Runs a command inside a network namespace (`ip netns exec`). */
-export function nsRun(netns: string, cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function nsRun(
+  netns: string,
+  cmd: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return run('ip', ['netns', 'exec', netns, cmd, ...args], opts);
 }
 
@@ -43,7 +56,12 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export class StopWaiting extends Error {}
 
 /** Polls `check` until it returns a value other than undefined/false, or throws `what` after the timeout. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

@@ -57,7 +57,10 @@ export async function startHop(hop: HopHandle, opts: StartHopOptions): Promise<H
       await waitFor(
         `a WireGuard handshake on hop ${hop.number} (${hop.tunIf})`,
         async () => {
-          if (!daemon.running) throw new StopWaiting(`entrypoint exited with ${String(daemon.exitCode)}: ${daemon.stderr.slice(-3).join(' | ')}`);
+          if (!daemon.running)
+            throw new StopWaiting(
+              `entrypoint exited with ${String(daemon.exitCode)}: ${daemon.stderr.slice(-3).join(' | ')}`,
+            );
           return (await wgLatestHandshake(hop.netns, hop.tunIf).catch(() => 0)) > 0;
         },
         timeoutMs,

@@ -1,7 +1,21 @@
 // The namespace lab: topology builder, real VPN servers, the hop entrypoint as a process, captures, cleanup.
-export { buildTopology, type Topology, type TopologySpec, type HopHandle, type HopSpec, type Endpoint } from './topology.js';
+export {
+  buildTopology,
+  type Topology,
+  type TopologySpec,
+  type HopHandle,
+  type HopSpec,
+  type Endpoint,
+} from './topology.js';
 export { startHop, wgLatestHandshake, ENTRYPOINT, type HopProcess, type StartHopOptions } from './hop.js';
-export { createVpnServer, openvpnConfigs, wireguardConfigs, formatEndpoint, type VpnServer, type VpnServerSpec } from './servers.js';
+export {
+  createVpnServer,
+  openvpnConfigs,
+  wireguardConfigs,
+  formatEndpoint,
+  type VpnServer,
+  type VpnServerSpec,
+} from './servers.js';
 export { createPki, type Pki } from './pki.js';
 export { cleanupPrefix, type CleanupReport } from './cleanup-core.js';
 export { startCapture, type Capture, type CapturedPacket } from './capture.js';

@@ -14,6 +14,8 @@ for (const c of ALL_OVERHEAD_CASES) {
   );
 }
 if (mismatch) {
-  console.error('measured overheads differ from operator/src/core/mtu.ts: update the constants there and docs/dataplane.md');
+  console.error(
+    'measured overheads differ from operator/src/core/mtu.ts: update the constants there and docs/dataplane.md',
+  );
   process.exit(1);
 }

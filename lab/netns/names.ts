@@ -6,7 +6,10 @@ const PREFIX_RE = /^[a-z][a-z0-9]{1,5}$/;
 const ID_RE = /^[a-z0-9]{1,4}$/;
 
 export function checkPrefix(prefix: string): string {
-  if (!PREFIX_RE.test(prefix)) throw new Error(`netns prefix ${JSON.stringify(prefix)} must match ${PREFIX_RE} (it becomes part of interface names of at most 15 bytes)`);
+  if (!PREFIX_RE.test(prefix))
+    throw new Error(
+      `netns prefix ${JSON.stringify(prefix)} must match ${PREFIX_RE} (it becomes part of interface names of at most 15 bytes)`,
+    );
   return prefix;
 }
 
@@ -33,7 +36,8 @@ export interface Names {
 }
 
 function ifname(name: string): string {
-  if (Buffer.byteLength(name) > 15) throw new Error(`interface name ${name} is longer than 15 bytes: use a shorter prefix or id`);
+  if (Buffer.byteLength(name) > 15)
+    throw new Error(`interface name ${name} is longer than 15 bytes: use a shorter prefix or id`);
   return name;
 }
 

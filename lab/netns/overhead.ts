@@ -28,7 +28,10 @@ export interface OverheadResult extends OverheadCase {
 /** Inner IP packet size used: a multiple of 16, so WireGuard's padding adds nothing. */
 export const INNER_LENGTH = 1024;
 
-export async function measureOverhead(c: OverheadCase, opts: { prefix?: string; id?: string } = {}): Promise<OverheadResult> {
+export async function measureOverhead(
+  c: OverheadCase,
+  opts: { prefix?: string; id?: string } = {},
+): Promise<OverheadResult> {
   const prefix = checkPrefix(opts.prefix ?? DEFAULT_PREFIX);
   const id = checkId(opts.id ?? randomId());
   const hopNs = `${prefix}-${id}-ovhop`;
@@ -108,9 +111,25 @@ export async function measureOverhead(c: OverheadCase, opts: { prefix?: string; 
     await proc.waitUp(20_000);
     const capture = await startCapture(hopNs, 'wire', join(dir, 'wire.pcap'));
     const payload = INNER_LENGTH - 28; // inner IPv4 + ICMP headers
-    await nsRun(hopNs, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', '-M', 'do', '-I', tunIf, '-s', String(payload), srv.serverTunnelAddress]);
+    await nsRun(hopNs, 'ping', [
+      '-c',
+      '3',
+      '-i',
+      '0.2',
+      '-W',
+      '2',
+      '-M',
+      'do',
+      '-I',
+      tunIf,
+      '-s',
+      String(payload),
+      srv.serverTunnelAddress,
+    ]);
     const packets = await capture.stop();
-    const outbound = packets.filter((p) => p.src === hopAddr && p.dst === srvAddr && p.proto === c.transport && p.dport === srv.spec.port);
+    const outbound = packets.filter(
+      (p) => p.src === hopAddr && p.dst === srvAddr && p.proto === c.transport && p.dport === srv.spec.port,
+    );
     const outer = Math.max(0, ...outbound.map((p) => p.ipLength ?? 0));
     if (outer === 0) throw new Error(`overhead ${c.type}/${c.transport}/${c.family}: no tunnel packet captured`);
     return { ...c, innerLength: INNER_LENGTH, outerLength: outer, overhead: outer - INNER_LENGTH };

@@ -23,14 +23,27 @@ export async function createPki(dir: string): Promise<Pki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const caKey = join(dir, 'ca.key');
   const caCrt = join(dir, 'ca.crt');
-  await run('openssl', ['req', '-x509', ...EC, '-keyout', caKey, '-out', caCrt, '-days', '30', '-subj', '/CN=torchain-lab-ca']);
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    caKey,
+    '-out',
+    caCrt,
+    '-days',
+    '30',
+    '-subj',
+    '/CN=torchain-lab-ca',
+  ]);
   const caCert = await readFile(caCrt, 'utf8');
   let serial = 1;
   return {
     dir,
     caCert,
     async issue(name, usage) {
-      if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`PKI: certificate name ${JSON.stringify(name)} must be [A-Za-z0-9_.-]+`);
+      if (!/^[A-Za-z0-9_.-]+$/.test(name))
+        throw new Error(`PKI: certificate name ${JSON.stringify(name)} must be [A-Za-z0-9_.-]+`);
       const base = join(dir, name);
       const ext = `${base}.ext`;
       await writeFile(
@@ -43,8 +56,22 @@ export async function createPki(dir: string): Promise<Pki> {
       );
       await run('openssl', ['req', ...EC, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${name}`]);
       await run('openssl', [
-        'x509', '-req', '-in', `${base}.csr`, '-CA', caCrt, '-CAkey', caKey, '-set_serial', String(serial++),
-        '-days', '30', '-extfile', ext, '-out', `${base}.crt`,
+        'x509',
+        '-req',
+        '-in',
+        `${base}.csr`,
+        '-CA',
+        caCrt,
+        '-CAkey',
+        caKey,
+        '-set_serial',
+        String(serial++),
+        '-days',
+        '30',
+        '-extfile',
+        ext,
+        '-out',
+        `${base}.crt`,
       ]);
       return { cert: await readFile(`${base}.crt`, 'utf8'), key: await readFile(`${base}.key`, 'utf8') };
     },

@@ -50,6 +50,8 @@ export interface VpnServer {
   stop(): Promise<void>;
   /** SIGKILL: the server dies without a goodbye. */
   kill(): Promise<void>;
+  /** Stops the server for good and closes its log file. */
+  close(): Promise<void>;
   readonly running: boolean;
   readonly pid: number | undefined;
 }
@@ -153,15 +155,21 @@ async function wgKeyPair(): Promise<{ priv: string; pub: string }> {
 
 /** Server-side firewall and NAT: masquerade decrypted traffic; optionally admit the VPN port only from `allowFrom`. */
 function serverRuleset(spec: VpnServerSpec): string {
-  const lines = ['table inet torchain_lab_server', 'delete table inet torchain_lab_server', 'table inet torchain_lab_server {'];
+  const lines = [
+    'table inet torchain_lab_server',
+    'delete table inet torchain_lab_server',
+    'table inet torchain_lab_server {',
+  ];
   if (spec.allowFrom && spec.allowFrom.length > 0) {
     const v4 = spec.allowFrom.filter((a) => !a.includes(':'));
     const v6 = spec.allowFrom.filter((a) => a.includes(':'));
     const proto = spec.transport;
     lines.push('  chain input {', '    type filter hook input priority filter; policy accept;');
-    if (v4.length) lines.push(`    meta nfproto ipv4 ${proto} dport ${spec.port} ip saddr != { ${v4.join(', ')} } counter drop`);
+    if (v4.length)
+      lines.push(`    meta nfproto ipv4 ${proto} dport ${spec.port} ip saddr != { ${v4.join(', ')} } counter drop`);
     else lines.push(`    meta nfproto ipv4 ${proto} dport ${spec.port} counter drop`);
-    if (v6.length) lines.push(`    meta nfproto ipv6 ${proto} dport ${spec.port} ip6 saddr != { ${v6.join(', ')} } counter drop`);
+    if (v6.length)
+      lines.push(`    meta nfproto ipv6 ${proto} dport ${spec.port} ip6 saddr != { ${v6.join(', ')} } counter drop`);
     else lines.push(`    meta nfproto ipv6 ${proto} dport ${spec.port} counter drop`);
     lines.push('  }');
   }
@@ -180,9 +188,12 @@ function serverRuleset(spec: VpnServerSpec): string {
  * the real daemon in `spec.netns` (which must exist, with `spec.address` on `spec.egressIf`).
  */
 export async function createVpnServer(spec: VpnServerSpec, dir: string, pki?: Pki): Promise<VpnServer> {
-  if (!/^[A-Za-z0-9_.-]+$/.test(spec.name)) throw new Error(`VPN server: name ${JSON.stringify(spec.name)} must be [A-Za-z0-9_.-]+`);
-  if (spec.tunnelIf.length > 15) throw new Error(`VPN server ${spec.name}: tunnel interface ${spec.tunnelIf} is longer than 15 bytes`);
-  if (spec.type === 'wireguard' && spec.transport !== 'udp') throw new Error(`VPN server ${spec.name}: WireGuard is UDP only`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(spec.name))
+    throw new Error(`VPN server: name ${JSON.stringify(spec.name)} must be [A-Za-z0-9_.-]+`);
+  if (spec.tunnelIf.length > 15)
+    throw new Error(`VPN server ${spec.name}: tunnel interface ${spec.tunnelIf} is longer than 15 bytes`);
+  if (spec.type === 'wireguard' && spec.transport !== 'udp')
+    throw new Error(`VPN server ${spec.name}: WireGuard is UDP only`);
   const net = tunnelAddresses(spec.tunnelNet);
   const serverFile = join(dir, `${spec.name}.server.conf`);
   const clientFileName = `${spec.name}.${spec.type === 'openvpn' ? 'ovpn' : 'conf'}`;
@@ -197,7 +208,12 @@ export async function createVpnServer(spec: VpnServerSpec, dir: string, pki?: Pk
   } else {
     const s = await wgKeyPair();
     const c = await wgKeyPair();
-    configs = wireguardConfigs(spec, { serverPrivate: s.priv, serverPublic: s.pub, clientPrivate: c.priv, clientPublic: c.pub });
+    configs = wireguardConfigs(spec, {
+      serverPrivate: s.priv,
+      serverPublic: s.pub,
+      clientPrivate: c.priv,
+      clientPublic: c.pub,
+    });
   }
   await writeFile(serverFile, configs.server, { mode: 0o600 });
   await writeFile(clientConfigPath, configs.client, { mode: 0o600 });
@@ -244,6 +260,7 @@ export async function createVpnServer(spec: VpnServerSpec, dir: string, pki?: Pk
     start: () => (spec.type === 'openvpn' ? startOpenvpn() : startWireguard()),
     stop: () => daemon.stop(),
     kill: () => daemon.kill(),
+    close: () => daemon.close(),
     get running() {
       return daemon.running;
     },

@@ -106,9 +106,12 @@ function validate(spec: TopologySpec): void {
     throw new Error(`topology: hops must list 1..9 hops, got ${spec.hops?.length}`);
   }
   spec.hops.forEach((h, i) => {
-    if (h.type !== 'openvpn' && h.type !== 'wireguard') throw new Error(`topology: hop ${i + 1} type ${String(h.type)} is not openvpn or wireguard`);
-    if (h.transport && h.transport !== 'udp' && h.transport !== 'tcp') throw new Error(`topology: hop ${i + 1} transport ${String(h.transport)} is not udp or tcp`);
-    if (h.type === 'wireguard' && h.transport === 'tcp') throw new Error(`topology: hop ${i + 1} is wireguard, which is UDP only`);
+    if (h.type !== 'openvpn' && h.type !== 'wireguard')
+      throw new Error(`topology: hop ${i + 1} type ${String(h.type)} is not openvpn or wireguard`);
+    if (h.transport && h.transport !== 'udp' && h.transport !== 'tcp')
+      throw new Error(`topology: hop ${i + 1} transport ${String(h.transport)} is not udp or tcp`);
+    if (h.type === 'wireguard' && h.transport === 'tcp')
+      throw new Error(`topology: hop ${i + 1} is wireguard, which is UDP only`);
   });
   const per = spec.serversPerHop ?? 1;
   if (!Number.isInteger(per) || per < 1 || per > 9) throw new Error(`topology: serversPerHop ${per} must be 1..9`);
@@ -120,7 +123,15 @@ function validate(spec: TopologySpec): void {
 async function addNetns(ns: string): Promise<void> {
   await run('ip', ['netns', 'add', ns]);
   await ipBatch(['link set lo up'], ns);
-  await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  await run('ip', [
+    'netns',
+    'exec',
+    ns,
+    'sysctl',
+    '-qw',
+    'net.ipv6.conf.all.disable_ipv6=1',
+    'net.ipv6.conf.default.disable_ipv6=1',
+  ]);
 }
 
 async function macOf(ns: string, dev: string): Promise<string> {
@@ -136,7 +147,11 @@ async function segmentOnTransmit(ns: string): Promise<void> {
     .split('\n')
     .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
     .filter((d): d is string => d !== undefined && d !== 'lo');
-  if (devs.length) await ipBatch(devs.map((d) => `link set dev ${d} gso_max_segs 1`), ns);
+  if (devs.length)
+    await ipBatch(
+      devs.map((d) => `link set dev ${d} gso_max_segs 1`),
+      ns,
+    );
 }
 
 export async function buildTopology(spec: TopologySpec): Promise<Topology> {
@@ -158,7 +173,7 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
   const teardown = async () => {
     if (torn) return;
     torn = true;
-    await Promise.allSettled(servers.map((s) => s.stop()));
+    await Promise.allSettled(servers.map((s) => s.close()));
     await cleanupPrefix(n.netnsPrefix.replace(/-$/, ''), { quiet: true });
     await rm(dir, { recursive: true, force: true });
   };
@@ -168,7 +183,12 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
     for (const ns of all) await addNetns(ns);
 
     const mtu = `mtu ${linkMtu}`;
-    const fabric: string[] = [`link add br-lan ${mtu} type bridge`, 'link set br-lan up', `link add br-inet ${mtu} type bridge`, 'link set br-inet up'];
+    const fabric: string[] = [
+      `link add br-lan ${mtu} type bridge`,
+      'link set br-lan up',
+      `link add br-inet ${mtu} type bridge`,
+      'link set br-inet up',
+    ];
     for (let k = 1; k < N; k++) fabric.push(`link add br-l${k} ${mtu} type bridge`, `link set br-l${k} up`);
     // LAN: two macvlan children of br-lan (as hop N's macvlan attachment and a LAN host on the node's NIC).
     fabric.push(
@@ -183,12 +203,21 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
       fabric.push(`link set x${k} master ${k === 1 ? 'br-inet' : `br-l${k - 1}`} up`);
     }
     for (let k = 1; k < N; k++) {
-      fabric.push(`link add l${k} ${mtu} type veth peer name in0 ${mtu} netns ${n.hop(k)}`, `link set l${k} master br-l${k} up`);
+      fabric.push(
+        `link add l${k} ${mtu} type veth peer name in0 ${mtu} netns ${n.hop(k)}`,
+        `link set l${k} master br-l${k} up`,
+      );
     }
-    fabric.push(`link add inet ${mtu} type veth peer name eth0 ${mtu} netns ${n.internet}`, 'link set inet master br-inet up');
+    fabric.push(
+      `link add inet ${mtu} type veth peer name eth0 ${mtu} netns ${n.internet}`,
+      'link set inet master br-inet up',
+    );
     for (let k = 1; k <= N; k++) {
       for (let j = 0; j < per; j++) {
-        fabric.push(`link add s${k}-${j} ${mtu} type veth peer name eth0 ${mtu} netns ${n.server(k, j)}`, `link set s${k}-${j} master br-inet up`);
+        fabric.push(
+          `link add s${k}-${j} ${mtu} type veth peer name eth0 ${mtu} netns ${n.server(k, j)}`,
+          `link set s${k}-${j} master br-inet up`,
+        );
       }
     }
     await ipBatch(fabric, n.fabric);
@@ -196,10 +225,15 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
     // every link transmit MTU-sized frames, so that captures show what a wire would carry.
     for (const ns of all) await segmentOnTransmit(ns);
 
-    await ipBatch([`address add ${CLIENT_ADDRESS}/24 dev eth0`, 'link set eth0 up', `route add default via ${LAN_NET}.1`], n.client);
+    await ipBatch(
+      [`address add ${CLIENT_ADDRESS}/24 dev eth0`, 'link set eth0 up', `route add default via ${LAN_NET}.1`],
+      n.client,
+    );
     await ipBatch([`address add ${INTERNET_HOST}/16 dev eth0`, 'link set eth0 up'], n.internet);
 
-    const pki: Pki | undefined = spec.hops.some((h) => h.type === 'openvpn') ? await createPki(join(dir, 'pki')) : undefined;
+    const pki: Pki | undefined = spec.hops.some((h) => h.type === 'openvpn')
+      ? await createPki(join(dir, 'pki'))
+      : undefined;
     const hops: HopHandle[] = [];
     for (let k = 1; k <= N; k++) {
       const h = spec.hops[k - 1]!;

@@ -1,7 +1,7 @@
 // HTTP: /metrics (Prometheus exposition), /healthz (the exporter works), /readyz (the tunnel is up: the hop pod's
 // readiness). Fastify 5.
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+import type { Registry } from './prom.js';
 import type { LineSource } from './sources/source.js';
 import type { ExporterState } from './state.js';
 

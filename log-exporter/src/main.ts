@@ -1,7 +1,7 @@
 // Entry point: `tsx log-exporter/src/main.ts` (npm run log-exporter). Flags and environment: log-exporter/README.md.
 import { ConfigError, parseConfig } from './config.js';
 import { errorText } from './log.js';
-import { openInput, runOnce } from './once.js';
+import { onceInput, runOnce } from './once.js';
 
 async function main(): Promise<number> {
   let config;
@@ -15,11 +15,13 @@ async function main(): Promise<number> {
     throw err;
   }
   if (config.once) {
-    const input = openInput(config.file as string);
+    const input = onceInput(config.file as string);
     try {
       process.stdout.write(await runOnce({ type: config.type, input, maxLineBytes: config.maxLineBytes }));
     } catch (err) {
-      process.stderr.write(`log-exporter: cannot read ${config.file === '-' ? 'stdin' : config.file}: ${errorText(err)}\n`);
+      process.stderr.write(
+        `log-exporter: cannot read ${config.file === '-' ? 'stdin' : config.file}: ${errorText(err)}\n`,
+      );
       return 1;
     }
     return 0;

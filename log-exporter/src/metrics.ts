@@ -1,10 +1,10 @@
 // The metrics contract over prom-client. Values live in ExporterState (plain numbers, cheap to update per line);
 // prom-client reads them at scrape time through collect(), so a million lines cost no label hashing.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from './prom.js';
 import { REASONS } from './reasons.js';
 import { lastLineTimestamp, type ExporterState } from './state.js';
 
-export function createRegistry(state: ExporterState, opts: { processMetrics?: boolean } = {}): Registry {
+export function createRegistry(state: ExporterState): Registry {
   const registry = new Registry();
   new Gauge({
     name: 'torchain_vpn_tunnel_up',
@@ -63,6 +63,5 @@ export function createRegistry(state: ExporterState, opts: { processMetrics?: bo
       this.set(lastLineTimestamp(state) ?? 0);
     },
   });
-  if (opts.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'torchain_log_exporter_' });
   return registry;
 }

@@ -1,18 +1,41 @@
 // One-shot mode: read a whole log (file or stdin), print the exposition the exporter would serve, exit.
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { open } from 'node:fs/promises';
 import { createRegistry } from './metrics.js';
 import { LineProcessor } from './processor.js';
 import type { LogType } from './reasons.js';
 
-export async function runOnce(opts: { type: LogType; input: Readable; maxLineBytes: number }): Promise<string> {
+const CHUNK = 64 * 1024;
+
+/** Input: an async iterable of chunks (stdin, a test stream) or a file path read with one fixed buffer. */
+export type OnceInput = AsyncIterable<Buffer | Uint8Array | string> | { path: string };
+
+export async function runOnce(opts: { type: LogType; input: OnceInput; maxLineBytes: number }): Promise<string> {
   const processor = new LineProcessor(opts.type);
   const splitter = processor.splitter(opts.maxLineBytes);
-  for await (const chunk of opts.input) splitter.push(chunk as Buffer);
+  if ('path' in opts.input) {
+    const fh = await open(opts.input.path, 'r');
+    try {
+      // One reused buffer: the splitter copies what it keeps, so memory stays flat whatever the file size.
+      const buf = Buffer.allocUnsafe(CHUNK);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        splitter.push(buf.subarray(0, bytesRead));
+      }
+    } finally {
+      await fh.close();
+    }
+  } else {
+    for await (const chunk of opts.input)
+      splitter.push(
+        typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+      );
+  }
   splitter.end();
-  return createRegistry(processor.state).metrics();
+  const text = await createRegistry(processor.state).metrics();
+  return text.endsWith('\n') ? text : text + '\n';
 }
 
-export function openInput(file: string): Readable {
-  return file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 256 * 1024 });
+export function onceInput(file: string): OnceInput {
+  return file === '-' ? process.stdin : { path: file };
 }

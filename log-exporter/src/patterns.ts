@@ -143,6 +143,14 @@ export const PATTERNS: readonly Pattern[] = [
     note: 'Follows "Network is unreachable"; counted there.',
   },
   {
+    id: 'ovpn_send_blocked',
+    type: 'openvpn',
+    regex: 'Operation not permitted \\(fd=|failed: Operation not permitted',
+    error: 'other',
+    tunnel: 'down',
+    note: 'The kernel refused to send (EPERM): a local firewall or the kill switch blocks the server endpoint.',
+  },
+  {
     id: 'ovpn_resolve_failed',
     type: 'openvpn',
     regex: 'RESOLVE: Cannot resolve host address',
@@ -266,12 +274,21 @@ export const PATTERNS: readonly Pattern[] = [
     note: 'wg setconf could not resolve the Endpoint host name.',
   },
   {
+    id: 'wg_send_failed',
+    type: 'wireguard',
+    regex: '[Ff]ailed to send [a-z ]+: ',
+    error: 'other',
+    tunnel: 'down',
+    note: 'Any other send failure (e.g. "operation not permitted": a local firewall or the kill switch blocks it).',
+  },
+  {
     id: 'wg_fatal',
     type: 'wireguard',
-    regex: '^ERROR: .*(?:Failed to create TUN device|Failed to bind|Failed to create UAPI)|Unable to ',
+    regex:
+      '^ERROR: .*(?:Failed to create TUN device|Failed to determine TUN device name|UAPI listen error|Failed to open uapi socket file)|Unable to (?:modify|access) interface',
     error: 'fatal',
     tunnel: 'down',
-    note: 'wireguard-go could not start (tun device, UAPI socket or UDP port): the client is not running.',
+    note: 'wireguard-go could not start (tun device, UAPI socket), or wg could not configure the interface.',
   },
   {
     id: 'wg_device_closing',

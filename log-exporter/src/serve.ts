@@ -37,7 +37,10 @@ export async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
   const processor = new LineProcessor(config.type, { probeFailuresForDown: config.probeFailures });
   const state = processor.state;
-  const registry = createRegistry(state, { processMetrics: true });
+  const registry = createRegistry(state);
+  // The exporter's own process metrics (memory, CPU, event loop), prefixed so they cannot clash with the pod's.
+  const { collectDefaultMetrics } = await import('prom-client');
+  collectDefaultMetrics({ register: registry, prefix: 'torchain_log_exporter_' });
   let source: LineSource | undefined;
   const app = buildHttp({ registry, state, source: () => source });
   const stoppers: (() => void)[] = [];

@@ -102,7 +102,10 @@ export function applyProbe(state: ExporterState, ok: boolean): void {
  * server answered (up); a handshake older than REJECT_AFTER_TIME (or none) means no data can flow (down).
  */
 export function applyHandshakeReading(state: ExporterState, handshakeSeconds: number, nowSeconds: number): void {
-  if (handshakeSeconds > 0 && (state.lastHandshakeSeconds === undefined || handshakeSeconds > state.lastHandshakeSeconds)) {
+  if (
+    handshakeSeconds > 0 &&
+    (state.lastHandshakeSeconds === undefined || handshakeSeconds > state.lastHandshakeSeconds)
+  ) {
     const fresh = state.lastHandshakeSeconds !== undefined;
     state.lastHandshakeSeconds = handshakeSeconds;
     // The first reading after start is not "new" evidence of life by itself; only its age decides.

@@ -10,7 +10,14 @@ async function main(): Promise<void> {
   try {
     config = loadConfig(process.env);
   } catch (err) {
-    process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'bad configuration', error: errorMessage(err) }) + '\n');
+    process.stderr.write(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        level: 'error',
+        msg: 'bad configuration',
+        error: errorMessage(err),
+      }) + '\n',
+    );
     process.exit(2);
   }
   const log = createLogger({ level: config.logLevel, base: { component: 'operator', pod: config.podName } });
@@ -30,6 +37,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'operator failed to start', error: errorMessage(err) }) + '\n');
+  process.stderr.write(
+    JSON.stringify({
+      time: new Date().toISOString(),
+      level: 'error',
+      msg: 'operator failed to start',
+      error: errorMessage(err),
+    }) + '\n',
+  );
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 // Wires the operator: informers (TorChains, hop Deployments) → per-key queue → reconciler; webhook and Prometheus
 // safety net → failover executor; a Lease decides which replica acts. Only the leader reconciles and switches.
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import type { TorChain } from './api/torchain.js';
 import { EventRecorder } from './adapters/kube/events.js';
@@ -38,19 +38,23 @@ export function torchainChanged(kind: ChangeKind, obj: TorChain, old: TorChain |
   return !!obj.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp;
 }
 
-/** The TorChain that owns a hop Deployment. */
-function ownerKey(dep: V1Deployment): string | undefined {
-  const owner = dep.metadata?.ownerReferences?.find((o) => o.kind === 'TorChain' && o.controller);
-  return owner ? `${dep.metadata?.namespace ?? ''}/${owner.name}` : undefined;
+/** The TorChain that owns a hop Deployment or Secret. */
+function ownerKey(obj: V1Deployment | V1Secret): string | undefined {
+  const owner = obj.metadata?.ownerReferences?.find((o) => o.kind === 'TorChain' && o.controller);
+  return owner ? `${obj.metadata?.namespace ?? ''}/${owner.name}` : undefined;
 }
 
-export async function startOperator(config: OperatorConfig, log: Logger = createLogger({ level: config.logLevel })): Promise<RunningOperator> {
+export async function startOperator(
+  config: OperatorConfig,
+  log: Logger = createLogger({ level: config.logLevel }),
+): Promise<RunningOperator> {
   const metrics = createMetrics();
   const token = tokenFileSource(config.webhookTokenFile);
   const kc = loadKubeConfig(config.env);
   const kube = new KubeClient(kc, { namespace: config.watchNamespace });
   const vault: VaultClient = vaultClientFromEnv(config.env, {
-    onRequest: (e) => metrics.vaultRequests.inc({ operation: e.operation, result: e.result === 'success' ? 'success' : 'error' }),
+    onRequest: (e) =>
+      metrics.vaultRequests.inc({ operation: e.operation, result: e.result === 'success' ? 'success' : 'error' }),
     log: (level, msg, fields) => log[level](msg, { component: 'vault', ...fields }),
   });
   const events = new EventRecorder(kube, config.podName, log);
@@ -81,7 +85,11 @@ export async function startOperator(config: OperatorConfig, log: Logger = create
     onChange: (kind, obj, old) => {
       if (kind === 'delete') {
         if (obj.spec)
-          forgetHop(metrics, { namespace: obj.metadata.namespace ?? '', torchain: obj.spec.nameTorChain, hop: String(obj.spec.numberNode) });
+          forgetHop(metrics, {
+            namespace: obj.metadata.namespace ?? '',
+            torchain: obj.spec.nameTorChain,
+            hop: String(obj.spec.numberNode),
+          });
         reconciler.forget(objectKey(obj));
         return;
       }
@@ -102,11 +110,27 @@ export async function startOperator(config: OperatorConfig, log: Logger = create
     },
   });
 
+  const secrets = new Informer<V1Secret>({
+    name: 'secrets',
+    source: kube.secretListWatch(),
+    relistMs: config.relistSeconds * 1000,
+    silentMs: 10 * 60_000,
+    backoff: { baseMs: 500, maxMs: 30_000 },
+    log: (msg, fields) => log.info(msg, fields),
+    onChange: (kind, obj) => {
+      // A hop Secret edited or deleted by hand is put back by its owner's reconcile.
+      if (kind === 'resync') return;
+      const owner = ownerKey(obj);
+      if (owner) enqueue(owner);
+    },
+  });
+
   const reconciler = new Reconciler({
     kube,
     kv: vault,
     torchains: torchains.store,
     deployments: deployments.store,
+    secrets: secrets.store,
     events,
     metrics,
     log,
@@ -131,7 +155,7 @@ export async function startOperator(config: OperatorConfig, log: Logger = create
     quarantineMs: config.quarantineSeconds * 1000,
     enqueue,
   });
-  const ready = () => torchains.hasSynced && deployments.hasSynced;
+  const ready = () => torchains.hasSynced && deployments.hasSynced && secrets.hasSynced;
 
   const elector = new LeaderElector({
     store: kube,
@@ -145,9 +169,10 @@ export async function startOperator(config: OperatorConfig, log: Logger = create
     onChange: (isLeader) => {
       leader = isLeader;
       metrics.leader.set(isLeader ? 1 : 0);
-      if (isLeader) void torchains.waitForSync().then(() => {
-        for (const key of torchains.store.keys()) queue.add(key);
-      });
+      if (isLeader)
+        void torchains.waitForSync().then(() => {
+          for (const key of torchains.store.keys()) queue.add(key);
+        });
     },
   });
 
@@ -173,9 +198,12 @@ export async function startOperator(config: OperatorConfig, log: Logger = create
 
   torchains.start();
   deployments.start();
-  void vault.startRenewal().catch((err: unknown) =>
-    log.warn('Vault login failed at start; retrying on first use', { error: errorMessage(err) }),
-  );
+  secrets.start();
+  void vault
+    .startRenewal()
+    .catch((err: unknown) =>
+      log.warn('Vault login failed at start; retrying on first use', { error: errorMessage(err) }),
+    );
   await http.listen({ host: config.httpHost, port: config.httpPort });
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
@@ -203,9 +231,9 @@ export async function startOperator(config: OperatorConfig, log: Logger = create
       await elector.stop();
       torchains.stop();
       deployments.stop();
+      secrets.stop();
       vault.stop();
       log.info('operator stopped', {});
     },
   };
 }
-

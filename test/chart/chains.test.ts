@@ -12,6 +12,7 @@ const ciFile = (name: string): string => ciValueFiles().find((p) => basename(p) 
 
 interface Attachment {
   type: string;
+  capabilities?: Record<string, boolean>;
   bridge?: string;
   master?: string;
   mode?: string;
@@ -52,8 +53,11 @@ function checkChain(objects: Manifest[], namespace: string, chain: string, types
       ],
     ).toBe(hop.spec.outInterface);
     if (k === n) {
+      // The gateway IP comes from the TorChain (the operator passes spec.ipGateWay as the annotation's `ips`).
       expect(inn.type).toBe('macvlan');
-      expect(inn.ipam).toEqual({ type: 'static', addresses: [{ address: hop.spec.ipGateWay }] });
+      expect(inn.ipam).toEqual({ type: 'static' });
+      expect(inn.capabilities).toEqual({ ips: true });
+      expect(hop.spec.ipGateWay).toMatch(/\/\d+$/);
     } else {
       expect(hop.spec).not.toHaveProperty('ipGateWay');
       expect(inn.type).toBe('bridge');
@@ -68,6 +72,8 @@ function checkChain(objects: Manifest[], namespace: string, chain: string, types
       const upper = above.ipam.addresses![0]!.address;
       const lower = out.ipam.addresses![0]!;
       expect(lower.gateway).toBe(upper.split('/')[0]);
+      // The hop's entrypoint routes its server through this next hop (TORCHAIN_OUT_GATEWAY, from spec.outGateway).
+      expect(hop.spec.outGateway).toBe(upper.split('/')[0]);
       expect(upper.endsWith('/30') && lower.address.endsWith('/30')).toBe(true);
       const [a, b] = [upper, lower.address].map((x) => Number(x.split('/')[0]!.split('.')[3]));
       expect(b! - a!).toBe(1);
@@ -92,7 +98,7 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('chains from values', () => {
       nameK8sNode: 'worker-1',
     });
     expect(hops[1]!.spec).toMatchObject({ mtu: 1380, poolPath: 'torchain/shared/wireguard-eu' });
-    expect(hops[0]!.spec.outInterface).toBe('ext0');
+    expect(hops[0]!.spec).toMatchObject({ outInterface: 'ext0', outGateway: '203.0.113.1' });
     const lan = attachment(all, RELEASE_NAMESPACE, 'office-hop3-in');
     expect(lan).toMatchObject({ type: 'macvlan', master: 'eth1', mode: 'bridge' });
     expect(attachment(all, RELEASE_NAMESPACE, 'office-hop1-out')).toMatchObject({
@@ -117,6 +123,8 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('chains from values', () => {
       bridge: 'br-wan',
       ipam: { type: 'dhcp' },
     });
+    // DHCP and no external.gateway: the entrypoint takes the gateway DHCP installs on the interface.
+    expect(torChains(all, 'torchain-deep', 'deep')[0]!.spec).not.toHaveProperty('outGateway');
     expect(attachment(all, 'torchain-deep', 'deep-hop2-out').bridge).toBe('tcdeep-1');
     expect(attachment(all, 'torchain-deep', 'deep-hop5-in')).toMatchObject({
       type: 'macvlan',
@@ -127,6 +135,10 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('chains from values', () => {
       'privileged',
     );
     expect(torChains(all, 'torchain-deep', 'deep')[4]!.spec.drop).toBe(0);
+    // The operator builds the hop pods: registry credentials reach them through the hop ServiceAccount.
+    expect(one(all, 'ServiceAccount', 'torchain-hop', 'torchain-deep').imagePullSecrets).toEqual([
+      { name: 'mirror-credentials' },
+    ]);
   });
 
   it('two chains in two namespaces do not share bridges, addresses or objects', async () => {

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HELM } from '../../scripts/paths.js';
 import { skipUnless } from '../support/env.js';
+import { podPolicyViolations } from './pod-policy.js';
 import { ciValueFiles, one, ofKind, podSpecs, render, RELEASE_NAMESPACE, type Manifest } from './render.js';
 
 const ciFile = (name: string): string => {
@@ -43,8 +44,6 @@ const OPERATOR_ENV = new Set([
   'TORCHAIN_HOP_SERVICE_ACCOUNT',
 ]);
 
-const containersOf = (spec: Manifest): Manifest[] => [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
-
 function envOf(objects: Manifest[]): Record<string, Manifest> {
   const deployment = one(objects, 'Deployment', 'torchain-operator', RELEASE_NAMESPACE);
   const container = deployment.spec.template.spec.containers.find((c: Manifest) => c.name === 'operator');
@@ -63,29 +62,7 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('policy checks on the rendered
       it('nothing is privileged; only a container named vpn may have NET_ADMIN; every other container runs as non-root on a read-only root filesystem with no capability', async () => {
         const specs = podSpecs(await load());
         expect(specs.length).toBeGreaterThan(0);
-        for (const [where, spec] of specs) {
-          expect(spec.hostNetwork ?? false, where).toBe(false);
-          expect(spec.hostPID ?? false, where).toBe(false);
-          for (const c of containersOf(spec)) {
-            const sc: Manifest = { ...(spec.securityContext ?? {}), ...(c.securityContext ?? {}) };
-            const at = `${where} container ${c.name}`;
-            expect(c.securityContext?.privileged ?? false, at).toBe(false);
-            const added: string[] = c.securityContext?.capabilities?.add ?? [];
-            if (c.name === 'vpn') {
-              expect(
-                added.filter((cap) => cap !== 'NET_ADMIN'),
-                at,
-              ).toEqual([]);
-              continue;
-            }
-            expect(added, at).toEqual([]);
-            expect(c.securityContext?.capabilities?.drop, at).toContain('ALL');
-            expect(sc.runAsNonRoot, at).toBe(true);
-            expect(sc.runAsUser ?? 1, at).not.toBe(0);
-            expect(c.securityContext?.readOnlyRootFilesystem, at).toBe(true);
-            expect(c.securityContext?.allowPrivilegeEscalation, at).toBe(false);
-          }
-        }
+        expect(specs.flatMap(([where, spec]) => podPolicyViolations(where, spec))).toEqual([]);
       });
 
       it('no two objects share kind, namespace and name', async () => {
@@ -323,5 +300,20 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('policy checks on the rendered
     expect(envOf(all).TORCHAIN_WATCH_NAMESPACE!.value).toBe('torchain-alpha');
     const keys = all.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`);
     expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+  });
+
+  it('images: the global registry wins over each image registry, a digest over the tag, the tag defaults to appVersion', async () => {
+    const mirrored = envOf(await render({ valuesFiles: [ciFile('five-hop-values.yaml')] }));
+    expect(mirrored.TORCHAIN_IMAGE_OPENVPN!.value).toBe('registry.example.internal/torchain/hop-openvpn:0.1.0');
+    expect(mirrored.TORCHAIN_IMAGE_LOG_EXPORTER!.value).toBe('registry.example.internal/torchain/log-exporter:0.1.0');
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const all = await render({
+      set: { 'hop.images.wireguard.digest': digest, 'operator.image.tag': '1.2.3', 'global.imagePullPolicy': 'Always' },
+    });
+    const env = envOf(all);
+    expect(env.TORCHAIN_IMAGE_WIREGUARD!.value).toBe(`ghcr.io/torchain/hop-wireguard@${digest}`);
+    expect(env.TORCHAIN_IMAGE_PULL_POLICY!.value).toBe('Always');
+    const container = one(all, 'Deployment', 'torchain-operator').spec.template.spec.containers[0];
+    expect(container).toMatchObject({ image: 'ghcr.io/torchain/operator:1.2.3', imagePullPolicy: 'Always' });
   });
 });

@@ -25,7 +25,11 @@ function predictOuterSizes(spec: HopSpec[], mtus: number[], size: number): numbe
 const CHAINS: [string, string, HopSpec[]][] = [
   ['1 hop (wireguard)', 'c1', [{ type: 'wireguard' }]],
   ['2 hops (openvpn/tcp, wireguard)', 'c2', [{ type: 'openvpn', transport: 'tcp' }, { type: 'wireguard' }]],
-  ['3 hops (openvpn/udp, wireguard, openvpn/tcp)', 'c3', [{ type: 'openvpn' }, { type: 'wireguard' }, { type: 'openvpn', transport: 'tcp' }]],
+  [
+    '3 hops (openvpn/udp, wireguard, openvpn/tcp)',
+    'c3',
+    [{ type: 'openvpn' }, { type: 'wireguard' }, { type: 'openvpn', transport: 'tcp' }],
+  ],
 ];
 
 describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('chain data plane', () => {
@@ -43,7 +47,9 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('chain
       const { topo } = chain;
       const captures = await Promise.all([
         startCapture(topo.fabricNetns, 'inet', join(topo.dir, 'inet.pcap')),
-        ...topo.hops.map((h) => startCapture(h.externalLink.netns, h.externalLink.iface, join(topo.dir, `x${h.number}.pcap`))),
+        ...topo.hops.map((h) =>
+          startCapture(h.externalLink.netns, h.externalLink.iface, join(topo.dir, `x${h.number}.pcap`)),
+        ),
       ]);
       const ping = await clientPing(topo, ['-c', '5', '-i', '0.1', '-W', '2']);
       const [inet, ...links] = await Promise.all(captures.map((c) => c.stop()));
@@ -59,7 +65,9 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('chain
 
       links.forEach((packets, i) => {
         const parties = linkParties(topo, i + 1);
-        expect(packets.filter((p) => p.kind === 'ipv4').length, `hop ${i + 1} link saw tunnel traffic`).toBeGreaterThan(0);
+        expect(packets.filter((p) => p.kind === 'ipv4').length, `hop ${i + 1} link saw tunnel traffic`).toBeGreaterThan(
+          0,
+        );
         const bad = packets.map((p) => violation(p, parties)).filter(Boolean);
         if (bad.length) console.error(bad.join('\n'));
         expect(bad.join('\n'), `hop ${i + 1}'s external link`).toBe('');
@@ -71,7 +79,9 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('chain
       const { topo, mtus } = chain;
       const innerMtu = mtus[N - 1]!;
       const captures = await Promise.all(
-        topo.hops.map((h) => startCapture(h.externalLink.netns, h.externalLink.iface, join(topo.dir, `mtu-x${h.number}.pcap`))),
+        topo.hops.map((h) =>
+          startCapture(h.externalLink.netns, h.externalLink.iface, join(topo.dir, `mtu-x${h.number}.pcap`)),
+        ),
       );
       const fits = await clientPing(topo, ['-c', '3', '-i', '0.2', '-W', '2', '-M', 'do', '-s', String(innerMtu - 28)]);
       const links = await Promise.all(captures.map((c) => c.stop()));
@@ -85,13 +95,29 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('chain
         const lengths = packets.filter((p) => p.kind === 'ipv4').map((p) => p.ipLength ?? 0);
         expect(Math.max(...lengths), `largest packet on hop ${i + 1}'s external link`).toBe(expected[i]);
         expect(expected[i]).toBeLessThanOrEqual(limit);
-        expect(packets.filter((p) => p.fragment), `fragments on hop ${i + 1}'s external link`).toEqual([]);
+        expect(
+          packets.filter((p) => p.fragment),
+          `fragments on hop ${i + 1}'s external link`,
+        ).toEqual([]);
       });
 
-      const tooBig = await clientPing(topo, ['-c', '2', '-i', '0.3', '-W', '2', '-M', 'do', '-s', String(innerMtu - 27)]);
+      const tooBig = await clientPing(topo, [
+        '-c',
+        '2',
+        '-i',
+        '0.3',
+        '-W',
+        '2',
+        '-M',
+        'do',
+        '-s',
+        String(innerMtu - 27),
+      ]);
       expect(tooBig.ok).toBe(false);
       // The first packet gets ICMP "fragmentation needed" from hop N, the next a local EMSGSIZE: never silence.
-      expect(tooBig.output).toMatch(new RegExp(`Frag needed and DF set \\(mtu = ${innerMtu}\\)|message too long, mtu=${innerMtu}`));
+      expect(tooBig.output).toMatch(
+        new RegExp(`Frag needed and DF set \\(mtu = ${innerMtu}\\)|message too long, mtu=${innerMtu}`),
+      );
     });
 
     if (N === 3) {
@@ -111,13 +137,20 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('chain
       it('a bulk TCP transfer (iperf3) completes through the 3 hops without a single fragment on the outer link', async () => {
         const { topo } = chain;
         const server = await import('../../lab/netns/daemon.js').then(
-          ({ Daemon }) => new Daemon({ netns: topo.internet.netns, cmd: 'iperf3', args: ['-s', '-1', '--forceflush', '-B', topo.internet.address] }),
+          ({ Daemon }) =>
+            new Daemon({
+              netns: topo.internet.netns,
+              cmd: 'iperf3',
+              args: ['-s', '-1', '--forceflush', '-B', topo.internet.address],
+            }),
         );
         server.start();
         try {
           await server.waitForLine(/Server listening/, 10_000);
           const cap = await startCapture(topo.fabricNetns, 'x1', join(topo.dir, 'iperf-x1.pcap'));
-          const { stdout } = await nsRun(topo.client.netns, 'iperf3', ['-c', topo.internet.address, '-t', '3', '-J'], { timeoutMs: 30_000 });
+          const { stdout } = await nsRun(topo.client.netns, 'iperf3', ['-c', topo.internet.address, '-t', '3', '-J'], {
+            timeoutMs: 30_000,
+          });
           const packets = await cap.stop();
           const result = JSON.parse(stdout) as { end: { sum_received: { bytes: number } } };
           expect(result.end.sum_received.bytes).toBeGreaterThan(1_000_000);

@@ -5,14 +5,32 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnless } from '../support/env.js';
-import { buildTopology, ENTRYPOINT, nsRun, run, startHop, type HopHandle, type Topology } from '../../lab/netns/index.js';
+import {
+  buildTopology,
+  Daemon,
+  ENTRYPOINT,
+  nsRun,
+  run,
+  sleep,
+  startCapture,
+  startHop,
+  waitFor,
+  type HopHandle,
+  type Topology,
+} from '../../lab/netns/index.js';
 import { DATAPLANE_BINARIES } from './support.js';
 
 /** Runs the entrypoint to completion (for inputs it must refuse) and returns its exit status and stderr. */
-async function runEntrypoint(hop: HopHandle, env: Record<string, string | undefined>): Promise<{ code: number; stderr: string }> {
+async function runEntrypoint(
+  hop: HopHandle,
+  env: Record<string, string | undefined>,
+): Promise<{ code: number; stderr: string }> {
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>;
   try {
-    await run('ip', ['netns', 'exec', hop.netns, 'bash', ENTRYPOINT], { env: { PATH: process.env.PATH, ...clean }, timeoutMs: 10_000 });
+    await run('ip', ['netns', 'exec', hop.netns, 'bash', ENTRYPOINT], {
+      env: { PATH: process.env.PATH, ...clean },
+      timeoutMs: 10_000,
+    });
     return { code: 0, stderr: '' };
   } catch (e) {
     const m = /command failed \((\d+)\)/.exec((e as Error).message);
@@ -51,22 +69,50 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('hop e
   const badInputs: [string, (dir: string) => Promise<Record<string, string | undefined>>, RegExp][] = [
     ['an unknown type', async () => ({ TORCHAIN_TYPE: 'ipsec' }), /TORCHAIN_TYPE must be openvpn or wireguard/],
     ['a missing endpoint', async () => ({ TORCHAIN_ENDPOINT: undefined }), /TORCHAIN_ENDPOINT is not set/],
-    ['a host name as endpoint', async () => ({ TORCHAIN_ENDPOINT: 'vpn.example.com:51820' }), /address literal, not a host name/],
+    [
+      'a host name as endpoint',
+      async () => ({ TORCHAIN_ENDPOINT: 'vpn.example.com:51820' }),
+      /address literal, not a host name/,
+    ],
     ['an invalid IPv4 endpoint', async () => ({ TORCHAIN_ENDPOINT: '300.1.1.1:51820' }), /invalid IPv4 address/],
-    ['an endpoint port out of range', async () => ({ TORCHAIN_ENDPOINT: '198.18.1.10:70000' }), /port must be 1..65535/],
+    [
+      'an endpoint port out of range',
+      async () => ({ TORCHAIN_ENDPOINT: '198.18.1.10:70000' }),
+      /port must be 1..65535/,
+    ],
     ['WireGuard over TCP', async () => ({ TORCHAIN_PROTO: 'tcp' }), /WireGuard is UDP only/],
     ['a non-numeric MTU', async () => ({ TORCHAIN_MTU: '1400b' }), /TORCHAIN_MTU must be an integer/],
     ['an MTU below 576', async () => ({ TORCHAIN_MTU: '500' }), /TORCHAIN_MTU must be an integer in 576..9000/],
-    ['an interface name with shell characters', async () => ({ TORCHAIN_IN_IF: 'in0;reboot' }), /TORCHAIN_IN_IF is not a plain interface name/],
+    [
+      'an interface name with shell characters',
+      async () => ({ TORCHAIN_IN_IF: 'in0;reboot' }),
+      /TORCHAIN_IN_IF is not a plain interface name/,
+    ],
     ['a missing out interface', async () => ({ TORCHAIN_OUT_IF: 'eth9' }), /interface eth9 does not exist/],
     ['the same interface twice', async () => ({ TORCHAIN_TUN_IF: 'in0' }), /must be three different interfaces/],
-    ['a gateway without prefix', async () => ({ TORCHAIN_GATEWAY: '10.200.0.1' }), /TORCHAIN_GATEWAY must be an address with prefix/],
-    ['a missing config file', async (d) => ({ TORCHAIN_CONFIG: join(d, 'nope.conf') }), /TORCHAIN_CONFIG is not a readable file/],
+    [
+      'a tunnel route that is not a CIDR',
+      async () => ({ TORCHAIN_TUNNEL_ROUTES: '198.18.0.100/32,example.com' }),
+      /TORCHAIN_TUNNEL_ROUTES must be/,
+    ],
+    [
+      'a gateway without prefix',
+      async () => ({ TORCHAIN_GATEWAY: '10.200.0.1' }),
+      /TORCHAIN_GATEWAY must be an address with prefix/,
+    ],
+    [
+      'a missing config file',
+      async (d) => ({ TORCHAIN_CONFIG: join(d, 'nope.conf') }),
+      /TORCHAIN_CONFIG is not a readable file/,
+    ],
     [
       'a WireGuard config with two peers',
       async (d) => {
         const f = join(d, 'two-peers.conf');
-        await writeFile(f, '[Interface]\nPrivateKey = x\nAddress = 10.0.0.2/32\n[Peer]\nPublicKey = a\n[Peer]\nPublicKey = b\n');
+        await writeFile(
+          f,
+          '[Interface]\nPrivateKey = x\nAddress = 10.0.0.2/32\n[Peer]\nPublicKey = a\n[Peer]\nPublicKey = b\n',
+        );
         return { TORCHAIN_CONFIG: f };
       },
       /exactly one \[Peer\]/,
@@ -91,15 +137,18 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('hop e
     ],
   ];
 
-  it.each(badInputs)('refuses %s with exit 64, a JSON error naming the problem, and changes nothing', async (_name, make, message) => {
-    const before = await netnsState(hop.netns);
-    const { code, stderr } = await runEntrypoint(hop, { ...base, ...(await make(topo.dir)) });
-    expect(code).toBe(64);
-    expect(stderr).toMatch(message);
-    const line = stderr.split('\n').find((l) => l.startsWith('{'))!;
-    expect(JSON.parse(line)).toMatchObject({ level: 'error', component: 'torchain-hop' });
-    expect(await netnsState(hop.netns)).toBe(before);
-  });
+  it.each(badInputs)(
+    'refuses %s with exit 64, a JSON error naming the problem, and changes nothing',
+    async (_name, make, message) => {
+      const before = await netnsState(hop.netns);
+      const { code, stderr } = await runEntrypoint(hop, { ...base, ...(await make(topo.dir)) });
+      expect(code).toBe(64);
+      expect(stderr).toMatch(message);
+      const line = stderr.split('\n').find((l) => l.startsWith('{'))!;
+      expect(JSON.parse(line)).toMatchObject({ level: 'error', component: 'torchain-hop' });
+      expect(await netnsState(hop.netns)).toBe(before);
+    },
+  );
 
   it('runs a wg-quick style config without its wg-quick-only keys (no PostUp, its own MTU) and with the endpoint it was given', async () => {
     const marker = join(topo.dir, 'postup-ran');
@@ -127,19 +176,73 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('hop e
     }
   });
 
+  it('while the hop is switched to another server under a steady ping, its link carries only tunnel packets, to the old server and then the new one', async () => {
+    const [s0, s1] = [hop.servers[0]!, hop.servers[1]!];
+    const first = await startHop(hop, { mtu: 1440, server: 0 });
+    await first.waitUp(20_000);
+    const cap = await startCapture(hop.externalLink.netns, hop.externalLink.iface, join(topo.dir, 'switch-x1.pcap'));
+    const pinger = new Daemon({
+      netns: topo.client.netns,
+      cmd: 'ping',
+      args: ['-i', '0.05', '-W', '1', topo.internet.address],
+    });
+    pinger.start();
+    let second: Awaited<ReturnType<typeof startHop>> | undefined;
+    try {
+      await sleep(1_000);
+      await first.stop();
+      await sleep(1_000); // the pod being replaced: no client at all
+      second = await startHop(hop, { mtu: 1440, server: 1 });
+      await second.waitUp(20_000);
+      const mark = pinger.stdout.length;
+      await waitFor(
+        'replies through the new server',
+        async () => pinger.stdout.slice(mark).some((l) => /bytes from/.test(l)),
+        10_000,
+      );
+    } finally {
+      await pinger.close();
+      await first.stop();
+      await second?.stop();
+    }
+    const packets = (await cap.stop()).filter((p) => p.srcMac === hop.outMac);
+    const to = (srv: typeof s0) =>
+      packets.filter((p) => p.dst === srv.spec.address && p.proto === 'udp' && p.dport === srv.spec.port);
+    expect(packets.length).toBeGreaterThan(0);
+    expect(packets.filter((p) => p.kind !== 'arp' && !to(s0).includes(p) && !to(s1).includes(p))).toEqual([]);
+    expect(to(s0).length).toBeGreaterThan(0);
+    expect(to(s1).length).toBeGreaterThan(0);
+    expect(Math.max(...to(s0).map((p) => p.time))).toBeLessThan(Math.min(...to(s1).map((p) => p.time)));
+  });
+
   it('switching to the next server of the pool moves the kill switch and the server route to it, and nothing else', async () => {
     const s1 = hop.servers[1]!;
-    const p = await startHop(hop, { mtu: 1440, server: 1 });
+    const p = await startHop(hop, {
+      mtu: 1440,
+      server: 1,
+      extraEnv: { TORCHAIN_TUNNEL_ROUTES: `${topo.internet.address}/32` },
+    });
     try {
       await p.waitUp(20_000);
       const ping = await nsRun(topo.client.netns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', topo.internet.address]);
       expect(ping.stdout).toMatch(/2 received/);
+      // TORCHAIN_TUNNEL_ROUTES: the hop's own traffic to that address goes through the tunnel too.
+      const own = await nsRun(hop.netns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', topo.internet.address]);
+      expect(own.stdout).toMatch(/2 received/);
       const { stdout: ruleset } = await nsRun(hop.netns, 'nft', ['list', 'ruleset']);
       expect(ruleset.match(/table inet torchain/g)).toHaveLength(1);
       expect(ruleset).toContain(`ip daddr ${s1.spec.address} udp dport ${s1.spec.port} accept`);
       expect(ruleset).not.toContain(hop.servers[0]!.spec.address);
       const { stdout: routes } = await nsRun(hop.netns, 'ip', ['route', 'show', 'proto', '73']);
-      expect(routes.trim()).toBe(`${s1.spec.address} dev out0 scope link`);
+      expect(
+        routes
+          .trim()
+          .split('\n')
+          .map((l) => l.trim())
+          .sort(),
+      ).toEqual(
+        [`${s1.spec.address} dev out0 scope link`, `${topo.internet.address} dev ${hop.tunIf} scope link`].sort(),
+      );
       const { stdout: rules } = await nsRun(hop.netns, 'ip', ['rule', 'show', 'pref', '188']);
       expect(rules.trim().split('\n')).toHaveLength(1);
     } finally {

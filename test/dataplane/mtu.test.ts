@@ -62,7 +62,11 @@ describe('tunnelMtus', () => {
     [Number.NaN, [wg], /link MTU/],
     [600, [wg], /hop 1's tunnel MTU would be 528/],
     [1500, [{ type: 'ipsec' } as unknown as MtuLayer], /hop 1 has type ipsec/],
-    [1300, [wg, { type: 'wireguard', family: 'ipv6' }], /hop 2 reaches its server over IPv6, but hop 1's tunnel has MTU 1232/],
+    [
+      1300,
+      [wg, { type: 'wireguard', family: 'ipv6' }],
+      /hop 2 reaches its server over IPv6, but hop 1's tunnel has MTU 1232/,
+    ],
     [1279, [{ type: 'openvpn', family: 'ipv6' }], /outer link has MTU 1279/],
   ] as [number, MtuLayer[], RegExp][])('link %s with %j is refused', (link, hops, message) => {
     expect(() => tunnelMtus(link, hops)).toThrow(message);

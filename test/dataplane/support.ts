@@ -4,7 +4,17 @@ import { tunnelMtus } from '../../operator/src/core/mtu.js';
 import { buildTopology, nsRun, startHop, type HopProcess, type HopSpec, type Topology } from '../../lab/netns/index.js';
 import type { CapturedPacket } from '../../lab/netns/capture.js';
 
-export const DATAPLANE_BINARIES = ['/usr/sbin/openvpn', '/usr/bin/wireguard-go', '/usr/bin/wg', '/usr/sbin/nft', '/usr/sbin/ip', '/usr/bin/tcpdump', '/usr/bin/openssl', '/usr/bin/ping', '/usr/bin/iperf3'];
+export const DATAPLANE_BINARIES = [
+  '/usr/sbin/openvpn',
+  '/usr/bin/wireguard-go',
+  '/usr/bin/wg',
+  '/usr/sbin/nft',
+  '/usr/sbin/ip',
+  '/usr/bin/tcpdump',
+  '/usr/bin/openssl',
+  '/usr/bin/ping',
+  '/usr/bin/iperf3',
+];
 
 export interface Chain {
   topo: Topology;
@@ -14,7 +24,10 @@ export interface Chain {
 }
 
 /** Builds the topology and starts every hop (hop 1 first: each needs the tunnel above it) with computed MTUs. */
-export async function startChain(spec: HopSpec[], opts: { id: string; mtus?: number[]; serversPerHop?: number; extraEnv?: Record<string, string> }): Promise<Chain> {
+export async function startChain(
+  spec: HopSpec[],
+  opts: { id: string; mtus?: number[]; serversPerHop?: number; extraEnv?: Record<string, string> },
+): Promise<Chain> {
   const topo = await buildTopology({ hops: spec, id: opts.id, serversPerHop: opts.serversPerHop });
   const mtus = opts.mtus ?? tunnelMtus(topo.linkMtu, spec);
   const hops: HopProcess[] = [];
@@ -29,7 +42,9 @@ export async function startChain(spec: HopSpec[], opts: { id: string; mtus?: num
       await p.waitUp(30_000);
     }
   } catch (e) {
-    const logs = hops.map((h) => `hop ${h.hop.number}:\n${h.daemon.stderr.slice(-10).join('\n')}\n${h.daemon.stdout.slice(-10).join('\n')}`);
+    const logs = hops.map(
+      (h) => `hop ${h.hop.number}:\n${h.daemon.stderr.slice(-10).join('\n')}\n${h.daemon.stdout.slice(-10).join('\n')}`,
+    );
     await close();
     throw new Error(`${(e as Error).message}\n${logs.join('\n')}`);
   }
@@ -58,7 +73,13 @@ export interface LinkParties {
 export function linkParties(topo: Topology, k: number, server = 0): LinkParties {
   const hop = topo.hops[k - 1]!;
   const s = hop.servers[server]!;
-  return { hopAddress: hop.outAddress.split('/')[0]!, hopMac: hop.outMac, serverAddress: s.spec.address, serverPort: s.spec.port, proto: hop.transport };
+  return {
+    hopAddress: hop.outAddress.split('/')[0]!,
+    hopMac: hop.outMac,
+    serverAddress: s.spec.address,
+    serverPort: s.spec.port,
+    proto: hop.transport,
+  };
 }
 
 /**
@@ -72,7 +93,14 @@ export function violation(p: CapturedPacket, l: LinkParties): string | undefined
   if (p.kind === 'arp') return undefined;
   const desc = `${p.kind} ${p.srcMac} ${p.src} -> ${p.dstMac} ${p.dst} ${p.proto ?? ''} ${p.sport ?? ''}->${p.dport ?? ''} len ${p.ipLength ?? '?'}`;
   if (p.srcMac === l.hopMac) {
-    if (p.kind === 'ipv4' && p.src === l.hopAddress && p.dst === l.serverAddress && p.proto === l.proto && p.dport === l.serverPort) return undefined;
+    if (
+      p.kind === 'ipv4' &&
+      p.src === l.hopAddress &&
+      p.dst === l.serverAddress &&
+      p.proto === l.proto &&
+      p.dport === l.serverPort
+    )
+      return undefined;
     return `the hop sent a packet that is not a tunnel packet to ${l.serverAddress}:${l.serverPort}/${l.proto}: ${desc}`;
   }
   if (p.dstMac === l.hopMac) {

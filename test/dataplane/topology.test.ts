@@ -13,7 +13,10 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = `${REPO}node_modules/.bin/tsx`;
 
 async function netnsList(): Promise<string[]> {
-  return (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+  return (await run('ip', ['netns', 'list'])).stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
 }
 
 /** Opens a TCP connection from `ns` (bash's /dev/tcp), true when it connects within 2 s. */
@@ -71,7 +74,10 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('topol
 
 describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('cleanup after a crash', () => {
   it('`tsx lab/netns/cleanup.ts --prefix tcd-cr` removes namespaces, daemons, sockets and keys of a killed run', async () => {
-    const child = spawn(TSX, ['test/dataplane/fixtures/crash-child.ts', 'cr'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(TSX, ['test/dataplane/fixtures/crash-child.ts', 'cr'], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const ready = await new Promise<{ pids: number[]; dir: string }>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (b: Buffer) => {
@@ -103,11 +109,15 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('clean
     expect(readdirSync('/var/run/wireguard').filter((f) => f.startsWith('tcdwgcr'))).toEqual([]);
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith('torchain-netns-tcd-cr-'))).toEqual([]);
     // A second run finds nothing and succeeds.
-    const again = JSON.parse((await run(TSX, ['lab/netns/cleanup.ts', '--prefix', 'tcd-cr'])).stdout.trim()) as { namespaces: string[] };
+    const again = JSON.parse((await run(TSX, ['lab/netns/cleanup.ts', '--prefix', 'tcd-cr'])).stdout.trim()) as {
+      namespaces: string[];
+    };
     expect(again.namespaces).toEqual([]);
   });
 
   it('refuses a malformed prefix', async () => {
-    await expect(run(TSX, ['lab/netns/cleanup.ts', '--prefix', '../etc'], { env: { ...process.env } })).rejects.toThrow(/netns prefix/);
+    await expect(run(TSX, ['lab/netns/cleanup.ts', '--prefix', '../etc'], { env: { ...process.env } })).rejects.toThrow(
+      /netns prefix/,
+    );
   });
 });

@@ -292,6 +292,50 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('lab/kube with the real kub
     expect(r.stdout).toBe('a:2 [{"name":"B","value":"3"}] 2');
   });
 
+  it('kubectl logs reads a container log with --since-time and --timestamps', async () => {
+    // Real: kubectl logs GETs pods/{name}/log with container, sinceTime and timestamps.
+    // https://kubernetes.io/docs/reference/kubectl/generated/kubectl_logs/
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'hop-logs' },
+      spec: {
+        containers: [
+          { name: 'vpn', image: 'v:1' },
+          { name: 'log-exporter', image: 'e:1' },
+        ],
+      },
+    };
+    expect((await kubectl(['create', '-f', '-'], JSON.stringify(pod))).code).toBe(0);
+    const waiting = await kubectl(['logs', 'hop-logs', '-c', 'vpn']);
+    expect(waiting.stderr).toContain('container "vpn" in pod "hop-logs" is waiting to start: ContainerCreating');
+    kube.setPodStatus('default', 'hop-logs', {
+      phase: 'Running',
+      containerStatuses: [
+        {
+          name: 'vpn',
+          ready: true,
+          restartCount: 0,
+          image: 'v:1',
+          imageID: '',
+          state: { running: { startedAt: '2026-01-01T00:00:00Z' } },
+        },
+      ],
+    });
+    kube.appendPodLog('default', 'hop-logs', 'vpn', 'first', new Date('2026-01-01T00:00:01Z'));
+    kube.appendPodLog('default', 'hop-logs', 'vpn', 'second', new Date('2026-01-01T00:00:02Z'));
+    const r = await kubectl(['logs', 'hop-logs', '-c', 'vpn', '--since-time=2026-01-01T00:00:02Z', '--timestamps']);
+    expect(r.stdout).toBe('2026-01-01T00:00:02Z second\n');
+  });
+
+  it('refuses server-side apply plainly (415) instead of applying without field ownership', async () => {
+    // lab/kube does not implement managedFields; the real server would accept. Client-side apply (the kubectl
+    // default) is what torchain and its chart use. https://kubernetes.io/docs/reference/using-api/server-side-apply/
+    const r = await kubectl(['apply', '--server-side', '-f', '-'], torchain('hop-ssa'));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('lab/kube does not implement server-side apply');
+  });
+
   it('writes a kubeconfig kubectl uses as it is, over TLS, and refuses a wrong token', async () => {
     // Real: the API server authenticates bearer tokens and answers 401 Unauthorized otherwise.
     // https://kubernetes.io/docs/reference/access-authn-authz/authentication/

@@ -184,6 +184,43 @@ describe('lab/kube workloads and lifecycles', () => {
     }
   });
 
+  it('pods bound to a node are deleted gracefully (Terminating until the kubelet confirms); unbound pods at once', async () => {
+    // Real: the pod strategy gives bound pods terminationGracePeriodSeconds; the kubelet stops the containers and
+    // deletes with gracePeriodSeconds=0. Unscheduled pods are deleted immediately.
+    // https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination
+    // https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/binding-v1/
+    const body = (name: string): V1Pod => ({
+      metadata: { name },
+      spec: { containers: [{ name: 'vpn', image: 'v:1' }] },
+    });
+    await core.createNamespacedPod({ namespace: 'default', body: body('unbound') });
+    await core.deleteNamespacedPod({ namespace: 'default', name: 'unbound' });
+    await expect(core.readNamespacedPod({ namespace: 'default', name: 'unbound' })).rejects.toMatchObject({
+      code: 404,
+    });
+
+    await core.createNamespacedPod({ namespace: 'default', body: body('bound') });
+    await core.createNamespacedPodBinding({
+      namespace: 'default',
+      name: 'bound',
+      body: { metadata: { name: 'bound' }, target: { apiVersion: 'v1', kind: 'Node', name: 'lab-node' } },
+    });
+    await expect(
+      core.createNamespacedPodBinding({
+        namespace: 'default',
+        name: 'bound',
+        body: { metadata: { name: 'bound' }, target: { kind: 'Node', name: 'other' } },
+      }),
+    ).rejects.toMatchObject({ code: 409 });
+    expect((await core.readNamespacedPod({ namespace: 'default', name: 'bound' })).spec!.nodeName).toBe('lab-node');
+    await core.deleteNamespacedPod({ namespace: 'default', name: 'bound' });
+    const terminating = await core.readNamespacedPod({ namespace: 'default', name: 'bound' });
+    expect(terminating.metadata!.deletionGracePeriodSeconds).toBe(30);
+    expect(terminating.metadata!.deletionTimestamp).toBeDefined();
+    await core.deleteNamespacedPod({ namespace: 'default', name: 'bound', gracePeriodSeconds: 0 });
+    await expect(core.readNamespacedPod({ namespace: 'default', name: 'bound' })).rejects.toMatchObject({ code: 404 });
+  });
+
   it('deleting a Deployment cascades to its ReplicaSets and Pods (background) and is immediate for the owner', async () => {
     // Real: https://kubernetes.io/docs/concepts/architecture/garbage-collection/#background-deletion
     await apps.deleteNamespacedDeployment({ namespace: 'default', name: 'hop-a' });

@@ -13,7 +13,12 @@ describe('config', () => {
   });
 
   it('takes the environment, flags winning, with documented defaults', () => {
-    const env = { TORCHAIN_TYPE: 'wireguard', POD_NAME: 'hop-1', POD_NAMESPACE: 'ns', TORCHAIN_PROBE_TARGET: '10.9.0.1:9' };
+    const env = {
+      TORCHAIN_TYPE: 'wireguard',
+      POD_NAME: 'hop-1',
+      POD_NAMESPACE: 'ns',
+      TORCHAIN_PROBE_TARGET: '10.9.0.1:9',
+    };
     const c = parseConfig(['--probe-interval-seconds', '3'], env);
     expect(c).toMatchObject({
       type: 'wireguard',
@@ -40,7 +45,11 @@ describe('config', () => {
       [['--type', 'openvpn', '--source', 'tcp'], {}, /--source.*"tcp"/],
       [['--type', 'openvpn', '--source', 'stdin', '--listen', 'nope'], {}, /--listen: "nope" is not HOST:PORT/],
       [['--type', 'openvpn', '--source', 'stdin'], { TORCHAIN_PROBE_FAILURES: '0' }, /TORCHAIN_PROBE_FAILURES/],
-      [['--type', 'openvpn', '--source', 'stdin', '--probe-timeout-seconds', '9'], {}, /shorter than the probe interval/],
+      [
+        ['--type', 'openvpn', '--source', 'stdin', '--probe-timeout-seconds', '9'],
+        {},
+        /shorter than the probe interval/,
+      ],
       [['--once', '--type', 'openvpn'], {}, /--once reads one FILE/],
       [['--type', 'openvpn', '--bogus'], {}, /unknown flag --bogus/],
       [['--type', 'openvpn', '--source', 'stdin', 'extra'], {}, /unexpected argument "extra"/],

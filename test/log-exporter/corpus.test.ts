@@ -110,9 +110,13 @@ describe('one-shot CLI (npm run log-exporter -- --once)', () => {
   it('prints the exposition for a file and for stdin, and exits 0', async () => {
     const file = all.find((f) => f.name === 'openvpn-server-killed');
     if (!file) throw new Error('fixture openvpn-server-killed is missing');
-    const { stdout } = await run('npm', ['run', '--silent', 'log-exporter', '--', '--once', '--type', 'openvpn', file.path], {
-      cwd: REPO_ROOT,
-    });
+    const { stdout } = await run(
+      'npm',
+      ['run', '--silent', 'log-exporter', '--', '--once', '--type', 'openvpn', file.path],
+      {
+        cwd: REPO_ROOT,
+      },
+    );
     const s = parseExposition(stdout);
     expect(sample(s, 'torchain_vpn_connection_errors_total{reason="ping_timeout"}')).toBe(1);
     const viaStdin = await new Promise<string>((resolve, reject) => {
@@ -134,9 +138,13 @@ describe('one-shot CLI (npm run log-exporter -- --once)', () => {
     }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toMatch(/--type: "ipsec" is not one of openvpn, wireguard/);
-    const missing = await run('npx', ['tsx', 'log-exporter/src/main.ts', '--once', '--type', 'openvpn', '/nonexistent/x.log'], {
-      cwd: REPO_ROOT,
-    }).catch((e: { code: number; stderr: string }) => e);
+    const missing = await run(
+      'npx',
+      ['tsx', 'log-exporter/src/main.ts', '--once', '--type', 'openvpn', '/nonexistent/x.log'],
+      {
+        cwd: REPO_ROOT,
+      },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect(missing).toMatchObject({ code: 1 });
     expect((missing as { stderr: string }).stderr).toMatch(/cannot read \/nonexistent\/x\.log: .*ENOENT/);
   });

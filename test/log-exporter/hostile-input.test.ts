@@ -69,7 +69,7 @@ describe('hostile input', () => {
     const s = new LineSplitter(65536, { line: () => lines++, oversized: () => oversized++ });
     let peak = 0;
     for (let i = 0; i < 1000; i++) {
-      s.push(garbage(16 * 1024, i).map((x) => (x === 10 ? 0 : x)));
+      s.push(Buffer.from(garbage(16 * 1024, i).map((x) => (x === 10 ? 0 : x))));
       peak = Math.max(peak, s.bufferedBytes);
     }
     s.push(Buffer.from('\nok\n'));

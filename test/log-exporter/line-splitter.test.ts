@@ -21,10 +21,14 @@ describe('LineSplitter', () => {
 
   it('decodes invalid UTF-8 as U+FFFD and keeps a multi-byte character split across chunks intact', () => {
     const euro = Buffer.from('€');
-    expect(split([Buffer.from([0x61, 0xff, 0xfe, 0x0a]), Buffer.concat([Buffer.from('x'), euro.subarray(0, 1)]), euro.subarray(1), '\n'])).toEqual([
-      'a\ufffd\ufffd',
-      'x€',
-    ]);
+    expect(
+      split([
+        Buffer.from([0x61, 0xff, 0xfe, 0x0a]),
+        Buffer.concat([Buffer.from('x'), euro.subarray(0, 1)]),
+        euro.subarray(1),
+        '\n',
+      ]),
+    ).toEqual(['a\ufffd\ufffd', 'x€']);
   });
 
   it('drops an oversized line without keeping it, whether it comes in one chunk or many, and resumes after it', () => {

@@ -50,7 +50,10 @@ describe.skipIf(skipUnless({ binaries: [MTAIL] }))('mtail (RE2) over the corpus'
     }
     expect(compared).toBeGreaterThanOrEqual(2);
     for (const [key, value] of ours) {
-      if (/^torchain_(vpn_connection_errors_total|vpn_restarts_total|log_exporter_lines_total)/.test(key) && value > 0) {
+      if (
+        /^torchain_(vpn_connection_errors_total|vpn_restarts_total|log_exporter_lines_total)/.test(key) &&
+        value > 0
+      ) {
         expect(mtail.get(key), key).toBe(value);
       }
     }

@@ -68,6 +68,8 @@ const OPENVPN: [string, string | undefined][] = [
   ['VERIFY EKU ERROR', 'ovpn_certificate_rejected'],
   ['OpenSSL: error:0A000086:SSL routines::certificate verify failed:', 'ovpn_tls_detail'],
   ['AUTH: Received control message: AUTH_FAILED', 'ovpn_auth_failed'],
+  ['write UDPv4 []: Operation not permitted (fd=3,code=1)', 'ovpn_send_blocked'],
+  ['TCP: connect to [AF_INET]10.213.0.1:1194 failed: Operation not permitted', 'ovpn_send_blocked'],
   ['Exiting due to fatal error', 'ovpn_fatal'],
   ['Options error: Unrecognized option or missing or extra parameter(s) in x.conf:3: bogus (2.6.14)', 'ovpn_fatal'],
   ['VERIFY OK: depth=0, CN=tcx-server', undefined],
@@ -94,6 +96,17 @@ const WIREGUARD: [string, string | undefined][] = [
   ],
   ["Name or service not known: `vpn.example.invalid:51820'", 'wg_resolve_failed'],
   ['ERROR: 2026/11/26 11:03:01 Failed to create TUN device: no such file or directory', 'wg_fatal'],
+  ['ERROR: (tcxwg0) 2026/11/26 11:03:01 UAPI listen error: address already in use', 'wg_fatal'],
+  ['Unable to modify interface: Protocol not supported', 'wg_fatal'],
+  [
+    'ERROR: (tcxwgc0) 2026/11/26 11:04:12 peer(Zoud…jIUo) - Failed to send handshake initiation: network is unreachable',
+    'wg_send_unreachable',
+  ],
+  [
+    'ERROR: (tcxwgc0) 2026/11/26 11:04:12 peer(Zoud…jIUo) - Failed to send handshake initiation: operation not permitted',
+    'wg_send_failed',
+  ],
+  ['DEBUG: (tcxwgc0) 2026/11/26 11:02:58 Unable to update bind: whatever', undefined],
   ['DEBUG: 2026/11/26 11:03:40 Device closing', 'wg_device_closing'],
 ];
 
@@ -105,7 +118,7 @@ describe('classification of known lines', () => {
   it.each(WIREGUARD)('wireguard: %s', (line, id) => {
     expect(classifiers.wireguard.classify(line)?.id).toBe(id);
   });
-  it('never applies one log type\'s patterns to the other', () => {
+  it("never applies one log type's patterns to the other", () => {
     expect(classifiers.wireguard.classify('Initialization Sequence Completed')).toBeUndefined();
     expect(classifiers.openvpn.classify('peer(x) - Received handshake response')).toBeUndefined();
   });

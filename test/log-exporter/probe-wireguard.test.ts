@@ -15,11 +15,16 @@ describe.skipIf(skipUnless({ root: true, binaries: [WIREGUARD_GO, WG, IP] }))('W
     pair = await createWgPair('p');
     exporter = await startExporter(
       [
-        '--type', 'wireguard',
-        '--source', 'file',
-        '--file', pair.clientLog,
-        '--probe-target', `${pair.serverTunnelIp}:9`,
-        '--wg-interface', pair.clientIf,
+        '--type',
+        'wireguard',
+        '--source',
+        'file',
+        '--file',
+        pair.clientLog,
+        '--probe-target',
+        `${pair.serverTunnelIp}:9`,
+        '--wg-interface',
+        pair.clientIf,
       ],
       { netns: pair.cli, host: pair.hostReach },
     );
@@ -33,7 +38,12 @@ describe.skipIf(skipUnless({ root: true, binaries: [WIREGUARD_GO, WG, IP] }))('W
     const e = exporter as RunningExporter;
     const p = pair as WgPair;
     // The probe's SYN is the first data: it triggers the handshake; the server's RST to port 9 proves the round trip.
-    const up = await eventually('tunnel up', () => e.metrics(), (m) => m.get('torchain_vpn_tunnel_up') === 1, 20_000);
+    const up = await eventually(
+      'tunnel up',
+      () => e.metrics(),
+      (m) => m.get('torchain_vpn_tunnel_up') === 1,
+      20_000,
+    );
     expect((await e.get('/readyz')).status).toBe(200);
     await eventually(
       'handshake read over UAPI',
@@ -44,7 +54,12 @@ describe.skipIf(skipUnless({ root: true, binaries: [WIREGUARD_GO, WG, IP] }))('W
 
     p.killServer();
     const killedAt = Date.now();
-    const down = await eventually('tunnel down', () => e.metrics(), (m) => m.get('torchain_vpn_tunnel_up') === 0, 20_000);
+    const down = await eventually(
+      'tunnel down',
+      () => e.metrics(),
+      (m) => m.get('torchain_vpn_tunnel_up') === 0,
+      20_000,
+    );
     const seconds = (Date.now() - killedAt) / 1000;
     console.log(`dead WireGuard server detected after ${seconds.toFixed(1)} s`);
     expect(seconds).toBeLessThanOrEqual(15);
@@ -60,6 +75,11 @@ describe.skipIf(skipUnless({ root: true, binaries: [WIREGUARD_GO, WG, IP] }))('W
     );
 
     await p.startServer();
-    await eventually('tunnel up again', () => e.metrics(), (m) => m.get('torchain_vpn_tunnel_up') === 1, 30_000);
+    await eventually(
+      'tunnel up again',
+      () => e.metrics(),
+      (m) => m.get('torchain_vpn_tunnel_up') === 1,
+      30_000,
+    );
   }, 120_000);
 });

@@ -23,7 +23,10 @@ const counter = (reason: string) => async () =>
   sample(await (running as RunningExporter).metrics(), `torchain_vpn_connection_errors_total{reason="${reason}"}`);
 const lines = async () => {
   const m = await (running as RunningExporter).metrics();
-  return sample(m, 'torchain_log_exporter_lines_total{matched="true"}') + sample(m, 'torchain_log_exporter_lines_total{matched="false"}');
+  return (
+    sample(m, 'torchain_log_exporter_lines_total{matched="true"}') +
+    sample(m, 'torchain_log_exporter_lines_total{matched="false"}')
+  );
 };
 
 describe('file source (tail -F) and HTTP', () => {
@@ -45,7 +48,11 @@ describe('file source (tail -F) and HTTP', () => {
     expect((await r.get('/metrics')).type).toMatch(/^text\/plain; version=0\.0\.4/);
 
     writeFileSync(path, UP);
-    await eventually('tunnel up', () => r.get('/readyz'), (x) => x.status === 200);
+    await eventually(
+      'tunnel up',
+      () => r.get('/readyz'),
+      (x) => x.status === 200,
+    );
     expect(sample(await r.metrics(), 'torchain_vpn_tunnel_up')).toBe(1);
 
     // A partial line is not counted until its newline arrives.
@@ -68,7 +75,11 @@ describe('file source (tail -F) and HTTP', () => {
     truncateSync(path, 0);
     await new Promise((res) => setTimeout(res, 600));
     writeFileSync(path, UP);
-    await eventually('tunnel up after truncation', () => r.get('/readyz'), (x) => x.status === 200);
+    await eventually(
+      'tunnel up after truncation',
+      () => r.get('/readyz'),
+      (x) => x.status === 200,
+    );
     expect(await lines()).toBe(before + 1);
     expect(sample(await r.metrics(), 'torchain_log_exporter_last_line_timestamp_seconds')).toBe(
       new Date(2026, 10, 26, 11, 0, 52).getTime() / 1000,
@@ -80,7 +91,9 @@ describe('file source (tail -F) and HTTP', () => {
   });
 
   it('refuses a bad configuration with exit code 2 and a message naming the flag', async () => {
-    await expect(startExporter(['--type', 'openvpn', '--source', 'file'])).rejects.toThrow(/exited with 2.*--file PATH/s);
+    await expect(startExporter(['--type', 'openvpn', '--source', 'file'])).rejects.toThrow(
+      /exited with 2.*--file PATH/s,
+    );
   });
 });
 
@@ -89,11 +102,17 @@ describe('stdin source', () => {
     running = await startExporter(['--type', 'wireguard', '--source', 'stdin']);
     const r = running;
     r.proc.stdin?.write('DEBUG: (tcxwg0) 2026/11/26 11:02:58 peer(6DsA…+PgA) - Received handshake response\n');
-    await eventually('handshake seen', () => r.metrics(), (m) => m.get('torchain_vpn_tunnel_up') === 1);
+    await eventually(
+      'handshake seen',
+      () => r.metrics(),
+      (m) => m.get('torchain_vpn_tunnel_up') === 1,
+    );
     expect(sample(await r.metrics(), 'torchain_vpn_last_handshake_timestamp_seconds')).toBe(
       new Date(2026, 10, 26, 11, 2, 58).getTime() / 1000,
     );
-    r.proc.stdin?.end('DEBUG: (tcxwg0) 2026/11/26 11:03:27 peer(6DsA…+PgA) - Handshake did not complete after 5 seconds, retrying (try 2)');
+    r.proc.stdin?.end(
+      'DEBUG: (tcxwg0) 2026/11/26 11:03:27 peer(6DsA…+PgA) - Handshake did not complete after 5 seconds, retrying (try 2)',
+    );
     await eventually('last line without newline counted at EOF', counter('handshake_timeout'), (v) => v === 1);
     const health = JSON.parse((await r.get('/healthz')).body);
     expect(health.source).toMatchObject({ kind: 'stdin', state: 'ended' });

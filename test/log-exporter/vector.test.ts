@@ -82,13 +82,18 @@ describe('Vector config', () => {
       'torchain_vpn_tunnel_up',
     ]);
     for (const m of config.transforms.torchain_vpn_metrics.metrics) {
-      expect(Object.keys(m.tags)).toEqual(expect.arrayContaining(['namespace', 'torchain', 'hop', 'type', 'server', 'pod']));
+      expect(Object.keys(m.tags)).toEqual(
+        expect.arrayContaining(['namespace', 'torchain', 'hop', 'type', 'server', 'pod']),
+      );
     }
     expect(config.sinks.torchain_prometheus.type).toBe('prometheus_exporter');
     // Rare error counters must not expire between occurrences (Vector's default is 60 s).
     expect(config.sinks.torchain_prometheus.flush_period_secs).toBe(FLUSH_PERIOD_SECS);
     expect(FLUSH_PERIOD_SECS).toBeGreaterThanOrEqual(24 * 3600);
-    expect(config.sinks.torchain_elasticsearch).toMatchObject({ type: 'elasticsearch', inputs: ['torchain_vpn_classify'] });
+    expect(config.sinks.torchain_elasticsearch).toMatchObject({
+      type: 'elasticsearch',
+      inputs: ['torchain_vpn_classify'],
+    });
   });
 
   const rules = readRemap(config.transforms.torchain_vpn_classify.source);

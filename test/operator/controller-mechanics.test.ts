@@ -15,8 +15,12 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
 describe('backoff', () => {
   it('doubles up to the cap, with the upper half random', () => {
     const opts = { baseMs: 100, maxMs: 1000 };
-    expect([0, 1, 2, 3, 4, 10].map((n) => backoffDelay(n, { ...opts, random: () => 0 }))).toEqual([50, 100, 200, 400, 500, 500]);
-    expect([0, 1, 2, 3, 4, 10].map((n) => backoffDelay(n, { ...opts, random: () => 0.999999 }))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect([0, 1, 2, 3, 4, 10].map((n) => backoffDelay(n, { ...opts, random: () => 0 }))).toEqual([
+      50, 100, 200, 400, 500, 500,
+    ]);
+    expect([0, 1, 2, 3, 4, 10].map((n) => backoffDelay(n, { ...opts, random: () => 0.999999 }))).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
     const spread = new Set(Array.from({ length: 50 }, () => backoffDelay(3, opts)));
     expect(spread.size).toBeGreaterThan(10);
   });
@@ -123,7 +127,12 @@ class FakeApi implements ListWatch<{ metadata: { name: string; namespace: string
   objects = new Map<string, string>(); // name → resourceVersion
   rv = 1;
   lists = 0;
-  watchers: Array<{ from: string; emit: (t: WatchEventType, o: unknown) => void; done: (e?: unknown) => void; open: boolean }> = [];
+  watchers: Array<{
+    from: string;
+    emit: (t: WatchEventType, o: unknown) => void;
+    done: (e?: unknown) => void;
+    open: boolean;
+  }> = [];
   failNextList = 0;
   goneOnWatch = false;
   obj(name: string) {

@@ -149,8 +149,8 @@ describe('switch patch', () => {
   it('reads a missing or malformed annotation as no state, never throws', () => {
     expect(parseFailoverState(undefined)).toEqual({ switches: 0, quarantine: {} });
     expect(parseFailoverState('{not json')).toEqual({ switches: 0, quarantine: {} });
-    expect(parseFailoverState('{"switches":-1,"lastSwitchTime":"never","quarantine":{"a":"x","b":"2026-01-01T00:00:00Z"}}')).toEqual(
-      { switches: 0, quarantine: { b: '2026-01-01T00:00:00Z' } },
-    );
+    expect(
+      parseFailoverState('{"switches":-1,"lastSwitchTime":"never","quarantine":{"a":"x","b":"2026-01-01T00:00:00Z"}}'),
+    ).toEqual({ switches: 0, quarantine: { b: '2026-01-01T00:00:00Z' } });
   });
 });

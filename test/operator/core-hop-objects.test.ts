@@ -44,7 +44,14 @@ describe('hop Secret', () => {
     expect(Buffer.from(s.data?.['client.ovpn'] ?? '', 'base64').toString()).toBe(ovpnConfig('198.51.100.7'));
     expect(s.metadata?.annotations).toMatchObject({ [ANNOTATION_SERVER]: 'srv-a', [ANNOTATION_SWITCH_SERVER]: '4' });
     expect(s.metadata?.ownerReferences).toEqual([
-      { apiVersion: 'torchain.dev/v1alpha1', kind: 'TorChain', name: 'alpha-3', uid: 'uid-alpha-3', controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: 'torchain.dev/v1alpha1',
+        kind: 'TorChain',
+        name: 'alpha-3',
+        uid: 'uid-alpha-3',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
   });
 });
@@ -64,7 +71,10 @@ describe('hop Deployment', () => {
       'torchain.dev/server': 'srv-a',
     });
     // The selector is immutable: it depends on the owner's uid only, never on a spec field.
-    expect(d.spec!.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'torchain-hop', 'torchain.dev/owner-uid': 'uid-alpha-3' });
+    expect(d.spec!.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'torchain-hop',
+      'torchain.dev/owner-uid': 'uid-alpha-3',
+    });
     expect(d.spec!.template.metadata!.labels).toMatchObject(d.spec!.selector.matchLabels!);
   });
 
@@ -84,7 +94,10 @@ describe('hop Deployment', () => {
   });
 
   it('grants NET_ADMIN to the vpn container only; the exporter is non-root, read-only, without capabilities', () => {
-    expect(vpn!.securityContext).toMatchObject({ capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] }, privileged: false });
+    expect(vpn!.securityContext).toMatchObject({
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] },
+      privileged: false,
+    });
     expect(exporter!.name).toBe('log-exporter');
     expect(exporter!.securityContext).toMatchObject({
       runAsNonRoot: true,
@@ -108,8 +121,14 @@ describe('hop Deployment', () => {
   });
 
   it('honours network name overrides ("namespace/name") from annotations', () => {
-    const tc = torchain('h1', { numberNode: 1, outInterface: 'ext0' }, { annotations: { 'torchain.dev/out-network': 'kube-system/uplink' } });
-    const nets = JSON.parse(buildDeployment(input(tc)).spec!.template.metadata!.annotations!['k8s.v1.cni.cncf.io/networks']!);
+    const tc = torchain(
+      'h1',
+      { numberNode: 1, outInterface: 'ext0' },
+      { annotations: { 'torchain.dev/out-network': 'kube-system/uplink' } },
+    );
+    const nets = JSON.parse(
+      buildDeployment(input(tc)).spec!.template.metadata!.annotations!['k8s.v1.cni.cncf.io/networks']!,
+    );
     expect(nets).toEqual([{ name: 'uplink', namespace: 'kube-system', interface: 'ext0' }]);
   });
 
@@ -117,7 +136,10 @@ describe('hop Deployment', () => {
     expect(d.metadata!.ownerReferences![0]).toMatchObject({ kind: 'TorChain', uid: 'uid-alpha-3', controller: true });
     expect(d.spec!.strategy).toEqual({ type: 'Recreate' });
     expect(pod.volumes!.find((v) => v.name === 'vpn-config')!.secret!.secretName).toBe('alpha-3-vpn-config');
-    expect(vpn!.volumeMounts!.find((m) => m.name === 'vpn-config')).toMatchObject({ mountPath: '/etc/torchain/vpn', readOnly: true });
+    expect(vpn!.volumeMounts!.find((m) => m.name === 'vpn-config')).toMatchObject({
+      mountPath: '/etc/torchain/vpn',
+      readOnly: true,
+    });
   });
 
   it('drop > 0 scales to 0 and keeps everything else', () => {
@@ -129,7 +151,9 @@ describe('hop Deployment', () => {
 
   it('image follows typeNode unless spec.image overrides it', () => {
     const wg = torchain('w', { numberNode: 2, typeNode: 'wireguard' });
-    expect(buildDeployment(input(wg, wgConfig('10.0.0.1:51820'))).spec!.template.spec!.containers[0]!.image).toBe(images.wireguard);
+    expect(buildDeployment(input(wg, wgConfig('10.0.0.1:51820'))).spec!.template.spec!.containers[0]!.image).toBe(
+      images.wireguard,
+    );
     expect(vpn!.image).toBe(images.openvpn);
     const custom = torchain('c', { numberNode: 1, image: 'my/openvpn:2' });
     expect(buildDeployment(input(custom)).spec!.template.spec!.containers[0]!.image).toBe('my/openvpn:2');
@@ -142,7 +166,10 @@ describe('config hash and change detection', () => {
     ['the config', { ...base, config: ovpnConfig('198.51.100.8') }],
     ['the server', { ...base, server: 'srv-b' }],
     ['the MTU', { ...base, mtu: 1400 }],
-    ['switchServer (a switch restarts the hop even on a pool of one)', { ...base, tc: { ...lastHop, spec: { ...lastHop.spec, switchServer: 5 } } }],
+    [
+      'switchServer (a switch restarts the hop even on a pool of one)',
+      { ...base, tc: { ...lastHop, spec: { ...lastHop.spec, switchServer: 5 } } },
+    ],
     ['any spec field', { ...base, tc: { ...lastHop, spec: { ...lastHop.spec, tmpDir: '/other' } } }],
   ])('changes with %s, so the pod rolls', (_n, changed) => {
     expect(configHash(changed)).not.toBe(configHash(base));

@@ -38,9 +38,17 @@ describe('Alertmanager payload', () => {
     ['no alerts array', { version: '4', status: 'firing' }, /alerts: Required value/],
     ['a bad status', notification([], { status: 'weird' }), /status/],
     ['a bad startsAt', notification([switchAlert(1, { startsAt: 'yesterday' })]), /alerts\[0\]\.startsAt/],
-    ['a non-string label', notification([switchAlert(1, {}, { hop: 1 as unknown as string })]), /alerts\[0\]\.labels\.hop/],
+    [
+      'a non-string label',
+      notification([switchAlert(1, {}, { hop: 1 as unknown as string })]),
+      /alerts\[0\]\.labels\.hop/,
+    ],
     ['a switch alert without hop', notification([switchAlert(1, {}, { hop: '' })]), /lacks the label\(s\) hop/],
-    ['a switch alert without namespace and torchain', notification([switchAlert(1, {}, { namespace: '', torchain: '' })]), /namespace, torchain/],
+    [
+      'a switch alert without namespace and torchain',
+      notification([switchAlert(1, {}, { namespace: '', torchain: '' })]),
+      /namespace, torchain/,
+    ],
     ['hop 0', notification([switchAlert(0)]), /hop="0" is not a hop number/],
     ['a non-object body', 'hello', /invalid Alertmanager webhook payload/],
   ])('refuses %s, naming what is wrong', (_n, body, message) => {

@@ -52,23 +52,69 @@ describe('server choice', () => {
 describe('server endpoint', () => {
   it.each([
     ['OpenVPN udp', 'openvpn', ovpnConfig('198.51.100.7', 1194), undefined, '198.51.100.7:1194', 'udp', 'ipv4'],
-    ['OpenVPN tcp-client', 'openvpn', ovpnConfig('198.51.100.7', 443, 'tcp-client'), undefined, '198.51.100.7:443', 'tcp', 'ipv4'],
-    ['OpenVPN proto on the remote line', 'openvpn', 'remote 10.0.0.1 1300 tcp\nproto udp\n', undefined, '10.0.0.1:1300', 'tcp', 'ipv4'],
+    [
+      'OpenVPN tcp-client',
+      'openvpn',
+      ovpnConfig('198.51.100.7', 443, 'tcp-client'),
+      undefined,
+      '198.51.100.7:443',
+      'tcp',
+      'ipv4',
+    ],
+    [
+      'OpenVPN proto on the remote line',
+      'openvpn',
+      'remote 10.0.0.1 1300 tcp\nproto udp\n',
+      undefined,
+      '10.0.0.1:1300',
+      'tcp',
+      'ipv4',
+    ],
     ['OpenVPN default port', 'openvpn', 'client\nremote 10.0.0.1\n', undefined, '10.0.0.1:1194', 'udp', 'ipv4'],
     ['OpenVPN port directive', 'openvpn', 'port 1195\nremote 10.0.0.1\n', undefined, '10.0.0.1:1195', 'udp', 'ipv4'],
     ['OpenVPN IPv6', 'openvpn', 'remote fd00::5 1194 udp6\n', undefined, '[fd00::5]:1194', 'udp', 'ipv6'],
-    ['OpenVPN first remote wins', 'openvpn', '# remote 9.9.9.9\nremote 10.0.0.1 1\nremote 10.0.0.2 2\n', undefined, '10.0.0.1:1', 'udp', 'ipv4'],
+    [
+      'OpenVPN first remote wins',
+      'openvpn',
+      '# remote 9.9.9.9\nremote 10.0.0.1 1\nremote 10.0.0.2 2\n',
+      undefined,
+      '10.0.0.1:1',
+      'udp',
+      'ipv4',
+    ],
     ['WireGuard', 'wireguard', wgConfig('203.0.113.9:51820'), undefined, '203.0.113.9:51820', 'udp', 'ipv4'],
     ['WireGuard IPv6', 'wireguard', wgConfig('[fd00::9]:51820'), undefined, '[fd00::9]:51820', 'udp', 'ipv6'],
-    ['Vault endpoint over a hostname remote', 'openvpn', ovpnConfig('vpn.example.net', 443, 'tcp'), '192.0.2.1:443', '192.0.2.1:443', 'tcp', 'ipv4'],
-    ['Vault endpoint for WireGuard', 'wireguard', wgConfig('wg.example.net:51820'), '[fd00::1]:51820', '[fd00::1]:51820', 'udp', 'ipv6'],
+    [
+      'Vault endpoint over a hostname remote',
+      'openvpn',
+      ovpnConfig('vpn.example.net', 443, 'tcp'),
+      '192.0.2.1:443',
+      '192.0.2.1:443',
+      'tcp',
+      'ipv4',
+    ],
+    [
+      'Vault endpoint for WireGuard',
+      'wireguard',
+      wgConfig('wg.example.net:51820'),
+      '[fd00::1]:51820',
+      '[fd00::1]:51820',
+      'udp',
+      'ipv6',
+    ],
   ] as const)('%s', (_n, type, config, vault, endpoint, proto, family) => {
     const r = serverEndpoint(type, config, vault);
     expect(r).toMatchObject({ ok: true, value: { endpoint, proto, family } });
   });
 
   it.each([
-    ['a hostname without Vault endpoint', 'openvpn', ovpnConfig('vpn.example.net'), undefined, /not an IP address.*Vault/],
+    [
+      'a hostname without Vault endpoint',
+      'openvpn',
+      ovpnConfig('vpn.example.net'),
+      undefined,
+      /not an IP address.*Vault/,
+    ],
     ['no remote', 'openvpn', 'client\ndev tun\n', undefined, /no "remote" line/],
     ['bad proto', 'openvpn', 'proto sctp\nremote 10.0.0.1\n', undefined, /unsupported "proto sctp"/],
     ['bad port', 'openvpn', 'remote 10.0.0.1 99999\n', undefined, /not a port number/],

@@ -23,7 +23,13 @@ const cond = (s: ReturnType<typeof computeStatus>, type: string) => s.conditions
 describe('status and conditions', () => {
   it('a ready hop is Running with Ready and TunnelUp True, every condition carrying the generation', () => {
     const s = computeStatus(undefined, base());
-    expect(s).toMatchObject({ observedGeneration: 3, phase: 'Running', currentServer: 'srv-a', mtu: 1420, switches: 0 });
+    expect(s).toMatchObject({
+      observedGeneration: 3,
+      phase: 'Running',
+      currentServer: 'srv-a',
+      mtu: 1420,
+      switches: 0,
+    });
     expect(s.conditions!.map((c) => [c.type, c.status, c.observedGeneration])).toEqual([
       ['Ready', 'True', 3],
       ['TunnelUp', 'True', 3],
@@ -34,11 +40,17 @@ describe('status and conditions', () => {
 
   it('lastTransitionTime moves only when the status of a condition changes', () => {
     const s1 = computeStatus(undefined, base());
-    const s2 = computeStatus(s1, base({ now: later(30), deployment: { exists: true, ready: false, progressing: false } }));
+    const s2 = computeStatus(
+      s1,
+      base({ now: later(30), deployment: { exists: true, ready: false, progressing: false } }),
+    );
     expect(cond(s2, 'Ready').status).toBe('False');
     expect(cond(s2, 'Ready').lastTransitionTime).toBe('2026-01-01T12:00:30Z');
     expect(cond(s2, 'PoolExhausted').lastTransitionTime).toBe('2026-01-01T12:00:00Z');
-    const s3 = computeStatus(s2, base({ now: later(60), deployment: { exists: true, ready: false, progressing: true } }));
+    const s3 = computeStatus(
+      s2,
+      base({ now: later(60), deployment: { exists: true, ready: false, progressing: true } }),
+    );
     expect(cond(s3, 'Ready').lastTransitionTime).toBe('2026-01-01T12:00:30Z');
     expect(cond(s3, 'Ready').reason).toBe('RolloutInProgress');
   });
@@ -51,15 +63,67 @@ describe('status and conditions', () => {
   });
 
   it.each([
-    ['dropped', base({ dropped: true, deployment: { exists: true, ready: false, progressing: false } }), 'Dropped', 'Dropped', 'False'],
-    ['pool exhausted', base({ pool: { state: 'exhausted' }, deployment: { exists: true, ready: false, progressing: false } }), 'PoolExhausted', 'TunnelDown', 'True'],
-    ['empty pool, nothing running', base({ pool: { state: 'empty' }, deployment: { exists: false, ready: false, progressing: false } }), 'PoolExhausted', 'PoolExhausted', 'True'],
-    ['Vault down before the first Secret', base({ vaultError: 'Vault unreachable', pool: { state: 'unknown' }, deployment: { exists: false, ready: false, progressing: false } }), 'Error', 'VaultUnavailable', 'Unknown'],
-    ['Vault down while running keeps Ready', base({ vaultError: 'Vault unreachable', pool: { state: 'unknown' } }), 'Running', 'Ready', 'Unknown'],
+    [
+      'dropped',
+      base({ dropped: true, deployment: { exists: true, ready: false, progressing: false } }),
+      'Dropped',
+      'Dropped',
+      'False',
+    ],
+    [
+      'pool exhausted',
+      base({ pool: { state: 'exhausted' }, deployment: { exists: true, ready: false, progressing: false } }),
+      'PoolExhausted',
+      'TunnelDown',
+      'True',
+    ],
+    [
+      'empty pool, nothing running',
+      base({ pool: { state: 'empty' }, deployment: { exists: false, ready: false, progressing: false } }),
+      'PoolExhausted',
+      'PoolExhausted',
+      'True',
+    ],
+    [
+      'Vault down before the first Secret',
+      base({
+        vaultError: 'Vault unreachable',
+        pool: { state: 'unknown' },
+        deployment: { exists: false, ready: false, progressing: false },
+      }),
+      'Error',
+      'VaultUnavailable',
+      'Unknown',
+    ],
+    [
+      'Vault down while running keeps Ready',
+      base({ vaultError: 'Vault unreachable', pool: { state: 'unknown' } }),
+      'Running',
+      'Ready',
+      'Unknown',
+    ],
     ['a bad server config', base({ configError: 'no remote' }), 'Error', 'InvalidServerConfig', 'False'],
-    ['switching', base({ switching: true, deployment: { exists: true, ready: false, progressing: true } }), 'Switching', 'RolloutInProgress', 'False'],
-    ['not ready, no switch', base({ deployment: { exists: true, ready: false, progressing: false } }), 'Degraded', 'TunnelDown', 'False'],
-    ['no workload yet', base({ deployment: { exists: false, ready: false, progressing: false } }), 'Pending', 'NoWorkload', 'False'],
+    [
+      'switching',
+      base({ switching: true, deployment: { exists: true, ready: false, progressing: true } }),
+      'Switching',
+      'RolloutInProgress',
+      'False',
+    ],
+    [
+      'not ready, no switch',
+      base({ deployment: { exists: true, ready: false, progressing: false } }),
+      'Degraded',
+      'TunnelDown',
+      'False',
+    ],
+    [
+      'no workload yet',
+      base({ deployment: { exists: false, ready: false, progressing: false } }),
+      'Pending',
+      'NoWorkload',
+      'False',
+    ],
   ] as const)('%s', (_n, input, phase, readyReason, exhausted) => {
     const s = computeStatus(undefined, input);
     expect(s.phase).toBe(phase);
@@ -74,8 +138,14 @@ describe('status and conditions', () => {
       lastAlert: { startsAt: T0.toISOString() },
       quarantine: {},
     };
-    const down = computeStatus(undefined, base({ now: later(10), deployment: { exists: true, ready: false, progressing: false } }));
-    const rolling = computeStatus(down, base({ now: later(21), failover, deployment: { exists: true, ready: false, progressing: true } }));
+    const down = computeStatus(
+      undefined,
+      base({ now: later(10), deployment: { exists: true, ready: false, progressing: false } }),
+    );
+    const rolling = computeStatus(
+      down,
+      base({ now: later(21), failover, deployment: { exists: true, ready: false, progressing: true } }),
+    );
     expect(failoverDuration(down, rolling, failover)).toBeUndefined();
     const up = computeStatus(rolling, base({ now: later(47), failover }));
     expect(failoverDuration(rolling, up, failover)).toBe(47);
@@ -94,15 +164,36 @@ describe('deployment health', () => {
     status,
   });
   it.each([
-    ['not observed yet', dep(2, { observedGeneration: 1, updatedReplicas: 1, readyReplicas: 1, replicas: 1 }), false, true],
-    ['old pod still there', dep(2, { observedGeneration: 2, updatedReplicas: 1, readyReplicas: 1, replicas: 2 }), false, true],
-    ['updated, not ready', dep(2, { observedGeneration: 2, updatedReplicas: 1, readyReplicas: 0, replicas: 1 }), false, false],
-    ['rolled out and ready', dep(2, { observedGeneration: 2, updatedReplicas: 1, readyReplicas: 1, replicas: 1 }), true, false],
+    [
+      'not observed yet',
+      dep(2, { observedGeneration: 1, updatedReplicas: 1, readyReplicas: 1, replicas: 1 }),
+      false,
+      true,
+    ],
+    [
+      'old pod still there',
+      dep(2, { observedGeneration: 2, updatedReplicas: 1, readyReplicas: 1, replicas: 2 }),
+      false,
+      true,
+    ],
+    [
+      'updated, not ready',
+      dep(2, { observedGeneration: 2, updatedReplicas: 1, readyReplicas: 0, replicas: 1 }),
+      false,
+      false,
+    ],
+    [
+      'rolled out and ready',
+      dep(2, { observedGeneration: 2, updatedReplicas: 1, readyReplicas: 1, replicas: 1 }),
+      true,
+      false,
+    ],
     ['scaled to 0', dep(2, { observedGeneration: 2 }, 0), false, false],
   ])('%s', (_n, d, ready, progressing) => {
     expect(deploymentHealth(d as never)).toMatchObject({ exists: true, ready, progressing });
   });
-  it('a missing Deployment', () => expect(deploymentHealth(undefined)).toEqual({ exists: false, ready: false, progressing: false }));
+  it('a missing Deployment', () =>
+    expect(deploymentHealth(undefined)).toEqual({ exists: false, ready: false, progressing: false }));
 });
 
 describe('hop MTU input', () => {

@@ -46,7 +46,12 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
         const t = await getTc(s, name);
         return t.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True') ? t : undefined;
       }, `${name} Ready`);
-      expect(tc.status).toMatchObject({ phase: 'Running', currentServer: `h${String(hop)}-s0`, switches: 0, observedGeneration: 1 });
+      expect(tc.status).toMatchObject({
+        phase: 'Running',
+        currentServer: `h${String(hop)}-s0`,
+        switches: 0,
+        observedGeneration: 1,
+      });
       const secret = await getSecret(s, `${name}-vpn-config`);
       expect(secretConfig(secret)).toContain(`198.51.100.${String(hop * 10)}`);
       const dep = await getDeployment(s, name);
@@ -69,7 +74,8 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
   });
 
   it('a spec change rolls the pod (config-hash), a status-only write does not', async () => {
-    const hash = async () => (await getDeployment(s, 'alpha-3'))!.spec!.template.metadata!.annotations!['torchain.dev/config-hash'];
+    const hash = async () =>
+      (await getDeployment(s, 'alpha-3'))!.spec!.template.metadata!.annotations!['torchain.dev/config-hash'];
     const before = await hash();
     const genBefore = (await getDeployment(s, 'alpha-3'))!.metadata!.generation;
     await patchTc(s, 'alpha-3', { spec: { tmpDir: '/var/tmp/vpn' } });
@@ -88,12 +94,19 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
   });
 
   it('a changed config in Vault reaches the Secret and rolls the pod at the next relist', async () => {
-    const before = (await getDeployment(s, 'alpha-1'))!.spec!.template.metadata!.annotations!['torchain.dev/config-hash'];
+    const before = (await getDeployment(s, 'alpha-1'))!.spec!.template.metadata!.annotations![
+      'torchain.dev/config-hash'
+    ];
     await putServer(s, 'alpha', 1, 'h1-s0', ovpn('198.51.100.99'));
-    await eventually(async () => secretConfig(await getSecret(s, 'alpha-1-vpn-config'))?.includes('198.51.100.99'), 'the new config in the Secret');
+    await eventually(
+      async () => secretConfig(await getSecret(s, 'alpha-1-vpn-config'))?.includes('198.51.100.99'),
+      'the new config in the Secret',
+    );
     const dep = (await getDeployment(s, 'alpha-1'))!;
     expect(dep.spec!.template.metadata!.annotations!['torchain.dev/config-hash']).not.toBe(before);
-    expect(dep.spec!.template.spec!.containers[0]!.env!.find((e) => e.name === 'TORCHAIN_ENDPOINT')!.value).toBe('198.51.100.99:1194');
+    expect(dep.spec!.template.spec!.containers[0]!.env!.find((e) => e.name === 'TORCHAIN_ENDPOINT')!.value).toBe(
+      '198.51.100.99:1194',
+    );
   });
 
   it('drop > 0 scales the hop to 0 and keeps its objects; drop 0 brings it back', async () => {
@@ -103,7 +116,10 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
       const t = await getTc(s, 'alpha-2');
       return t.status?.phase === 'Dropped' ? t : undefined;
     }, 'phase Dropped');
-    expect(tc.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Dropped' });
+    expect(tc.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'Dropped',
+    });
     expect(await getSecret(s, 'alpha-2-vpn-config')).toBeDefined();
     await patchTc(s, 'alpha-2', { spec: { drop: 0 } });
     await eventually(async () => (await getDeployment(s, 'alpha-2'))?.spec?.replicas === 1, 'replicas 1');
@@ -117,7 +133,10 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
     }, 'PoolExhausted on empty-1');
     expect(tc.status!.phase).toBe('PoolExhausted');
     expect(await getDeployment(s, 'empty-1')).toBeUndefined();
-    await eventually(async () => (await eventsFor(s, 'empty-1')).some((e) => e.reason === 'PoolExhausted'), 'the PoolExhausted Event');
+    await eventually(
+      async () => (await eventsFor(s, 'empty-1')).some((e) => e.reason === 'PoolExhausted'),
+      'the PoolExhausted Event',
+    );
   });
 
   it('logs JSON lines only, and never a config or token', () => {

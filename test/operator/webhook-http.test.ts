@@ -33,11 +33,18 @@ const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/js
 describe('webhook: accepted notifications', () => {
   it('answers 200 with the summary and hands over the switch alerts', async () => {
     const { app, calls, metrics } = setup();
-    const res = await app.inject({ method: 'POST', url: '/v1/alertmanager', headers: auth, payload: notification([switchAlert(2)]) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/alertmanager',
+      headers: auth,
+      payload: notification([switchAlert(2)]),
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ chains: [{ chain: 'alpha', hop: 2 }] });
     expect(calls).toHaveLength(1);
-    expect(await metrics.registry.getSingleMetricAsString('torchain_operator_webhook_requests_total')).toMatch(/code="200"} 1/);
+    expect(await metrics.registry.getSingleMetricAsString('torchain_operator_webhook_requests_total')).toMatch(
+      /code="200"} 1/,
+    );
   });
 });
 
@@ -46,11 +53,35 @@ describe('webhook: a table of bad requests, each with its answer and no effect',
   it.each([
     ['malformed JSON', auth, '{"version": "4", ', 400, /malformed request body/],
     ['wrong version', auth, JSON.stringify(notification([], { version: '3' })), 400, /version "3"/],
-    ['missing labels', auth, JSON.stringify(notification([switchAlert(1, {}, { hop: '' })])), 400, /lacks the label\(s\) hop/],
+    [
+      'missing labels',
+      auth,
+      JSON.stringify(notification([switchAlert(1, {}, { hop: '' })])),
+      400,
+      /lacks the label\(s\) hop/,
+    ],
     ['a 2 MB body', auth, big, 413, /larger than 1048576 bytes/],
-    ['no token', { 'content-type': 'application/json' }, JSON.stringify(notification([switchAlert(1)])), 401, /missing "Authorization/],
-    ['wrong token', { ...auth, authorization: 'Bearer nope' }, JSON.stringify(notification([switchAlert(1)])), 401, /wrong bearer token/],
-    ['a token of another scheme', { ...auth, authorization: `Basic ${TOKEN}` }, JSON.stringify(notification([])), 401, /missing/],
+    [
+      'no token',
+      { 'content-type': 'application/json' },
+      JSON.stringify(notification([switchAlert(1)])),
+      401,
+      /missing "Authorization/,
+    ],
+    [
+      'wrong token',
+      { ...auth, authorization: 'Bearer nope' },
+      JSON.stringify(notification([switchAlert(1)])),
+      401,
+      /wrong bearer token/,
+    ],
+    [
+      'a token of another scheme',
+      { ...auth, authorization: `Basic ${TOKEN}` },
+      JSON.stringify(notification([])),
+      401,
+      /missing/,
+    ],
     ['no token and a 2 MB body', { 'content-type': 'application/json' }, big, 401, /missing/],
   ])('%s', async (_n, headers, payload, code, message) => {
     const { app, calls, metrics } = setup();
@@ -72,14 +103,22 @@ describe('webhook: 503 asks Alertmanager to retry', () => {
       'Vault unavailable',
       {
         onNotification: async () => {
-          throw new UnavailableError('connect ECONNREFUSED 127.0.0.1:8200 (list secret/torchain/vpn/alpha/hop-1)', 'vault');
+          throw new UnavailableError(
+            'connect ECONNREFUSED 127.0.0.1:8200 (list secret/torchain/vpn/alpha/hop-1)',
+            'vault',
+          );
         },
       },
       /vault unavailable: connect ECONNREFUSED/,
     ],
   ])('%s', async (_n, over, message) => {
     const { app } = setup(over as Partial<HttpDeps>);
-    const res = await app.inject({ method: 'POST', url: '/v1/alertmanager', headers: auth, payload: notification([switchAlert(1)]) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/alertmanager',
+      headers: auth,
+      payload: notification([switchAlert(1)]),
+    });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBeDefined();
     expect(res.json().error).toMatch(message);

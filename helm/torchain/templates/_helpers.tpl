@@ -138,12 +138,12 @@ Call: include "torchain.image" (dict "image" .Values.operator.image "root" $)
 {{- end -}}
 
 {{- define "torchain.imagePullSecrets" -}}
-{{- with .Values.global.imagePullSecrets }}
+{{- with .Values.global.imagePullSecrets -}}
 imagePullSecrets:
 {{- range . }}
   - name: {{ if kindIs "map" . }}{{ .name }}{{ else }}{{ . }}{{ end }}
 {{- end }}
-{{- end }}
+{{- end -}}
 {{- end -}}
 
 {{/* Labels kube-prometheus-stack selects monitoring objects by, merged with extra labels: pass (dict "root" $ "extra" map). */}}
@@ -203,9 +203,11 @@ renders from it. Pass (dict "chain" $chain "root" $).
 Hop k (1 = outermost) has two Multus attachments, named as the operator expects (operator/src/core/naming.ts
 defaultNetworkName): `<chain>-hop<k>-out` (toward its VPN server) and `<chain>-hop<k>-in` (where traffic enters).
   - hop 1 out: a bridge CNI attachment on the host bridge that holds the node's external NIC (external.bridge);
+    its next hop toward the VPN server (TorChain spec.outGateway) is external.gateway;
   - hop k>1 out and hop k-1 in: the two ends of host bridge <bridgePrefix>-<k-1>, with the /30 number k-1 of
-    linkNetwork: hop k-1 holds .4(k-1)+1 (the gateway of that link), hop k holds .4(k-1)+2;
-  - hop N in: a macvlan on the LAN's parent interface holding the fixed gateway IP (lan.gatewayIP).
+    linkNetwork: hop k-1 holds .4(k-1)+1 (the gateway of that link, hop k's spec.outGateway), hop k holds .4(k-1)+2;
+  - hop N in: a macvlan on the LAN's parent interface; it gets the fixed gateway IP (lan.gatewayIP, the last
+    TorChain's ipGateWay) through the `ips` capability from the operator's network annotation.
 */}}
 {{- define "torchain.chain.model" -}}
 {{- $c := .chain -}}
@@ -269,18 +271,22 @@ defaultNetworkName): `<chain>-hop<k>-out` (toward its VPN server) and `<chain>-h
 {{- /* toward the server */ -}}
 {{- if eq $k 1 -}}
 {{- $_ := set $hop "outInterface" $extIf -}}
+{{- with $ext.gateway }}{{ $_ := set $hop "outGateway" . }}{{ end -}}
 {{- $_ := set $hop "outConfig" (dict "cniVersion" "0.3.1" "name" (printf "%s-hop%d-out" $name $k) "type" "bridge" "bridge" $extBridge "ipam" $extIpam) -}}
 {{- else -}}
 {{- $link := sub $k 1 -}}
 {{- $_ := set $hop "outInterface" "up0" -}}
 {{- $addr := dict "address" (printf "%s.%d/30" $base (add (mul 4 $link) 2)) "gateway" (printf "%s.%d" $base (add (mul 4 $link) 1)) -}}
+{{- $_ := set $hop "outGateway" (printf "%s.%d" $base (add (mul 4 $link) 1)) -}}
 {{- $_ := set $hop "outConfig" (dict "cniVersion" "0.3.1" "name" (printf "%s-hop%d-out" $name $k) "type" "bridge" "bridge" (printf "%s-%d" $prefix $link) "mtu" $linkMtu "ipam" (dict "type" "static" "addresses" (list $addr))) -}}
 {{- end -}}
 {{- /* where traffic enters */ -}}
 {{- if eq $k $n -}}
 {{- $_ := set $hop "inInterface" $lanIf -}}
 {{- $_ := set $hop "ipGateWay" $gw -}}
-{{- $_ := set $hop "inConfig" (dict "cniVersion" "0.3.1" "name" (printf "%s-hop%d-in" $name $k) "type" "macvlan" "master" $parent "mode" (default "bridge" $lan.mode) "ipam" (dict "type" "static" "addresses" (list (dict "address" $gw)))) -}}
+{{- /* The gateway IP reaches the macvlan from the pod's network annotation (the operator copies spec.ipGateWay into its
+`ips`), so TorChain.spec.ipGateWay stays its one source: static IPAM takes it through the `ips` capability. */ -}}
+{{- $_ := set $hop "inConfig" (dict "cniVersion" "0.3.1" "name" (printf "%s-hop%d-in" $name $k) "type" "macvlan" "master" $parent "mode" (default "bridge" $lan.mode) "capabilities" (dict "ips" true) "ipam" (dict "type" "static")) -}}
 {{- else -}}
 {{- $_ := set $hop "inInterface" "down0" -}}
 {{- $addr := dict "address" (printf "%s.%d/30" $base (add (mul 4 $k) 1)) -}}

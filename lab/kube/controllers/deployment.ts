@@ -182,7 +182,8 @@ export class DeploymentController {
       oldBudget -= keep;
       if (keep !== have) this.scale(rs, keep);
     }
-    const oldPods = old.reduce((n, rs) => n + podsOf(rs).length, 0);
+    // Recreate waits for every old pod to be gone, terminating ones included (the kubelet is still stopping them)
+    const oldPods = old.reduce((n, rs) => n + this.ownedBy('/pods', ns, rs.metadata.uid!).length, 0);
 
     if (!current) {
       if (recreate && oldPods > 0) return this.deploymentStatus(d, undefined, old, hash);

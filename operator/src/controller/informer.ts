@@ -95,7 +95,10 @@ export class Informer<T extends KubeObject> {
   private scheduleRetry(what: () => void, err: unknown): void {
     this.stats.errors++;
     const delay = backoffDelay(this.failures++, this.opts.backoff);
-    this.log('watch or list failed; retrying', { error: err instanceof Error ? err.message : String(err), retryInMs: delay });
+    this.log('watch or list failed; retrying', {
+      error: err instanceof Error ? err.message : String(err),
+      retryInMs: delay,
+    });
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(what, delay);
     this.retryTimer.unref();
@@ -186,6 +189,8 @@ export class Informer<T extends KubeObject> {
       if (type === 'BOOKMARK') return;
       const key = keyOfObject(obj);
       const old = this.store.get(key);
+      // The operator writes its own objects through to the store: the echo of that write is no change.
+      if (type !== 'DELETED' && old && rv && old.metadata?.resourceVersion === rv) return;
       if (type === 'DELETED') {
         this.store.delete(key);
         this.opts.onChange('delete', obj, old);
@@ -202,7 +207,8 @@ export class Informer<T extends KubeObject> {
         this.log('watch expired (410 Gone); relisting', {});
         void this.relist();
       } else if (err) this.scheduleRetry(() => void this.restartWatch(), err);
-      else if (Date.now() - started < 1000) this.scheduleRetry(() => void this.restartWatch(), new Error('watch closed at once'));
+      else if (Date.now() - started < 1000)
+        this.scheduleRetry(() => void this.restartWatch(), new Error('watch closed at once'));
       else void this.restartWatch(); // the server ends watches after a while: resume from the last resourceVersion
     };
     try {

@@ -31,7 +31,6 @@ import type { ProcessResult } from './work-queue.js';
 
 /** The Kubernetes calls a reconcile makes (KubeClient implements them). */
 export interface ReconcileKube {
-  getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   createSecret(body: V1Secret): Promise<V1Secret>;
   replaceSecret(body: V1Secret): Promise<V1Secret>;
   createDeployment(body: V1Deployment): Promise<V1Deployment>;
@@ -43,7 +42,9 @@ export interface ReconcilerDeps {
   kube: ReconcileKube;
   kv: KvReader;
   torchains: ReadonlyMap<string, TorChain>;
-  deployments: ReadonlyMap<string, V1Deployment>;
+  /** Informer stores of the operator's own objects; written through after each write (the watch confirms later). */
+  deployments: Map<string, V1Deployment>;
+  secrets: Map<string, V1Secret>;
   events: EventRecorder;
   metrics: OperatorMetrics;
   log: Logger;
@@ -130,14 +131,14 @@ export class Reconciler {
       // The API server enforces the schema; an object that still breaks it (an old CRD) is reported, never acted on.
       const message = `invalid TorChain, fix the object: ${formatFieldErrors(valid.errors)}`;
       log.warn('invalid TorChain; not acting on it', { error: message });
-      await this.d.events.record(tc, 'Warning', 'InvalidSpec', message);
+      void this.d.events.record(tc, 'Warning', 'InvalidSpec', message);
       return;
     }
     const now = this.now();
     const state = failoverStateOf(tc);
     const dropped = (tc.spec.drop ?? 0) > 0;
     const switchServer = tc.spec.switchServer ?? 0;
-    const existingSecret = await this.d.kube.getSecret(ns, secretName(tc));
+    const existingSecret = this.d.secrets.get(keyOf(ns, secretName(tc)));
     const sticky = stickyOf(existingSecret);
     let deployment = this.d.deployments.get(keyOf(ns, deploymentName(tc)));
 
@@ -178,11 +179,17 @@ export class Reconciler {
         await this.writeSecret(existingSecret, desiredSecret);
         if (sticky && sticky.server !== pool.server) {
           log.info('hop moved to another server', { from: sticky.server, to: pool.server, switchServer });
-          await this.d.events.record(tc, 'Normal', 'ServerChanged', `hop ${String(tc.spec.numberNode)} now uses server ${pool.server} (was ${sticky.server}); switchServer=${String(switchServer)}`);
+          void this.d.events.record(
+            tc,
+            'Normal',
+            'ServerChanged',
+            `hop ${String(tc.spec.numberNode)} now uses server ${pool.server} (was ${sticky.server}); switchServer=${String(switchServer)}`,
+          );
         }
       }
       const desiredDeployment = buildDeployment(input);
-      if (!upToDate(deployment, desiredDeployment)) deployment = await this.writeDeployment(deployment, desiredDeployment);
+      if (!upToDate(deployment, desiredDeployment))
+        deployment = await this.writeDeployment(deployment, desiredDeployment);
     }
 
     const switching = !!state.lastSwitchTime && Date.parse(state.lastSwitchTime) + this.d.cooldownMs > now;
@@ -209,7 +216,7 @@ export class Reconciler {
         tc.status?.conditions?.find((c) => c.type === 'PoolExhausted')?.status !== 'True';
       if (becameExhausted) {
         log.warn('pool exhausted', { message: pool.message });
-        await this.d.events.record(tc, 'Warning', 'PoolExhausted', pool.message ?? 'no server available');
+        void this.d.events.record(tc, 'Warning', 'PoolExhausted', pool.message ?? 'no server available');
       }
     }
     const seconds = failoverDuration(tc.status, status, state);
@@ -220,10 +227,11 @@ export class Reconciler {
     }
 
     if (pool.vaultError) {
-      await this.d.events.record(tc, 'Warning', 'VaultUnavailable', pool.vaultError);
+      void this.d.events.record(tc, 'Warning', 'VaultUnavailable', pool.vaultError);
       throw new RetryError(pool.vaultError);
     }
-    if (pool.state === 'exhausted' && pool.retryAt !== undefined) return { requeueAfterMs: Math.max(1000, pool.retryAt - now) };
+    if (pool.state === 'exhausted' && pool.retryAt !== undefined)
+      return { requeueAfterMs: Math.max(1000, pool.retryAt - now) };
     if (pool.state === 'empty' || pool.configError) return { requeueAfterMs: this.d.poolRecheckMs };
   }
 
@@ -246,7 +254,11 @@ export class Reconciler {
       hop: tc.spec.numberNode,
       ...(tc.spec.poolPath ? { poolPath: tc.spec.poolPath } : {}),
     });
-    const labels = { namespace: tc.metadata.namespace ?? '', torchain: tc.spec.nameTorChain, hop: String(tc.spec.numberNode) };
+    const labels = {
+      namespace: tc.metadata.namespace ?? '',
+      torchain: tc.spec.nameTorChain,
+      hop: String(tc.spec.numberNode),
+    };
     let names: string[];
     try {
       names = (await this.d.kv.list(path)).filter((n) => !n.endsWith('/'));
@@ -268,7 +280,10 @@ export class Reconciler {
         const q = choice.quarantined.filter((s) => !(s in unusable));
         const message =
           `no usable server in ${path}: ` +
-          [q.length ? `${String(q.length)} quarantined until ${new Date(choice.retryAt).toISOString()}` : '', ...problems]
+          [
+            q.length ? `${String(q.length)} quarantined until ${new Date(choice.retryAt).toISOString()}` : '',
+            ...problems,
+          ]
             .filter(Boolean)
             .join('; ');
         const retryAt = Object.keys(unusable).length === names.length ? undefined : choice.retryAt;
@@ -283,7 +298,11 @@ export class Reconciler {
           problems.push(`${choice.server}: entry removed or its latest version deleted`);
           continue;
         }
-        return { state: 'unknown', vaultError: vaultMessage(err, `${path}/${choice.server}`), message: 'the pool could not be read' };
+        return {
+          state: 'unknown',
+          vaultError: vaultMessage(err, `${path}/${choice.server}`),
+          message: 'the pool could not be read',
+        };
       }
       const parsed = parsePoolEntry(choice.server, entry.data, entry.version);
       const ep =
@@ -292,7 +311,12 @@ export class Reconciler {
         const why = 'server' in parsed ? (ep && !ep.ok ? ep.error : 'unusable') : parsed.reason;
         unusable[choice.server] = Infinity;
         problems.push(`${choice.server}: ${why}`);
-        await this.d.events.record(tc, 'Warning', 'InvalidPoolEntry', `Vault entry ${path}/${choice.server} skipped: ${why}`);
+        void this.d.events.record(
+          tc,
+          'Warning',
+          'InvalidPoolEntry',
+          `Vault entry ${path}/${choice.server} skipped: ${why}`,
+        );
         continue;
       }
       return {
@@ -319,17 +343,26 @@ export class Reconciler {
       return await this.d.kube.replaceDeployment(mergeMeta(existing, desired) as V1Deployment);
     } catch (err) {
       // A stale cache (409) or a Deployment created meanwhile: the watch brings the fresh one and the queue retries.
-      if (isConflict(err) || (err as { statusCode?: number }).statusCode === 409) throw new RetryError(errorMessage(err));
+      if (isConflict(err) || (err as { statusCode?: number }).statusCode === 409)
+        throw new RetryError(errorMessage(err));
       throw err;
     }
   }
 }
 
+/** A 409 (stale cache, or created meanwhile): the watch brings the fresh object and the queue retries. */
+function staleCache(err: unknown): unknown {
+  return isConflict(err) || (err as { statusCode?: number }).statusCode === 409
+    ? new RetryError(errorMessage(err))
+    : err;
+}
+
 /** Desired object over the existing one: keeps labels/annotations others set, and the resourceVersion precondition. */
-function mergeMeta<T extends { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string } }>(
-  existing: T,
-  desired: T,
-): T {
+function mergeMeta<
+  T extends {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
+  },
+>(existing: T, desired: T): T {
   return {
     ...desired,
     metadata: {

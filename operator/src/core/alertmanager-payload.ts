@@ -70,7 +70,12 @@ export function parseNotification(body: unknown): ParseResult {
     };
   }
   const payload = body as WebhookPayload;
-  const out: ParsedNotification = { firing: [], resolved: 0, ignored: 0, truncatedAlerts: payload.truncatedAlerts ?? 0 };
+  const out: ParsedNotification = {
+    firing: [],
+    resolved: 0,
+    ignored: 0,
+    truncatedAlerts: payload.truncatedAlerts ?? 0,
+  };
   if (payload.groupKey !== undefined) out.groupKey = payload.groupKey;
   for (const [i, alert] of payload.alerts.entries()) {
     if (alert.labels[ACTION_LABEL] !== ACTION_SWITCH) {

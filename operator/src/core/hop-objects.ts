@@ -168,6 +168,7 @@ export function vpnEnv(input: HopBuildInput): V1EnvVar[] {
   };
   if (s.inInterface) env.TORCHAIN_IN_IF = s.inInterface;
   if (s.ipGateWay) env.TORCHAIN_GATEWAY = s.ipGateWay;
+  if (s.outGateway) env.TORCHAIN_OUT_GATEWAY = s.outGateway;
   env.TORCHAIN_MTU = String(input.mtu);
   env.TORCHAIN_TUN_IF = tunnelInterfaceName(tc.metadata.namespace ?? '', s.nameTorChain, s.numberNode, s.typeNode);
   env.TORCHAIN_TMP_DIR = s.tmpDir ?? DEFAULT_TMP_DIR;
@@ -287,7 +288,8 @@ export function upToDate(
 ): boolean {
   if (!existing) return false;
   const same =
-    existing.metadata?.annotations?.[ANNOTATION_DESIRED_HASH] === desired.metadata?.annotations?.[ANNOTATION_DESIRED_HASH];
+    existing.metadata?.annotations?.[ANNOTATION_DESIRED_HASH] ===
+    desired.metadata?.annotations?.[ANNOTATION_DESIRED_HASH];
   const replicas = desired.spec?.replicas === undefined || existing.spec?.replicas === desired.spec.replicas;
   return same && replicas;
 }

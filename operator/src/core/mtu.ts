@@ -57,7 +57,8 @@ export function layerOverhead(layer: MtuLayer): number {
   const family = layer.family ?? 'ipv4';
   const transport = layer.transport ?? 'udp';
   if (layer.type === 'wireguard') {
-    if (transport !== 'udp') throw new Error(`MTU: a wireguard hop cannot use transport ${transport}; WireGuard is UDP only`);
+    if (transport !== 'udp')
+      throw new Error(`MTU: a wireguard hop cannot use transport ${transport}; WireGuard is UDP only`);
     return IP_HEADER[family] + UDP_HEADER + WIREGUARD_DATA_HEADER;
   }
   if (transport === 'udp') return IP_HEADER[family] + UDP_HEADER + OPENVPN_AEAD_DATA_HEADER;
@@ -70,7 +71,9 @@ export function layerOverhead(layer: MtuLayer): number {
  */
 export function tunnelMtus(linkMtu: number, hops: MtuLayer[]): number[] {
   if (!Number.isInteger(linkMtu) || linkMtu < MIN_TUNNEL_MTU || linkMtu > MAX_LINK_MTU) {
-    throw new Error(`MTU: link MTU ${linkMtu} is not an integer in ${MIN_TUNNEL_MTU}..${MAX_LINK_MTU}; set TORCHAIN_LINK_MTU to the MTU of the node's external link`);
+    throw new Error(
+      `MTU: link MTU ${linkMtu} is not an integer in ${MIN_TUNNEL_MTU}..${MAX_LINK_MTU}; set TORCHAIN_LINK_MTU to the MTU of the node's external link`,
+    );
   }
   const result: number[] = [];
   let outer = linkMtu;
@@ -81,12 +84,16 @@ export function tunnelMtus(linkMtu: number, hops: MtuLayer[]): number[] {
     }
     if ((hop.family ?? 'ipv4') === 'ipv6' && outer < MIN_IPV6_LINK_MTU) {
       const carrier = hopNumber === 1 ? 'the outer link' : `hop ${hopNumber - 1}'s tunnel`;
-      throw new Error(`MTU: hop ${hopNumber} reaches its server over IPv6, but ${carrier} has MTU ${outer} < ${MIN_IPV6_LINK_MTU}; use an IPv4 server endpoint for hop ${hopNumber} or a shorter chain`);
+      throw new Error(
+        `MTU: hop ${hopNumber} reaches its server over IPv6, but ${carrier} has MTU ${outer} < ${MIN_IPV6_LINK_MTU}; use an IPv4 server endpoint for hop ${hopNumber} or a shorter chain`,
+      );
     }
     let mtu = outer - layerOverhead(hop);
     if (hop.type === 'wireguard') mtu -= mtu % WIREGUARD_PADDING;
     if (mtu < MIN_TUNNEL_MTU) {
-      throw new Error(`MTU: hop ${hopNumber}'s tunnel MTU would be ${mtu} (< ${MIN_TUNNEL_MTU}) with link MTU ${linkMtu}; shorten the chain or raise the link MTU`);
+      throw new Error(
+        `MTU: hop ${hopNumber}'s tunnel MTU would be ${mtu} (< ${MIN_TUNNEL_MTU}) with link MTU ${linkMtu}; shorten the chain or raise the link MTU`,
+      );
     }
     result.push(mtu);
     outer = mtu;

@@ -63,7 +63,8 @@ function poolExhausted(i: StatusInput): CondSpec {
 function ready(i: StatusInput, tunnel: CondSpec): CondSpec {
   if (i.dropped) return { status: 'False', reason: 'Dropped', message: 'spec.drop > 0: the hop is down on purpose' };
   if (i.configError) return { status: 'False', reason: 'InvalidServerConfig', message: i.configError };
-  if (!i.deployment.exists && i.vaultError) return { status: 'False', reason: 'VaultUnavailable', message: i.vaultError };
+  if (!i.deployment.exists && i.vaultError)
+    return { status: 'False', reason: 'VaultUnavailable', message: i.vaultError };
   if (!i.deployment.exists && (i.pool.state === 'empty' || i.pool.state === 'exhausted'))
     return { status: 'False', reason: 'PoolExhausted', message: poolExhausted(i).message };
   if (tunnel.status === 'True') return { status: 'True', reason: 'Ready', message: 'the hop carries traffic' };
@@ -81,14 +82,21 @@ function phase(i: StatusInput, readyCond: CondSpec): Phase {
 }
 
 /** Keeps lastTransitionTime when the status of a condition did not change. */
-export function setCondition(prev: readonly Condition[] | undefined, type: ConditionType, c: CondSpec, gen: number, now: Date): Condition {
+export function setCondition(
+  prev: readonly Condition[] | undefined,
+  type: ConditionType,
+  c: CondSpec,
+  gen: number,
+  now: Date,
+): Condition {
   const old = prev?.find((p) => p.type === type);
   return {
     type,
     status: c.status,
     reason: c.reason,
     message: c.message,
-    lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    lastTransitionTime:
+      old && old.status === c.status ? old.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     observedGeneration: gen,
   };
 }

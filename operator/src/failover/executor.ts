@@ -91,7 +91,12 @@ export class FailoverExecutor {
 
   async handleNotification(n: ParsedNotification): Promise<FailoverSummary> {
     const summary = await this.handle(n.firing, 'webhook');
-    summary.received = { firing: n.firing.length, resolved: n.resolved, ignored: n.ignored, truncated: n.truncatedAlerts };
+    summary.received = {
+      firing: n.firing.length,
+      resolved: n.resolved,
+      ignored: n.ignored,
+      truncated: n.truncatedAlerts,
+    };
     return summary;
   }
 
@@ -119,7 +124,15 @@ export class FailoverExecutor {
           else {
             // This object's own problem (RBAC, admission): retrying the notification would not help.
             this.d.log.error('switch failed', { torchain: `${d.namespace}/${d.name}`, error: errorMessage(err) });
-            outcomes[i] = { action: 'none', namespace: d.namespace, chain: d.chain, hop: d.hop, name: d.name, reason: 'error', error: errorMessage(err) };
+            outcomes[i] = {
+              action: 'none',
+              namespace: d.namespace,
+              chain: d.chain,
+              hop: d.hop,
+              name: d.name,
+              reason: 'error',
+              error: errorMessage(err),
+            };
           }
         }
       }
@@ -130,8 +143,17 @@ export class FailoverExecutor {
     const switched = outcomes.filter((o) => 'result' in o && o.result === 'switched').length;
     for (const o of outcomes)
       if (o.action === 'none' && 'reason' in o)
-        this.d.log.debug('failover: no action for chain', { chain: `${o.namespace}/${o.chain}`, reason: o.reason, source });
-    return { source, received: { firing: alerts.length, resolved: 0, ignored: 0, truncated: 0 }, switched, chains: outcomes };
+        this.d.log.debug('failover: no action for chain', {
+          chain: `${o.namespace}/${o.chain}`,
+          reason: o.reason,
+          source,
+        });
+    return {
+      source,
+      received: { firing: alerts.length, resolved: 0, ignored: 0, truncated: 0 },
+      switched,
+      chains: outcomes,
+    };
   }
 
   /** Verifies the pool can be read (Vault up and permitted), so a switch is never made toward nothing. */
@@ -147,7 +169,7 @@ export class FailoverExecutor {
       await this.d.kv.list(path);
     } catch (err) {
       const message = err instanceof VaultError ? err.message : `listing ${path}: ${errorMessage(err)}`;
-      await this.d.events.record(tc, 'Warning', 'VaultUnavailable', `switch postponed: ${message}`);
+      void this.d.events.record(tc, 'Warning', 'VaultUnavailable', `switch postponed: ${message}`);
       throw new UnavailableError(message, 'vault', { cause: err });
     }
   }
@@ -162,7 +184,8 @@ export class FailoverExecutor {
         (fresh && fresh.metadata.name === d.name ? fresh : undefined) ??
         this.d.torchains.get(key) ??
         (await this.getFresh(d.namespace, d.name));
-      if (!current) return { action: 'none', namespace: d.namespace, chain: d.chain, hop: d.hop, name: d.name, reason: 'gone' };
+      if (!current)
+        return { action: 'none', namespace: d.namespace, chain: d.chain, hop: d.hop, name: d.name, reason: 'gone' };
       await this.checkPool(current);
       const patch = switchPatch(d, failoverStateOf(current), this.now(), this.d.quarantineMs);
       try {
@@ -174,11 +197,17 @@ export class FailoverExecutor {
         // 409: the object changed since the decision. Read it again and decide again for this chain only.
         this.d.log.info('switch conflict (409); re-reading and deciding again', { torchain: key, attempt });
         fresh = await this.getFresh(d.namespace, d.name);
-        if (!fresh) return { action: 'none', namespace: d.namespace, chain: d.chain, hop: d.hop, name: d.name, reason: 'gone' };
+        if (!fresh)
+          return { action: 'none', namespace: d.namespace, chain: d.chain, hop: d.hop, name: d.name, reason: 'gone' };
         const chainAlerts = alerts.filter((a) => a.namespace === d.namespace && a.torchain === d.chain);
         const views = this.views(chainAlerts).filter((v) => v.name !== d.name || v.namespace !== d.namespace);
         views.push(hopView(fresh));
-        const again = decideFailover({ alerts: chainAlerts, hops: views, now: this.now(), cooldownMs: this.d.cooldownMs })[0];
+        const again = decideFailover({
+          alerts: chainAlerts,
+          hops: views,
+          now: this.now(),
+          cooldownMs: this.d.cooldownMs,
+        })[0];
         if (!again) return { ...d, action: 'none', reason: 'no-hop', unknownHops: [] } as ChainOutcome;
         d = again;
         continue;
@@ -194,12 +223,15 @@ export class FailoverExecutor {
         startsAt: d.trigger.startsAt,
         waiting: d.waiting,
       });
-      await this.d.events.record(current, 'Normal', 'Switching', msg);
+      void this.d.events.record(current, 'Normal', 'Switching', msg);
       this.d.enqueue(key);
       const { resourceVersion: _rv, trigger, ...rest } = d;
       return { ...rest, result: 'switched', startsAt: trigger.startsAt, attempts: attempt };
     }
-    throw new UnavailableError(`TorChain ${first.namespace}/${first.name} kept changing (409 ${String(MAX_ATTEMPTS)} times)`, 'kubernetes');
+    throw new UnavailableError(
+      `TorChain ${first.namespace}/${first.name} kept changing (409 ${String(MAX_ATTEMPTS)} times)`,
+      'kubernetes',
+    );
   }
 
   private async getFresh(namespace: string, name: string): Promise<TorChain | undefined> {

@@ -36,9 +36,12 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode ?? 500;
     if (status === 413)
-      return problem(reply, 413, `request body larger than ${String(BODY_LIMIT)} bytes: Alertmanager sends far less; check max_alerts`);
-    if (status === 415)
-      return problem(reply, 415, 'Content-Type must be application/json');
+      return problem(
+        reply,
+        413,
+        `request body larger than ${String(BODY_LIMIT)} bytes: Alertmanager sends far less; check max_alerts`,
+      );
+    if (status === 415) return problem(reply, 415, 'Content-Type must be application/json');
     if (status >= 400 && status < 500) return problem(reply, 400, `malformed request body: ${err.message}`);
     log.error('http handler failed', { path: req.url, err });
     return problem(reply, 500, 'internal error: see the operator log');
@@ -52,13 +55,23 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     const given = bearerToken(req.headers.authorization);
     if (given === undefined)
-      return problem(reply, 401, 'missing "Authorization: Bearer <token>": set http_config.authorization in the Alertmanager receiver', {
-        'WWW-Authenticate': 'Bearer',
-      });
+      return problem(
+        reply,
+        401,
+        'missing "Authorization: Bearer <token>": set http_config.authorization in the Alertmanager receiver',
+        {
+          'WWW-Authenticate': 'Bearer',
+        },
+      );
     if (!tokensEqual(given, deps.token()))
-      return problem(reply, 401, 'wrong bearer token: the receiver must send the token of the operator webhook Secret', {
-        'WWW-Authenticate': 'Bearer error="invalid_token"',
-      });
+      return problem(
+        reply,
+        401,
+        'wrong bearer token: the receiver must send the token of the operator webhook Secret',
+        {
+          'WWW-Authenticate': 'Bearer error="invalid_token"',
+        },
+      );
   };
 
   app.post(WEBHOOK_PATH, { onRequest: authenticate }, async (req, reply) => {
@@ -71,13 +84,17 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
       return problem(reply, 503, 'this replica is not the leader: Alertmanager retries and reaches the leader', {
         'Retry-After': '5',
       });
-    if (!deps.isReady()) return problem(reply, 503, 'the operator is starting (caches not synced yet)', { 'Retry-After': '5' });
+    if (!deps.isReady())
+      return problem(reply, 503, 'the operator is starting (caches not synced yet)', { 'Retry-After': '5' });
     try {
       const summary = await deps.onNotification(parsed.value);
       return reply.code(200).send(summary);
     } catch (err) {
       if (err instanceof UnavailableError) {
-        log.warn('webhook: dependency unavailable, asking Alertmanager to retry', { dependency: err.dependency, error: err.message });
+        log.warn('webhook: dependency unavailable, asking Alertmanager to retry', {
+          dependency: err.dependency,
+          error: err.message,
+        });
         return problem(reply, 503, `${err.dependency} unavailable: ${err.message}`, { 'Retry-After': '10' });
       }
       throw err;
@@ -94,4 +111,3 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   });
   return app;
 }
-

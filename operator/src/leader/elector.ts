@@ -121,7 +121,12 @@ export class LeaderElector {
       };
       const written =
         action === 'create'
-          ? await store.createLease({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec })
+          ? await store.createLease({
+              apiVersion: 'coordination.k8s.io/v1',
+              kind: 'Lease',
+              metadata: { name, namespace },
+              spec,
+            })
           : await store.replaceLease({ ...lease!, spec: { ...lease!.spec, ...spec } });
       this.observed = { resourceVersion: written.metadata?.resourceVersion ?? '', at: now };
       this.lastRenew = now;

@@ -85,5 +85,7 @@ export async function eventually<T>(what: string, read: () => Promise<T>, check:
     if (check(last)) return last;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${what}: not reached in ${ms} ms; last value ${JSON.stringify(last, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v))}`);
+  throw new Error(
+    `${what}: not reached in ${ms} ms; last value ${JSON.stringify(last, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v))}`,
+  );
 }

@@ -88,8 +88,22 @@ export async function createWgPair(tag: string): Promise<WgPair> {
     async startServer() {
       server = wgGo(srv, serverIf, join(dir, 'server.log'));
       await waitFor(`${serverIf} in ${srv}`, () => ifUp(srv, serverIf));
-      run(IP, ['netns', 'exec', srv, WG, 'set', serverIf, 'listen-port', '51820', 'private-key', join(dir, 's.key'),
-        'peer', run(WG, ['pubkey'], run('cat', [join(dir, 'c.key')])).trim(), 'allowed-ips', '10.217.0.2/32']);
+      run(IP, [
+        'netns',
+        'exec',
+        srv,
+        WG,
+        'set',
+        serverIf,
+        'listen-port',
+        '51820',
+        'private-key',
+        join(dir, 's.key'),
+        'peer',
+        run(WG, ['pubkey'], run('cat', [join(dir, 'c.key')])).trim(),
+        'allowed-ips',
+        '10.217.0.2/32',
+      ]);
       run(IP, ['-n', srv, 'addr', 'add', '10.217.0.1/24', 'dev', serverIf]);
       run(IP, ['-n', srv, 'link', 'set', serverIf, 'up']);
     },
@@ -128,9 +142,22 @@ export async function createWgPair(tag: string): Promise<WgPair> {
     await pair.startServer();
     wgGo(cli, clientIf, clientLog);
     await waitFor(`${clientIf} in ${cli}`, () => ifUp(cli, clientIf));
-    run(IP, ['netns', 'exec', cli, WG, 'set', clientIf, 'private-key', join(dir, 'c.key'), 'peer',
-      run(WG, ['pubkey'], run('cat', [join(dir, 's.key')])).trim(), 'endpoint', '10.216.0.1:51820',
-      'allowed-ips', '10.217.0.0/24']);
+    run(IP, [
+      'netns',
+      'exec',
+      cli,
+      WG,
+      'set',
+      clientIf,
+      'private-key',
+      join(dir, 'c.key'),
+      'peer',
+      run(WG, ['pubkey'], run('cat', [join(dir, 's.key')])).trim(),
+      'endpoint',
+      '10.216.0.1:51820',
+      'allowed-ips',
+      '10.217.0.0/24',
+    ]);
     run(IP, ['-n', cli, 'addr', 'add', '10.217.0.2/24', 'dev', clientIf]);
     run(IP, ['-n', cli, 'link', 'set', clientIf, 'up']);
     return pair;

@@ -22,7 +22,9 @@ export function torchain(
 }
 
 export function ovpnConfig(address: string, port = 1194, proto = 'udp'): string {
-  return ['client', 'dev tun', `proto ${proto}`, `remote ${address} ${String(port)}`, 'nobind', 'ping 2', ''].join('\n');
+  return ['client', 'dev tun', `proto ${proto}`, `remote ${address} ${String(port)}`, 'nobind', 'ping 2', ''].join(
+    '\n',
+  );
 }
 
 export function wgConfig(endpoint: string): string {

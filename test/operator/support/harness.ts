@@ -72,7 +72,13 @@ export async function startStandIns(): Promise<StandIns> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   // The CRD becomes servable asynchronously (Established): wait until a list works.
   await eventually(
-    async () => (await custom.listNamespacedCustomObject({ group: 'torchain.dev', version: 'v1alpha1', namespace: NS, plural: 'torchains' })) && true,
+    async () =>
+      (await custom.listNamespacedCustomObject({
+        group: 'torchain.dev',
+        version: 'v1alpha1',
+        namespace: NS,
+        plural: 'torchains',
+      })) && true,
     'the TorChain CRD to be served',
   );
   return {
@@ -102,7 +108,14 @@ export async function vaultRequest(s: StandIns, method: string, path: string, bo
   });
 }
 
-export async function putServer(s: StandIns, chain: string, hop: number, server: string, config: string, endpoint?: string) {
+export async function putServer(
+  s: StandIns,
+  chain: string,
+  hop: number,
+  server: string,
+  config: string,
+  endpoint?: string,
+) {
   const res = await vaultRequest(s, 'POST', `secret/data/torchain/${NS}/${chain}/hop-${String(hop)}/${server}`, {
     data: { config, ...(endpoint ? { endpoint } : {}) },
   });
@@ -134,13 +147,30 @@ export async function createChain(s: StandIns, chain: string, extra: Partial<Tor
       ...(hop < 3 ? { inInterface: 'net-down' } : { inInterface: 'net-lan', ipGateWay: '192.168.50.1/24' }),
       ...extra,
     });
-    const body = { apiVersion: tc.apiVersion, kind: tc.kind, metadata: { name: tc.metadata.name, namespace: NS }, spec: tc.spec };
-    await s.custom.createNamespacedCustomObject({ group: 'torchain.dev', version: 'v1alpha1', namespace: NS, plural: 'torchains', body });
+    const body = {
+      apiVersion: tc.apiVersion,
+      kind: tc.kind,
+      metadata: { name: tc.metadata.name, namespace: NS },
+      spec: tc.spec,
+    };
+    await s.custom.createNamespacedCustomObject({
+      group: 'torchain.dev',
+      version: 'v1alpha1',
+      namespace: NS,
+      plural: 'torchains',
+      body,
+    });
   }
 }
 
 export async function getTc(s: StandIns, name: string): Promise<TorChain> {
-  return (await s.custom.getNamespacedCustomObject({ group: 'torchain.dev', version: 'v1alpha1', namespace: NS, plural: 'torchains', name })) as TorChain;
+  return (await s.custom.getNamespacedCustomObject({
+    group: 'torchain.dev',
+    version: 'v1alpha1',
+    namespace: NS,
+    plural: 'torchains',
+    name,
+  })) as TorChain;
 }
 
 export async function patchTc(s: StandIns, name: string, patch: Record<string, unknown>): Promise<TorChain> {
@@ -189,7 +219,10 @@ export class PodReadiness {
   start(): void {
     const tick = async () => {
       try {
-        const pods = await this.s.core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/name=torchain-hop' });
+        const pods = await this.s.core.listNamespacedPod({
+          namespace: NS,
+          labelSelector: 'app.kubernetes.io/name=torchain-hop',
+        });
         for (const p of pods.items) {
           const owner = p.metadata?.name?.replace(/-[a-z0-9]+-[a-z0-9]+$/, '') ?? '';
           const want = this.down.has(owner) ? 'False' : 'True';
@@ -312,3 +345,10 @@ export async function waitLeader(op: OperatorProcess): Promise<void> {
 }
 
 export { notification, switchAlert };
+
+/** A KubeConfig for lab/kube, for tests that drive the operator's adapters in-process. */
+export function loadKc(s: StandIns): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(s.kube.kubeconfigPath);
+  return kc;
+}

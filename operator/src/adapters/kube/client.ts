@@ -18,6 +18,7 @@ import { GROUP, PLURAL, VERSION, type TorChain, type TorChainStatus } from '../.
 import type { ListWatch, WatchEventType, WatchHandle } from '../../controller/informer.js';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../../core/naming.js';
 import { isNotFound, kubeError } from './errors.js';
+import { withKeepAlive } from './keep-alive.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -54,6 +55,7 @@ export class KubeClient {
     readonly kc: KubeConfig,
     private readonly opts: KubeClientOptions = {},
   ) {
+    withKeepAlive(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
@@ -99,7 +101,12 @@ export class KubeClient {
         try {
           const res = (
             this.ns
-              ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.ns, plural: PLURAL })
+              ? await this.custom.listNamespacedCustomObject({
+                  group: GROUP,
+                  version: VERSION,
+                  namespace: this.ns,
+                  plural: PLURAL,
+                })
               : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })
           ) as { items?: TorChain[]; metadata?: { resourceVersion?: string } };
           return { items: res.items ?? [], resourceVersion: res.metadata?.resourceVersion ?? '' };
@@ -197,7 +204,25 @@ export class KubeClient {
     }
   }
 
-  // ---- Secrets
+  // ---- Secrets (only the operator's, by label)
+
+  secretListWatch(): ListWatch<V1Secret> {
+    const labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+    return {
+      list: async () => {
+        try {
+          const res = this.ns
+            ? await this.core.listNamespacedSecret({ namespace: this.ns, labelSelector })
+            : await this.core.listSecretForAllNamespaces({ labelSelector });
+          return { items: asPlain<V1Secret[]>(res.items), resourceVersion: res.metadata?.resourceVersion ?? '' };
+        } catch (err) {
+          throw kubeError(err, 'list hop Secrets');
+        }
+      },
+      watch: (rv, onEvent, onDone) =>
+        this.startWatch(this.watchPath('/api/v1', 'secrets'), { labelSelector }, rv, onEvent, onDone),
+    };
+  }
 
   async getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
     try {

@@ -43,9 +43,13 @@ export function isUnavailable(err: unknown): boolean {
 export function kubeError(err: unknown, what: string): Error {
   if (err instanceof UnavailableError) return err;
   if (isUnavailable(err))
-    return new UnavailableError(`Kubernetes API unavailable while trying to ${what}: ${apiMessage(err)}`, 'kubernetes', {
-      cause: err,
-    });
+    return new UnavailableError(
+      `Kubernetes API unavailable while trying to ${what}: ${apiMessage(err)}`,
+      'kubernetes',
+      {
+        cause: err,
+      },
+    );
   const e = new Error(`cannot ${what}: ${apiMessage(err)}`, { cause: err });
   (e as Error & { statusCode?: number }).statusCode = statusCodeOf(err);
   return e;

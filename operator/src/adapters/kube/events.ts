@@ -29,7 +29,8 @@ export class EventRecorder {
     const last = this.recent.get(key);
     if (last !== undefined && now - last < this.dedupeMs) return;
     this.recent.set(key, now);
-    if (this.recent.size > 10_000) for (const [k, t] of this.recent) if (now - t >= this.dedupeMs) this.recent.delete(k);
+    if (this.recent.size > 10_000)
+      for (const [k, t] of this.recent) if (now - t >= this.dedupeMs) this.recent.delete(k);
     const time = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
     try {
       await this.sink.createEvent({

@@ -1,0 +1,297 @@
+// `npm run bench:lab-kube`: the operator benchmark's load against lab/kube — C chains × H hops, each hop a TorChain,
+// a Secret and a Deployment (whose controllers add a ReplicaSet and a Pod) — created through client-node against
+// lab/kube running as its own process (`lab/kube/main.ts`), first with no watchers (the peer run), then with W
+// watchers streaming every TorChain, Secret, Deployment and Pod change (what the operator, the lab kubelet and kubectl
+// add). Prints per-run wall time, the server's CPU seconds and resident memory, the watcher/peer ratios, and list
+// latencies (the whole list vs one label-selected chain).
+// Flags: --chains 1000 --hops 3 --watchers 10 --concurrency 16
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { CHART_DIR, REPO_ROOT } from '../scripts/paths.js';
+
+const { values } = parseArgs({
+  options: {
+    chains: { type: 'string', default: '1000' },
+    hops: { type: 'string', default: '3' },
+    watchers: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '16' },
+  },
+});
+const CHAINS = Number(values.chains);
+const HOPS = Number(values.hops);
+const WATCHERS = Number(values.watchers);
+const CONCURRENCY = Number(values.concurrency);
+const NS = 'bench';
+
+async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+interface Server {
+  proc: ChildProcess;
+  kc: KubeConfig;
+  dir: string;
+}
+
+async function setup(): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-lab-kube-'));
+  const proc = spawn(
+    join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+    [join(REPO_ROOT, 'lab', 'kube', 'main.ts'), '--dir', dir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface(proc.stdout!).once('line', resolve);
+    proc.once('exit', (code) => reject(new Error(`lab/kube exited with ${code}`)));
+  });
+  const { kubeconfig } = JSON.parse(line) as { kubeconfig: string };
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const crd = parse(readFileSync(`${CHART_DIR}/crds/torchain.dev_torchains.yaml`, 'utf8')) as Record<string, unknown>;
+  // raw request: client-node's typed CRD serializer would drop `enum` from the schema
+  await postRaw(kc, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
+  return { proc, kc, dir };
+}
+
+function postRaw(kc: KubeConfig, path: string, body: unknown): Promise<void> {
+  const cluster = kc.getCurrentCluster()!;
+  const u = new URL(cluster.server + path);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        hostname: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        ca: Buffer.from(cluster.caData!, 'base64'),
+        headers: { authorization: `Bearer ${kc.getCurrentUser()!.token}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 201 ? resolve() : reject(new Error(`POST ${path}: HTTP ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+/** CPU seconds and resident MiB of the server process tree (tsx runs node as a child). */
+function usage(pid: number): { cpuSeconds: number; rssMiB: number } {
+  const tree = [pid];
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+    tree.push(...children);
+  } catch {
+    // no children file: count the parent only
+  }
+  let cpu = 0;
+  let rss = 0;
+  for (const p of tree) {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    cpu += (Number(fields[11]) + Number(fields[12])) / 100;
+    rss += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  }
+  return { cpuSeconds: cpu, rssMiB: rss };
+}
+
+async function stop(server: Server): Promise<void> {
+  const exited = new Promise((r) => server.proc.once('exit', r));
+  server.proc.kill('SIGTERM');
+  await exited;
+  rmSync(server.dir, { recursive: true, force: true });
+}
+
+interface RunResult {
+  seconds: number;
+  objectsPerSecond: number;
+  events: number;
+  serverCpuSeconds: number;
+  serverRssMiB: number;
+}
+
+async function load(server: Server, watchers: number): Promise<RunResult> {
+  const { kc } = server;
+  const before = usage(server.proc.pid!);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  let events = 0;
+  const controllers: AbortController[] = [];
+  const paths = [
+    '/apis/torchain.dev/v1alpha1/torchains',
+    '/api/v1/secrets',
+    '/apis/apps/v1/deployments',
+    '/api/v1/pods',
+  ];
+  for (let i = 0; i < watchers; i++)
+    controllers.push(
+      await new Watch(kc).watch(
+        paths[i % paths.length]!,
+        { allowWatchBookmarks: true },
+        () => events++,
+        () => undefined,
+      ),
+    );
+  const hops = Array.from({ length: CHAINS * HOPS }, (_, i) => ({
+    chain: `c-${Math.floor(i / HOPS)}`,
+    hop: (i % HOPS) + 1,
+  }));
+  const started = process.hrtime.bigint();
+  await pool(hops, CONCURRENCY, async ({ chain, hop }) => {
+    const name = `${chain}-hop-${hop}`;
+    const labels = {
+      'app.kubernetes.io/name': 'torchain-hop',
+      'torchain.dev/chain': chain,
+      'torchain.dev/hop': String(hop),
+    };
+    const tc = (await custom.createNamespacedCustomObject({
+      group: 'torchain.dev',
+      version: 'v1alpha1',
+      plural: 'torchains',
+      namespace: NS,
+      body: {
+        apiVersion: 'torchain.dev/v1alpha1',
+        kind: 'TorChain',
+        metadata: { name, labels },
+        spec: { numberNode: hop, typeNode: hop % 2 ? 'openvpn' : 'wireguard', nameTorChain: chain },
+      },
+    })) as { metadata: { uid: string } };
+    const ownerReferences = [
+      {
+        apiVersion: 'torchain.dev/v1alpha1',
+        kind: 'TorChain',
+        name,
+        uid: tc.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
+    await core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: { name: `${name}-vpn`, labels, ownerReferences },
+        stringData: { 'client.ovpn': 'remote 192.0.2.1 1194\n'.repeat(40) },
+      },
+    });
+    await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name, labels, ownerReferences },
+        spec: {
+          replicas: 1,
+          strategy: { type: 'Recreate' },
+          selector: { matchLabels: { 'torchain.dev/chain': chain, 'torchain.dev/hop': String(hop) } },
+          template: {
+            metadata: { labels },
+            spec: {
+              containers: [
+                { name: 'vpn', image: 'torchain/hop-openvpn:0.1.0' },
+                { name: 'log-exporter', image: 'torchain/log-exporter:0.1.0' },
+              ],
+            },
+          },
+        },
+      },
+    });
+  });
+  // the controllers finish asynchronously: wait until every Deployment has its Pod
+  while ((await core.listNamespacedPod({ namespace: NS, limit: 1 })).metadata?.remainingItemCount !== hops.length - 1)
+    await new Promise((r) => setTimeout(r, 50));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await new Promise((r) => setTimeout(r, 200));
+  for (const c of controllers) c.abort();
+  const after = usage(server.proc.pid!);
+  const objects = hops.length * 5; // TorChain, Secret, Deployment, ReplicaSet, Pod
+  return {
+    seconds,
+    objectsPerSecond: objects / seconds,
+    events,
+    serverCpuSeconds: after.cpuSeconds - before.cpuSeconds,
+    serverRssMiB: after.rssMiB,
+  };
+}
+
+async function median(n: number, fn: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(n / 2)]!;
+}
+
+const peerServer = await setup();
+const peer = await load(peerServer, 0);
+await stop(peerServer);
+
+const server = await setup();
+const watched = await load(server, WATCHERS);
+const custom = server.kc.makeApiClient(CustomObjectsApi);
+const G = { group: 'torchain.dev', version: 'v1alpha1', plural: 'torchains', namespace: NS };
+const listAll = await median(5, () => custom.listNamespacedCustomObject(G));
+const listChain = await median(5, () =>
+  custom.listNamespacedCustomObject({ ...G, labelSelector: `torchain.dev/chain=c-${Math.floor(CHAINS / 2)}` }),
+);
+await stop(server);
+
+const rows = [
+  ['run', 'objects', 'wall s', 'objects/s', 'server CPU s', 'server RSS MiB', 'watch events delivered'],
+  ...(
+    [
+      ['peer: no watchers', peer],
+      [`${WATCHERS} watchers`, watched],
+    ] as const
+  ).map(([name, r]) => [
+    name,
+    String(CHAINS * HOPS * 5),
+    r.seconds.toFixed(1),
+    r.objectsPerSecond.toFixed(0),
+    r.serverCpuSeconds.toFixed(1),
+    r.serverRssMiB.toFixed(0),
+    String(r.events),
+  ]),
+];
+console.log(
+  JSON.stringify({
+    bench: 'lab-kube',
+    chains: CHAINS,
+    hops: HOPS,
+    watchers: WATCHERS,
+    concurrency: CONCURRENCY,
+    peer,
+    watched,
+    listAllMs: listAll,
+    listChainMs: listChain,
+  }),
+);
+console.log(rows.map((r) => `| ${r.join(' | ')} |`).join('\n'));
+console.log(
+  `watchers/peer: wall ${(watched.seconds / peer.seconds).toFixed(2)}, server CPU ${(watched.serverCpuSeconds / peer.serverCpuSeconds).toFixed(2)}`,
+);
+console.log(
+  `list ${CHAINS * HOPS} TorChains: ${listAll.toFixed(1)} ms (median of 5); one chain by label: ${listChain.toFixed(1)} ms; ratio ${(listAll / listChain).toFixed(1)}`,
+);
