@@ -62,7 +62,7 @@ async function main() {
     // 1. The log: the OpenVPN corpus, repeated to LINES lines.
     const fixtures = join(REPO_ROOT, 'log-exporter/fixtures');
     const corpus = readdirSync(fixtures)
-      .filter((f) => f.startsWith('openvpn-') && f.endsWith('.log'))
+      .filter((f) => f.startsWith('openvpn-') && f.endsWith('.txt'))
       .sort()
       .flatMap((f) => readFileSync(join(fixtures, f), 'utf8').split('\n').filter(Boolean));
     const lines: string[] = [];

@@ -2,7 +2,7 @@
 // a Secret and a Deployment (whose controllers add a ReplicaSet and a Pod) — created through client-node against
 // lab/kube running as its own process (`lab/kube/main.ts`), first with no watchers (the peer run), then with W
 // watchers streaming every TorChain, Secret, Deployment and Pod change (what the operator, the lab kubelet and kubectl
-// add). Prints per-run wall time, the server's CPU seconds and resident memory, the watcher/peer ratios, and list
+// add), in the order peer, watched, watched, peer. Prints per-run wall time, the server's CPU seconds and resident memory, the watcher/peer ratios, and list
 // latencies (the whole list vs one label-selected chain).
 // Flags: --chains 1000 --hops 3 --watchers 10 --concurrency 16
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
@@ -130,11 +130,13 @@ interface RunResult {
   events: number;
   serverCpuSeconds: number;
   serverRssMiB: number;
+  clientCpuSeconds: number;
 }
 
 async function load(server: Server, watchers: number): Promise<RunResult> {
   const { kc } = server;
   const before = usage(server.proc.pid!);
+  const clientBefore = process.cpuUsage();
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
@@ -224,6 +226,7 @@ async function load(server: Server, watchers: number): Promise<RunResult> {
   await new Promise((r) => setTimeout(r, 200));
   for (const c of controllers) c.abort();
   const after = usage(server.proc.pid!);
+  const client = process.cpuUsage(clientBefore);
   const objects = hops.length * 5; // TorChain, Secret, Deployment, ReplicaSet, Pod
   return {
     seconds,
@@ -231,6 +234,7 @@ async function load(server: Server, watchers: number): Promise<RunResult> {
     events,
     serverCpuSeconds: after.cpuSeconds - before.cpuSeconds,
     serverRssMiB: after.rssMiB,
+    clientCpuSeconds: (client.user + client.system) / 1e6,
   };
 }
 
@@ -244,26 +248,41 @@ async function median(n: number, fn: () => Promise<unknown>): Promise<number> {
   return times.sort((a, b) => a - b)[Math.floor(n / 2)]!;
 }
 
-const peerServer = await setup();
-const peer = await load(peerServer, 0);
-await stop(peerServer);
-
-const server = await setup();
-const watched = await load(server, WATCHERS);
-const custom = server.kc.makeApiClient(CustomObjectsApi);
-const G = { group: 'torchain.dev', version: 'v1alpha1', plural: 'torchains', namespace: NS };
-const listAll = await median(5, () => custom.listNamespacedCustomObject(G));
-const listChain = await median(5, () =>
-  custom.listNamespacedCustomObject({ ...G, labelSelector: `torchain.dev/chain=c-${Math.floor(CHAINS / 2)}` }),
-);
-await stop(server);
+// Runs in the order peer, watched, watched, peer (ABBA), each on a fresh server, so a drift in the shared machine's
+// load falls on both sides; each side reports the mean of its two runs.
+const mean = (a: RunResult, b: RunResult): RunResult => ({
+  seconds: (a.seconds + b.seconds) / 2,
+  objectsPerSecond: (a.objectsPerSecond + b.objectsPerSecond) / 2,
+  events: (a.events + b.events) / 2,
+  serverCpuSeconds: (a.serverCpuSeconds + b.serverCpuSeconds) / 2,
+  serverRssMiB: (a.serverRssMiB + b.serverRssMiB) / 2,
+  clientCpuSeconds: (a.clientCpuSeconds + b.clientCpuSeconds) / 2,
+});
+const results: RunResult[] = [];
+let listAll = 0;
+let listChain = 0;
+for (const [i, watchers] of [0, WATCHERS, WATCHERS, 0].entries()) {
+  const server = await setup();
+  results.push(await load(server, watchers));
+  if (i === 1) {
+    const custom = server.kc.makeApiClient(CustomObjectsApi);
+    const G = { group: 'torchain.dev', version: 'v1alpha1', plural: 'torchains', namespace: NS };
+    listAll = await median(5, () => custom.listNamespacedCustomObject(G));
+    listChain = await median(5, () =>
+      custom.listNamespacedCustomObject({ ...G, labelSelector: `torchain.dev/chain=c-${Math.floor(CHAINS / 2)}` }),
+    );
+  }
+  await stop(server);
+}
+const peer = mean(results[0]!, results[3]!);
+const watched = mean(results[1]!, results[2]!);
 
 const rows = [
-  ['run', 'objects', 'wall s', 'objects/s', 'server CPU s', 'server RSS MiB', 'watch events delivered'],
+  ['run', 'objects', 'wall s', 'objects/s', 'server CPU s', 'server RSS MiB', 'client CPU s', 'watch events delivered'],
   ...(
     [
-      ['peer: no watchers', peer],
-      [`${WATCHERS} watchers`, watched],
+      ['peer: no watchers (mean of 2)', peer],
+      [`${WATCHERS} watchers (mean of 2)`, watched],
     ] as const
   ).map(([name, r]) => [
     name,
@@ -272,6 +291,7 @@ const rows = [
     r.objectsPerSecond.toFixed(0),
     r.serverCpuSeconds.toFixed(1),
     r.serverRssMiB.toFixed(0),
+    r.clientCpuSeconds.toFixed(1),
     String(r.events),
   ]),
 ];

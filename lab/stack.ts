@@ -2,11 +2,13 @@
 // each VPN server and an internet host (lab/netns); real OpenVPN and wireguard-go servers (3 per hop); lab/kube and
 // lab/vault (the only stand-ins); the lab kubelet running hop pods as processes in their namespaces; real Prometheus
 // and Alertmanager with the project's own rules and route at lab timings; and the real operator.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
-import { parse, stringify } from 'yaml';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 import { GROUP, PLURAL, VERSION, type TorChain } from '../operator/src/api/torchain.js';
 import { CRD_PATH } from '../operator/src/api/crd-file.js';
 import {
@@ -17,7 +19,7 @@ import {
   renderRulesYaml,
   type AlertingParams,
 } from '../prometheus-rules/src/render.js';
-import { REPO_ROOT } from '../scripts/paths.js';
+import { KUBECTL, REPO_ROOT } from '../scripts/paths.js';
 import { createClusterNet, type ClusterNet } from './cluster-net.js';
 import { LabKubelet } from './kubelet/kubelet.js';
 import { startKube, type Kube } from './kube/server.js';
@@ -97,6 +99,7 @@ const OPERATOR_SA = 'torchain-operator';
 const HOP_SA = 'torchain-hop';
 export const DEFAULT_STATE_DIR = '/run/torchain-lab';
 export const DEFAULT_PREFIX = 'tcl';
+const execFileAsync = promisify(execFile);
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
@@ -139,8 +142,10 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     kc.loadFromFile(kube.kubeconfigPath);
     const core = kc.makeApiClient(CoreV1Api);
     const custom = kc.makeApiClient(CustomObjectsApi);
-    await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({
-      body: parse(readFileSync(join(REPO_ROOT, CRD_PATH), 'utf8')),
+    // Applied with the real kubectl, as an admin would (client-node's typed CRD model would drop `enum` and friends).
+    // (async: lab/kube answers from this very process)
+    await execFileAsync(KUBECTL, ['apply', '-f', join(REPO_ROOT, CRD_PATH)], {
+      env: { ...process.env, KUBECONFIG: kube.kubeconfigPath, HOME: stateDir },
     });
     for (const ns of [LAB_NAMESPACE, OPERATOR_NAMESPACE]) await core.createNamespace({ body: { metadata: { name: ns } } });
     await core.createNamespacedServiceAccount({ namespace: OPERATOR_NAMESPACE, body: { metadata: { name: OPERATOR_SA } } });
@@ -163,8 +168,10 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       namespace: OPERATOR_NAMESPACE,
     });
     for (const hop of topology.hops) {
-      const entries: Record<string, { config: string; endpoint: string }> = {};
-      for (const s of hop.servers) entries[s.spec.name] = { config: s.clientConfig, endpoint: s.endpoint };
+      // probe: the server's tunnel address on a closed TCP port; its RST proves the tunnel carries traffic.
+      const entries: Record<string, { config: string; endpoint: string; probe: string }> = {};
+      for (const s of hop.servers)
+        entries[s.spec.name] = { config: s.clientConfig, endpoint: s.endpoint, probe: `${s.serverTunnelAddress}:53` };
       await writePool(admin, { namespace: LAB_NAMESPACE, chain: LAB_CHAIN, hop: hop.number }, entries);
     }
 
@@ -206,7 +213,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       TORCHAIN_PROMETHEUS_URL: prometheus.url,
       TORCHAIN_POLL_INTERVAL_SECONDS: '5',
       TORCHAIN_COOLDOWN_SECONDS: String(defaultCooldownSeconds(alerting)),
-      TORCHAIN_QUARANTINE_SECONDS: '120',
+      TORCHAIN_QUARANTINE_SECONDS: '30',
       TORCHAIN_HOP_SERVICE_ACCOUNT: HOP_SA,
       TORCHAIN_IMAGE_OPENVPN: 'lab/hop-openvpn',
       TORCHAIN_IMAGE_WIREGUARD: 'lab/hop-wireguard',

@@ -31,6 +31,8 @@ const QUALIFIED_NAME =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 /** Resources whose names are DNS labels rather than subdomains. */
 const LABEL_NAMED = new Set(['/namespaces', '/services']);
+/** NamespaceLifecycle admission refuses to delete these. */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 export type PatchType = 'merge' | 'json' | 'strategic';
@@ -469,6 +471,11 @@ export class Api {
   ): { obj: KObject; gone: boolean } {
     const old = this.store.get(resourceKey(t), t.namespaced ? ns : '', name);
     if (!old) throw notFound(t.plural, t.group, name);
+    if (resourceKey(t) === '/namespaces' && IMMORTAL_NAMESPACES.has(name))
+      throw new ApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, {
+        name,
+        kind: 'namespaces',
+      });
     const pre = opts.preconditions ?? {};
     if (pre.uid && pre.uid !== old.metadata.uid)
       throw conflict(

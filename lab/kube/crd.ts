@@ -202,8 +202,3 @@ export function typeFromCrd(o: KObject): ResourceType {
     crd: o.metadata.name,
   };
 }
-
-/** Whether a version has the status subresource (spec and status written through separate endpoints). */
-export function hasStatusSubresource(t: ResourceType): boolean {
-  return t.subresources.includes('status');
-}

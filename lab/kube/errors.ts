@@ -94,14 +94,6 @@ export function methodNotAllowed(
   return new ApiError(405, 'MethodNotAllowed', message);
 }
 
-export function gone(message: string): ApiError {
-  return new ApiError(410, 'Expired', message);
-}
-
-export function forbidden(message: string): ApiError {
-  return new ApiError(403, 'Forbidden', message);
-}
-
 export function unauthorized(): ApiError {
   return new ApiError(401, 'Unauthorized', 'Unauthorized');
 }

@@ -180,7 +180,17 @@ export class KubeHttp {
         ms: Date.now() - started,
       });
     });
-    this.dispatch(req, res).catch((err: unknown) => sendError(res, err));
+    this.dispatch(req, res).catch((err: unknown) => {
+      if (!(err instanceof ApiError))
+        this.o.log({
+          level: 'error',
+          msg: 'internal error answering a request (a lab/kube bug: report it with this line)',
+          verb: req.method,
+          path: req.url?.split('?')[0],
+          error: (err as Error).stack ?? String(err),
+        });
+      sendError(res, err);
+    });
   };
 
   private authenticate(req: IncomingMessage): UserInfo | undefined {
@@ -229,7 +239,8 @@ export class KubeHttp {
       sendJson(res, 200, this.o.tokens.jwks(), 'application/jwk-set+json');
       return;
     }
-    if (!this.authenticate(req)) throw unauthorized();
+    const user = this.authenticate(req);
+    if (!user) throw unauthorized();
     const accept = req.headers.accept;
     const reg = this.o.api.registry;
     if (path === '/openapi/v2') {
@@ -306,7 +317,7 @@ export class KubeHttp {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     if (rest.length === 0) return sendJson(res, 200, reg.apiResourceList(group, version));
     const route = this.route(group, version, rest);
-    await this.resource(req, res, route, q);
+    await this.resource(req, res, route, q, user);
   }
 
   private route(group: string, version: string, rest: string[]): Route {
@@ -331,7 +342,13 @@ export class KubeHttp {
     return { t, version, name: rest[1], sub: rest[2], watchPath };
   }
 
-  private async resource(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams): Promise<void> {
+  private async resource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    r: Route,
+    q: URLSearchParams,
+    user: UserInfo,
+  ): Promise<void> {
     const { api } = this.o;
     const { t } = r;
     const method = req.method ?? 'GET';
@@ -360,12 +377,23 @@ export class KubeHttp {
       if (r.watchPath) return this.watch(req, res, r, q, r.name);
       if (r.sub === 'log') return this.podLog(req, res, r, q);
       const obj = api.get(t, nsOf(), r.name);
-      if (r.sub === 'scale') return sendJson(res, 200, scaleOf(t, obj));
-      return this.sendObject(req, res, 200, t, api.present(t, obj, r.version), q);
+      if (r.sub === 'scale') return sendJson(res, 200, scaleOf(obj));
+      return this.sendObject(req, res, 200, t, r.version, api.present(t, obj, r.version), q);
     }
     if (method === 'POST') {
       if (r.sub === 'token') return this.tokenRequest(req, res, r);
       if (r.sub === 'binding') return this.bind(req, res, r);
+      if (t.plural === 'selfsubjectreviews') {
+        // `kubectl auth whoami`: who the server takes the caller for.
+        // https://kubernetes.io/docs/reference/access-authn-authz/authentication/#self-subject-review
+        await readBody(req);
+        return sendJson(res, 201, {
+          kind: 'SelfSubjectReview',
+          apiVersion: `authentication.k8s.io/${r.version}`,
+          metadata: { creationTimestamp: null },
+          status: { userInfo: user },
+        });
+      }
       if (t.virtual) return this.tokenReview(req, res);
       if (r.name !== undefined || (t.namespaced && r.ns === undefined)) throw methodNotAllowed();
       const body = parseBody(await readBody(req), req.headers['content-type']);
@@ -386,7 +414,7 @@ export class KubeHttp {
       const raw = await readBody(req);
       const body = parseBody(raw, 'application/json');
       if (r.sub === 'scale') {
-        const current = scaleOf(t, api.get(t, nsOf(), r.name));
+        const current = scaleOf(api.get(t, nsOf(), r.name));
         const { mergePatch, jsonPatch } = await import('./patch.js');
         const patched = type === 'json' ? jsonPatch(current, body) : mergePatch(current, body);
         return sendJson(res, 200, this.updateScale(t, nsOf(), r.name, patched, write));
@@ -448,12 +476,13 @@ export class KubeHttp {
     res: ServerResponse,
     code: number,
     t: ResourceType,
+    version: string,
     obj: KObject,
     q: URLSearchParams,
   ): void {
     const n = negotiate(req.headers.accept);
     if (n.kind === 'table') {
-      const table = toTable([obj], this.tableOptions(t, n, q, obj.metadata.resourceVersion));
+      const table = toTable([obj], this.tableOptions(t, version, n, q, obj.metadata.resourceVersion));
       return sendJson(res, code, table, `application/json;as=Table;v=${n.tableVersion};g=meta.k8s.io`);
     }
     if (n.kind === 'metadata')
@@ -465,8 +494,15 @@ export class KubeHttp {
     sendJson(res, code, obj);
   }
 
-  private tableOptions(t: ResourceType, n: Negotiated, q: URLSearchParams, rv?: string, cont?: string) {
-    const v = t.versions.find((x) => x.name === this.o.api.registry.groupVersions(t.group)[0]) ?? t.versions[0]!;
+  private tableOptions(
+    t: ResourceType,
+    version: string,
+    n: Negotiated,
+    q: URLSearchParams,
+    rv?: string,
+    cont?: string,
+  ) {
+    const v = t.versions.find((x) => x.name === version) ?? t.versions[0]!;
     const include = (q.get('includeObject') ?? 'Metadata') as IncludeObject;
     return {
       columns: v.columns,
@@ -493,7 +529,7 @@ export class KubeHttp {
     const n = negotiate(req.headers.accept);
     const items = result.items.map((o) => api.present(t, o, r.version));
     if (n.kind === 'table') {
-      const table = toTable(items, this.tableOptions(t, n, q, result.resourceVersion, result.continueToken));
+      const table = toTable(items, this.tableOptions(t, r.version, n, q, result.resourceVersion, result.continueToken));
       return sendJson(res, 200, table, `application/json;as=Table;v=${n.tableVersion};g=meta.k8s.io`);
     }
     const metadata: Obj = { resourceVersion: result.resourceVersion };
@@ -563,7 +599,7 @@ export class KubeHttp {
     const encode = (type: string, obj: KObject, ev?: StoreEvent): string => {
       if (n.kind === 'table') {
         const table = toTable([obj.apiVersion === gv ? obj : { ...obj, apiVersion: gv }], {
-          ...this.tableOptions(t, n, q, obj.metadata.resourceVersion),
+          ...this.tableOptions(t, r.version, n, q, obj.metadata.resourceVersion),
           withHeaders: first,
         });
         first = false;
@@ -651,19 +687,21 @@ export class KubeHttp {
       stop();
       res.end();
     }, timeoutSeconds * 1000);
+    const closer = () => {
+      stop();
+      res.end();
+    };
     const stop = () => {
       if (closed) return;
       closed = true;
       unwatch();
       if (bookmarkTimer) clearInterval(bookmarkTimer);
       clearTimeout(timeout);
+      this.watchClosers.delete(closer);
     };
     req.on('close', stop);
     res.on('close', stop);
-    this.watchClosers.add(() => {
-      stop();
-      res.end();
-    });
+    this.watchClosers.add(closer);
   }
 
   /** Ends every open watch (server shutdown). */
@@ -738,6 +776,7 @@ export class KubeHttp {
       if (done) return;
       done = true;
       off();
+      this.watchClosers.delete(stop);
       res.end();
     };
     const off = logs.follow(r.ns!, podName, pod.metadata.uid!, container, {
@@ -932,7 +971,7 @@ export class KubeHttp {
     const patch: Obj = { spec: { replicas } };
     if (scale.metadata?.resourceVersion) patch.metadata = { resourceVersion: scale.metadata.resourceVersion };
     const updated = this.o.api.patch(t, ns, name, 'merge', patch, { ...write, subresource: undefined });
-    return scaleOf(t, updated);
+    return scaleOf(updated);
   }
 }
 
@@ -942,7 +981,7 @@ export interface TokenRequestSpec {
   boundObjectRef?: { kind?: string; apiVersion?: string; name?: string; uid?: string };
 }
 
-function scaleOf(t: ResourceType, obj: KObject): Obj {
+function scaleOf(obj: KObject): Obj {
   const spec = (obj.spec ?? {}) as Obj;
   const status = (obj.status ?? {}) as Obj;
   const sel = (spec.selector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
@@ -964,5 +1003,4 @@ function scaleOf(t: ResourceType, obj: KObject): Obj {
         .join(','),
     },
   };
-  void t;
 }

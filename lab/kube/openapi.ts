@@ -2,7 +2,8 @@
 // operations, `x-kubernetes-group-version-kind`, and the query parameters the server supports (fieldValidation,
 // dryRun, fieldManager). kubectl reads it to decide that validation happens server-side (`fieldValidation=Strict`);
 // CRD schemas are published under components.schemas as the real server publishes them (kubectl explain).
-// Built-in types carry no schema here: kubectl then uses its compiled-in types for strategic merge patches.
+// Built-in types carry no schema here: kubectl then uses its compiled-in types (with their patch merge keys) for
+// strategic merge patches.
 // https://kubernetes.io/docs/concepts/overview/kubernetes-api/#openapi-v3
 import { createHash } from 'node:crypto';
 import type { Registry } from './registry.js';
@@ -38,7 +39,7 @@ function gvDoc(reg: Registry, group: string, version: string): Obj {
     if (!v) continue;
     const id = schemaId(t, version);
     const gvk = { group, version, kind: t.kind };
-    const ref = { content: { 'application/json': { schema: { $ref: `#/components/schemas/${id}` } } } };
+    const ref = v.schema ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${id}` } } } } : {};
     const op = (action: string, params: Obj[] = []) => ({
       operationId: `${action}${t.kind}`,
       'x-kubernetes-action': action,
@@ -68,9 +69,9 @@ function gvDoc(reg: Registry, group: string, version: string): Obj {
           patch: op('patch', WRITE_PARAMS),
         };
     }
-    schemas[id] = v.schema
-      ? { ...v.schema, 'x-kubernetes-group-version-kind': [gvk] }
-      : { type: 'object', 'x-kubernetes-group-version-kind': [gvk], 'x-kubernetes-preserve-unknown-fields': true };
+    // Built-in kinds get no schema: a placeholder would make kubectl compute strategic merge patches without the
+    // patch merge keys (every list atomic); without one it uses its compiled-in types, as intended.
+    if (v.schema) schemas[id] = { ...v.schema, 'x-kubernetes-group-version-kind': [gvk] };
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.31.0' }, paths, components: { schemas } };
 }

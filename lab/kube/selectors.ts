@@ -121,31 +121,6 @@ export function matchLabels(reqs: Requirement[], labels: Labels): boolean {
   return true;
 }
 
-/** A LabelSelector object (matchLabels + matchExpressions) as a requirement list. */
-export function selectorFromObject(
-  sel:
-    | {
-        matchLabels?: Record<string, string>;
-        matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
-      }
-    | undefined,
-): Requirement[] {
-  if (!sel) return [];
-  const out: Requirement[] = Object.entries(sel.matchLabels ?? {}).map(([key, value]) => ({
-    key,
-    op: '=' as const,
-    value,
-  }));
-  for (const e of sel.matchExpressions ?? []) {
-    const op = e.operator;
-    if (op === 'In') out.push({ key: e.key, op: 'in', values: e.values ?? [] });
-    else if (op === 'NotIn') out.push({ key: e.key, op: 'notin', values: e.values ?? [] });
-    else if (op === 'Exists') out.push({ key: e.key, op: 'exists' });
-    else if (op === 'DoesNotExist') out.push({ key: e.key, op: '!' });
-  }
-  return out;
-}
-
 export interface FieldRequirement {
   field: string;
   op: '=' | '!=';
@@ -185,9 +160,6 @@ function splitEscaped(text: string, sep: string): string[] {
 function unescape(v: string): string {
   return v.replace(/\\(.)/g, '$1');
 }
-
-/** Field values an object exposes to field selectors; absent fields read as "". */
-export type FieldGetter = (obj: Record<string, unknown>) => Record<string, string>;
 
 export function matchFields(reqs: FieldRequirement[], fields: Record<string, string>): boolean {
   for (const r of reqs) {

@@ -2,7 +2,7 @@
 // certificate, see tls.ts), with a kubeconfig kubectl,
 // Helm and client-node use as they are. In-process hooks let the lab kubelet do what a kubelet does through its own
 // channels: append container log lines and report pod status.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ export interface KubeOptions {
   /** Listen address (default 127.0.0.1); port 0 (default) picks a free one. */
   host?: string;
   port?: number;
-  /** Directory for the kubeconfig (default: a new temporary directory). */
+  /** Directory for the kubeconfig and TLS files (default: a new temporary directory, removed by close()). */
   dir?: string;
   /** Keep state across restarts in this JSON file (default: memory only). */
   stateFile?: string;
@@ -146,6 +146,8 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   });
   const persister = opts.stateFile ? new Persister(opts.stateFile, store, tokens.exportKeys()) : undefined;
 
+  // a directory made here is removed by close(); a caller's --dir is kept (restarts reuse its cert and kubeconfig)
+  const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'lab-kube-'));
   const host = opts.host ?? '127.0.0.1';
   const tls = servingCert(dir, [...new Set(['127.0.0.1', '::1', host].filter((h) => isIP(h)))]);
@@ -200,6 +202,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -161,7 +161,8 @@ export class Store {
     let h = this.history.get(ev.rk);
     if (!h) this.history.set(ev.rk, (h = { events: [], compactedRv: 0 }));
     h.events.push(ev);
-    if (h.events.length > this.historySize) {
+    // trim in batches (a tenth of the window) rather than shifting the array on every event
+    if (h.events.length > this.historySize + Math.max(1, Math.floor(this.historySize / 10))) {
       const drop = h.events.length - this.historySize;
       h.compactedRv = h.events[drop - 1]!.rv;
       h.events.splice(0, drop);

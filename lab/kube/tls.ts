@@ -2,7 +2,7 @@
 // token over plain HTTP, so the stand-in serves HTTPS like the real API server; the certificate goes into the
 // kubeconfig as certificate-authority-data, so clients verify it as they would a cluster's CA.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ServingCert {
@@ -52,6 +52,7 @@ export function servingCert(dir: string, ips: string[]): ServingCert {
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
+      chmodSync(key, 0o600);
     } catch (err) {
       throw new Error(
         `lab/kube: could not create a TLS certificate with openssl in ${dir}: ${(err as Error).message}. Install openssl (scripts/prereqs.sh does).`,

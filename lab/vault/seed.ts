@@ -73,6 +73,8 @@ export async function grantOperatorAccess(admin: VaultAdmin, o: OperatorAccess):
 export interface PoolEntry {
   config: string;
   endpoint?: string;
+  /** IPv4 host:port the hop's log-exporter probes through the tunnel. */
+  probe?: string;
 }
 
 /** Writes pool entries of one hop: <mount>/<prefix>/<namespace>/<chain>/hop-<hop>/<name>. */

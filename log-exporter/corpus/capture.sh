@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Captures the real-log corpus: runs real OpenVPN 2.6 and wireguard-go clients and servers in network namespaces this
 # script creates (prefix tcx-), provokes each failure scenario, and writes the client's output, unchanged, to
-# <outdir>/<scenario>.log (default log-exporter/fixtures). Run as root: bash log-exporter/corpus/capture.sh [outdir]
+# <outdir>/<scenario>.txt (default log-exporter/fixtures). Run as root: bash log-exporter/corpus/capture.sh [outdir]
 # Takes about four minutes. Traffic stays inside the two namespaces; everything created is removed on exit.
 set -euo pipefail
 
@@ -141,7 +141,7 @@ CONF
 # scenario name; server conf (or empty); client conf; format flag; action
 ovpn_scenario() {
   local name=$1 server_conf=$2 client_conf=$3 format=$4 action=$5
-  local file="$out/$name.log" spid="" cpid
+  local file="$out/$name.txt" spid="" cpid
   # shellcheck disable=SC2053 # $only is a glob
   [[ $name == $only ]] || return 0
   : >"$file"
@@ -226,7 +226,7 @@ wait_if() { # ns ifname
 # scenario name; endpoint; action
 wg_scenario() {
   local name=$1 endpoint=$2 action=$3
-  local file="$out/$name.log" spid cpid ppid=""
+  local file="$out/$name.txt" spid cpid ppid=""
   # shellcheck disable=SC2053 # $only is a glob
   [[ $name == $only ]] || return 0
   : >"$file"
@@ -290,4 +290,4 @@ pki
 net_up
 openvpn_scenarios
 wireguard_scenarios
-log "captured into $out: $(cd "$out" && ls ./*.log | wc -l) logs"
+log "captured into $out: $(cd "$out" && ls ./*.txt | wc -l) logs"

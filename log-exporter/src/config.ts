@@ -22,11 +22,13 @@ export interface Config {
   namespace: string | undefined;
   container: string;
   kubeRefreshSeconds: number;
+  historySeconds: number;
   listen: HostPort;
   wgInterface: string | undefined;
   handshakeReader: HandshakeReaderKind;
   handshakeIntervalSeconds: number;
-  probeTarget: HostPort | undefined;
+  /** 'auto': derived from the tunnel interface at each probe (probe/target.ts). */
+  probeTarget: HostPort | 'auto' | undefined;
   probeIntervalSeconds: number;
   probeTimeoutSeconds: number;
   probeFailures: number;
@@ -51,6 +53,7 @@ const OPTIONS = {
   namespace: { flag: '--namespace', env: 'POD_NAMESPACE' },
   container: { flag: '--container', env: 'TORCHAIN_LOG_CONTAINER' },
   kubeRefresh: { flag: '--kube-refresh-seconds', env: 'TORCHAIN_KUBE_REFRESH_SECONDS' },
+  history: { flag: '--history-seconds', env: 'TORCHAIN_HISTORY_SECONDS' },
   listen: { flag: '--listen', env: 'TORCHAIN_EXPORTER_LISTEN' },
   wgInterface: { flag: '--wg-interface', env: 'TORCHAIN_TUN_IF' },
   handshakeReader: { flag: '--handshake-reader', env: 'TORCHAIN_HANDSHAKE_READER' },
@@ -71,12 +74,13 @@ options (flag / environment variable; see log-exporter/README.md):
   --file PATH                        TORCHAIN_LOG_FILE (file source)
   --pod NAME --namespace NS          POD_NAME, POD_NAMESPACE (kube source: the exporter's own pod)
   --container NAME                   TORCHAIN_LOG_CONTAINER (default vpn)
-  --kube-refresh-seconds N           TORCHAIN_KUBE_REFRESH_SECONDS (default 300)
+  --kube-refresh-seconds N           TORCHAIN_KUBE_REFRESH_SECONDS (default 60)
+  --history-seconds N                TORCHAIN_HISTORY_SECONDS (default 30)
   --listen HOST:PORT                 TORCHAIN_EXPORTER_LISTEN (default 0.0.0.0:9108)
   --wg-interface IF                  TORCHAIN_TUN_IF (WireGuard: interface to read the handshake of)
   --handshake-reader auto|uapi|wg|off  TORCHAIN_HANDSHAKE_READER (default auto)
   --handshake-interval-seconds N     TORCHAIN_HANDSHAKE_INTERVAL_SECONDS (default 5)
-  --probe-target HOST:PORT           TORCHAIN_PROBE_TARGET (an address reached through the tunnel)
+  --probe-target HOST:PORT|auto|off  TORCHAIN_PROBE_TARGET (default auto for WireGuard with --wg-interface)
   --probe-interval-seconds N         TORCHAIN_PROBE_INTERVAL_SECONDS (default 4)
   --probe-timeout-seconds N          TORCHAIN_PROBE_TIMEOUT_SECONDS (default 2)
   --probe-failures N                 TORCHAIN_PROBE_FAILURES (default 2)
@@ -114,6 +118,22 @@ function oneOf<T extends string>(text: string, values: readonly T[], what: strin
     throw new ConfigError(`${what}: "${text}" is not one of ${values.join(', ')}; fix the value`);
   }
   return text as T;
+}
+
+/** Explicit HOST:PORT, `off`, or `auto` (the default for WireGuard when the tunnel interface is known). */
+function probeTargetOf(
+  text: string | undefined,
+  what: string,
+  type: LogType,
+  wgInterface: string | undefined,
+): HostPort | 'auto' | undefined {
+  if (text === 'off') return undefined;
+  if (text === 'auto' || (text === undefined && type === 'wireguard' && wgInterface)) {
+    if (!wgInterface)
+      throw new ConfigError(`${what}: auto needs the tunnel interface (--wg-interface / TORCHAIN_TUN_IF)`);
+    return 'auto';
+  }
+  return text === undefined ? undefined : parseHostPort(text, what);
 }
 
 export function parseConfig(argv: string[], env: Record<string, string | undefined>): Config {
@@ -188,12 +208,13 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     pod,
     namespace,
     container: get('container')[0] ?? 'vpn',
-    kubeRefreshSeconds: num('kubeRefresh', 300, 1),
+    kubeRefreshSeconds: num('kubeRefresh', 60, 1),
+    historySeconds: num('history', 30, 0),
     listen: parseHostPort(listenText ?? '0.0.0.0:9108', listenWhat),
     wgInterface: get('wgInterface')[0],
     handshakeReader: readerText === undefined ? 'auto' : oneOf(readerText, HANDSHAKE_READERS, readerWhat),
     handshakeIntervalSeconds: num('handshakeInterval', 5, 0.1),
-    probeTarget: probeText === undefined ? undefined : parseHostPort(probeText, probeWhat),
+    probeTarget: probeTargetOf(probeText, probeWhat, typeText, get('wgInterface')[0]),
     probeIntervalSeconds: num('probeInterval', 4, 0.1),
     probeTimeoutSeconds: num('probeTimeout', 2, 0.1),
     probeFailures: num('probeFailures', 2, 1, true),
@@ -201,8 +222,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     logLevel:
       levelText === undefined ? 'info' : oneOf(levelText, ['debug', 'info', 'warn', 'error'] as const, levelWhat),
   };
-  if (config.probeTarget && config.probeTarget.port === 0)
+  if (typeof config.probeTarget === 'object' && config.probeTarget.port === 0) {
     throw new ConfigError(`${probeWhat}: port 0 cannot be probed`);
+  }
   if (config.probeTimeoutSeconds >= config.probeIntervalSeconds) {
     throw new ConfigError('the probe timeout must be shorter than the probe interval; fix --probe-timeout-seconds');
   }

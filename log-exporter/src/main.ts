@@ -1,9 +1,13 @@
 // Entry point: `tsx log-exporter/src/main.ts` (npm run log-exporter). Flags and environment: log-exporter/README.md.
-import { ConfigError, parseConfig } from './config.js';
+import { ConfigError, USAGE, parseConfig } from './config.js';
 import { errorText } from './log.js';
 import { onceInput, runOnce } from './once.js';
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let config;
   try {
     config = parseConfig(process.argv.slice(2), process.env);

@@ -13,8 +13,9 @@ export class LineProcessor {
     this.classifier = createClassifier(type);
   }
 
-  line(text: string, sourceSeconds?: number): void {
-    applyLine(this.state, text, this.classifier.classify(text), Date.now() / 1000, sourceSeconds);
+  /** `history`: a line from before the exporter started, which sets the state but counts nothing (state.ts). */
+  line(text: string, sourceSeconds?: number, history = false): void {
+    applyLine(this.state, text, this.classifier.classify(text), Date.now() / 1000, sourceSeconds, history);
   }
 
   /** A line dropped for its size: counted as unmatched. */

@@ -1,15 +1,16 @@
 // Long-running mode: a line source, the WireGuard handshake reader and the active probe feed the state; HTTP serves it.
+import { networkInterfaces } from 'node:os';
 import { buildHttp } from './http.js';
-import type { Config } from './config.js';
+import type { Config, HostPort } from './config.js';
 import { createLogger, errorText } from './log.js';
 import { createRegistry } from './metrics.js';
+import { autoProbeTarget } from './probe/target.js';
 import { tcpProbe } from './probe/tcp-probe.js';
 import { LineProcessor } from './processor.js';
 import { startFileSource } from './sources/file.js';
-import { startKubeSource } from './sources/kube.js';
 import type { LineSource } from './sources/source.js';
 import { startStdinSource } from './sources/stdin.js';
-import { applyHandshakeReading, applyProbe } from './state.js';
+import { applyHandshakeReading, applyProbe, applyTunnelMissing } from './state.js';
 import { handshakeReader } from './wireguard/handshake.js';
 
 /**
@@ -46,12 +47,15 @@ export async function serve(config: Config): Promise<number> {
   const stoppers: (() => void)[] = [];
 
   if (config.source === 'kube') {
+    // Loaded only here: the Kubernetes client is the largest dependency, and the file and stdin modes never use it.
+    const { startKubeSource } = await import('./sources/kube.js');
     source = startKubeSource(processor, {
       namespace: config.namespace as string,
       pod: config.pod as string,
       container: config.container,
       maxLineBytes: config.maxLineBytes,
       refreshSeconds: config.kubeRefreshSeconds,
+      historySeconds: config.historySeconds,
       log,
     });
   } else if (config.source === 'file') {
@@ -81,10 +85,33 @@ export async function serve(config: Config): Promise<number> {
   }
 
   if (config.probeTarget) {
-    const target = config.probeTarget;
+    const configured = config.probeTarget;
+    const ifname = config.wgInterface as string;
     let lastOk: boolean | undefined;
+    let lastSkip: string | undefined;
     stoppers.push(
       every(config.probeIntervalSeconds * 1000, async () => {
+        let target: HostPort;
+        if (configured === 'auto') {
+          const addresses = networkInterfaces()[ifname];
+          if (addresses === undefined) {
+            // No tunnel interface at all: the client is not (yet) running, so nothing can flow.
+            applyTunnelMissing(state);
+            if (lastSkip !== 'missing') log.warn('tunnel interface missing; tunnel down', { interface: ifname });
+            lastSkip = 'missing';
+            return;
+          }
+          const derived = autoProbeTarget(addresses);
+          if ('reason' in derived) {
+            if (lastSkip !== derived.reason) {
+              log.warn('no probe target: set TORCHAIN_PROBE_TARGET', { interface: ifname, why: derived.reason });
+            }
+            lastSkip = derived.reason;
+            return;
+          }
+          target = derived;
+        } else target = configured;
+        lastSkip = undefined;
         const result = await tcpProbe(target, config.probeTimeoutSeconds * 1000);
         const wasUp = state.tunnelUp;
         applyProbe(state, result.ok);

@@ -53,6 +53,9 @@ export function initialState(type: LogType, probeFailuresForDown = 2): ExporterS
 /**
  * One line read. `pattern` is the classifier's verdict; `readSeconds` the time it was read; `sourceSeconds` the
  * timestamp the source attached (Kubernetes), if any. A line too long to keep is passed as `undefined` text.
+ * A `history` line (written long before this exporter started) sets the state but counts nothing: a restarted
+ * exporter re-reads the container's whole log, and counting old failures again would look to Prometheus like new
+ * ones (a counter reset followed by N) and could trigger a switch for a failure long past.
  */
 export function applyLine(
   state: ExporterState,
@@ -60,17 +63,20 @@ export function applyLine(
   pattern: Pattern | undefined,
   readSeconds: number,
   sourceSeconds?: number,
+  history = false,
 ): void {
   state.lastLine = line;
   state.lastLineSeconds = sourceSeconds ?? readSeconds;
   state.lastLineSourceTimed = sourceSeconds !== undefined;
   if (!pattern) {
-    state.linesUnmatched++;
+    if (!history) state.linesUnmatched++;
     return;
   }
-  state.linesMatched++;
-  if (pattern.error) state.errors[pattern.error]++;
-  if (pattern.restart) state.restarts[pattern.restart]++;
+  if (!history) {
+    state.linesMatched++;
+    if (pattern.error) state.errors[pattern.error]++;
+    if (pattern.restart) state.restarts[pattern.restart]++;
+  }
   if (pattern.tunnel) state.tunnelUp = pattern.tunnel === 'up';
   if (pattern.handshake && line !== undefined) {
     const at = sourceSeconds ?? lineTimestampSeconds(line) ?? readSeconds;
@@ -112,4 +118,9 @@ export function applyHandshakeReading(state: ExporterState, handshakeSeconds: nu
     if (fresh && nowSeconds - handshakeSeconds < WIREGUARD_REJECT_AFTER_SECONDS) state.tunnelUp = true;
   }
   if (handshakeSeconds === 0 || nowSeconds - handshakeSeconds >= WIREGUARD_REJECT_AFTER_SECONDS) state.tunnelUp = false;
+}
+
+/** The tunnel interface does not exist (the client is not running): down, but no probe was sent, so nothing counts. */
+export function applyTunnelMissing(state: ExporterState): void {
+  state.tunnelUp = false;
 }

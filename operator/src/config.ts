@@ -17,6 +17,8 @@ export interface OperatorConfig {
   prometheusUrl: string;
   pollIntervalSeconds: number;
   cooldownSeconds: number;
+  /** Grace for a new hop, and for hops below one that just recovered, before they can be switched. */
+  graceSeconds: number;
   quarantineSeconds: number;
   images: HopImages;
   /** ServiceAccount of hop pods (the exporter reads its pod's log with it); empty: the namespace default. */
@@ -69,6 +71,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     prometheusUrl,
     pollIntervalSeconds: int(env, 'TORCHAIN_POLL_INTERVAL_SECONDS', DEFAULT_POLL_INTERVAL_SECONDS, 1, 86400),
     cooldownSeconds: int(env, 'TORCHAIN_COOLDOWN_SECONDS', DEFAULT_COOLDOWN_SECONDS, 0, 86400),
+    graceSeconds: int(
+      env,
+      'TORCHAIN_GRACE_SECONDS',
+      int(env, 'TORCHAIN_COOLDOWN_SECONDS', DEFAULT_COOLDOWN_SECONDS, 0, 86400),
+      0,
+      86400,
+    ),
     quarantineSeconds: int(env, 'TORCHAIN_QUARANTINE_SECONDS', DEFAULT_QUARANTINE_SECONDS, 0, 7 * 86400),
     images: {
       openvpn: env.TORCHAIN_IMAGE_OPENVPN || 'ghcr.io/torchain/hop-openvpn:0.1.0',

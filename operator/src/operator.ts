@@ -9,6 +9,7 @@ import { vaultClientFromEnv, type VaultClient } from './adapters/vault/index.js'
 import type { OperatorConfig } from './config.js';
 import { Informer, type ChangeKind } from './controller/informer.js';
 import { Reconciler, RetryError } from './controller/reconciler.js';
+import { slimDeployment, slimSecret, slimTorChain } from './controller/cache-shapes.js';
 import { WorkQueue } from './controller/work-queue.js';
 import { tunnelMtus } from './core/mtu.js';
 import { objectKey } from './core/naming.js';
@@ -78,6 +79,7 @@ export async function startOperator(
   const torchains = new Informer<TorChain>({
     name: 'torchains',
     source: kube.torchainListWatch(),
+    transform: slimTorChain,
     relistMs: config.relistSeconds * 1000,
     silentMs: 10 * 60_000,
     backoff: { baseMs: 500, maxMs: 30_000 },
@@ -99,6 +101,7 @@ export async function startOperator(
   const deployments = new Informer<V1Deployment>({
     name: 'deployments',
     source: kube.deploymentListWatch(),
+    transform: slimDeployment,
     relistMs: config.relistSeconds * 1000,
     silentMs: 10 * 60_000,
     backoff: { baseMs: 500, maxMs: 30_000 },
@@ -113,6 +116,7 @@ export async function startOperator(
   const secrets = new Informer<V1Secret>({
     name: 'secrets',
     source: kube.secretListWatch(),
+    transform: slimSecret,
     relistMs: config.relistSeconds * 1000,
     silentMs: 10 * 60_000,
     backoff: { baseMs: 500, maxMs: 30_000 },
@@ -152,6 +156,7 @@ export async function startOperator(
     log,
     poolPrefix: config.poolPrefix,
     cooldownMs: config.cooldownSeconds * 1000,
+    graceMs: config.graceSeconds * 1000,
     quarantineMs: config.quarantineSeconds * 1000,
     enqueue,
   });

@@ -37,7 +37,7 @@ describe.skipIf(skipUnless({ binaries: [HELM, BUSYBOX] }))('the helm test pod', 
     exporterPage = (
       await run(
         join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-        ['log-exporter/src/main.ts', '--once', '--type', 'openvpn', 'log-exporter/fixtures/openvpn-healthy.log'],
+        ['log-exporter/src/main.ts', '--once', '--type', 'openvpn', 'log-exporter/fixtures/openvpn-healthy.txt'],
         { cwd: REPO_ROOT },
       )
     ).stdout;

@@ -192,6 +192,46 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('lab/kube with the real kub
     }
   });
 
+  it('kubectl wait --for=condition=Ready returns once the operator-side status says so', async () => {
+    // Real: kubectl wait watches the object (fieldSelector metadata.name) until the condition holds.
+    // https://kubernetes.io/docs/reference/kubectl/generated/kubectl_wait/
+    await kubectl(['apply', '-f', '-'], torchain('hop-w'));
+    const env = { ...process.env, KUBECONFIG: kube.kubeconfigPath, HOME: home };
+    const waiting = run(KUBECTL, ['wait', '--for=condition=Ready', 'tc/hop-w', '--timeout=20s'], { env });
+    await new Promise((r) => setTimeout(r, 300));
+    await kubectl([
+      'patch',
+      'tc',
+      'hop-w',
+      '--subresource',
+      'status',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'TunnelUp',
+              message: 'up',
+              lastTransitionTime: '2026-01-01T00:00:00Z',
+            },
+          ],
+        },
+      }),
+    ]);
+    expect((await waiting).stdout.trim()).toBe('torchain.torchain.dev/hop-w condition met');
+    await kubectl(['delete', 'tc', 'hop-w']);
+  });
+
+  it('refuses to delete the default namespace (403), as NamespaceLifecycle admission does', async () => {
+    // Real: https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/#namespacelifecycle
+    const r = await kubectl(['delete', 'ns', 'default']);
+    expect(r.stderr).toContain('namespaces "default" is forbidden: this namespace may not be deleted');
+  });
+
   it('refuses an invalid TorChain with 422 naming the field, and changes nothing', async () => {
     // Real: objects failing the CRD's openAPIV3Schema are rejected with 422 Invalid and field paths in the message.
     // https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#validation
@@ -282,6 +322,18 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('lab/kube with the real kub
     ).toBe(0);
     const second = await kubectl(['apply', '-f', '-'], deploy('a:2', [{ name: 'B', value: '3' }]));
     expect(second.stdout.trim()).toBe('deployment.apps/hop-web configured');
+    // the same manifest again is a no-op: kubectl's three-way strategic merge (patch merge keys from its compiled-in
+    // types) finds nothing to send, although the server added defaults (protocol, imagePullPolicy...)
+    const third = await kubectl(['apply', '-f', '-'], deploy('a:2', [{ name: 'B', value: '3' }]));
+    expect(third.stdout.trim()).toBe('deployment.apps/hop-web unchanged');
+    const svc = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'hop-web' },
+      spec: { selector: { app: 'hop-web' }, ports: [{ name: 'metrics', port: 9108 }] },
+    });
+    expect((await kubectl(['apply', '-f', '-'], svc)).stdout.trim()).toBe('service/hop-web created');
+    expect((await kubectl(['apply', '-f', '-'], svc)).stdout.trim()).toBe('service/hop-web unchanged');
     const r = await kubectl([
       'get',
       'deploy',
@@ -290,6 +342,20 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('lab/kube with the real kub
       'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env} {.metadata.generation}',
     ]);
     expect(r.stdout).toBe('a:2 [{"name":"B","value":"3"}] 2');
+  });
+
+  it('kubectl rollout status follows a Deployment until its pods are Ready', async () => {
+    // Real: rollout status watches the Deployment until observedGeneration, updatedReplicas and availableReplicas
+    // catch up. https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#deployment-status
+    const env = { ...process.env, KUBECONFIG: kube.kubeconfigPath, HOME: home };
+    const waiting = run(KUBECTL, ['rollout', 'status', 'deployment/hop-web', '--timeout=20s'], { env });
+    await new Promise((r) => setTimeout(r, 300));
+    for (const p of kube.api.store.list('/pods', 'default').filter((p) => p.metadata.labels?.app === 'hop-web'))
+      kube.setPodStatus('default', p.metadata.name!, {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+      });
+    expect((await waiting).stdout).toContain('deployment "hop-web" successfully rolled out');
   });
 
   it('kubectl logs reads a container log with --since-time and --timestamps', async () => {
@@ -334,6 +400,22 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('lab/kube with the real kub
     const r = await kubectl(['apply', '--server-side', '-f', '-'], torchain('hop-ssa'));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('lab/kube does not implement server-side apply');
+  });
+
+  it('kubectl create token mints a ServiceAccount token; kubectl auth whoami reports who a token is', async () => {
+    // Real: `kubectl create token` calls TokenRequest; `kubectl auth whoami` calls SelfSubjectReview.
+    // https://kubernetes.io/docs/reference/kubectl/generated/kubectl_create/kubectl_create_token/
+    // https://kubernetes.io/docs/reference/access-authn-authz/authentication/#self-subject-review
+    const audience = await kubectl(['create', 'token', 'default', '--audience', 'vault', '--duration', '10m']);
+    expect(kube.reviewToken(audience.stdout.trim(), ['vault'])).toMatchObject({
+      authenticated: true,
+      user: { username: 'system:serviceaccount:default:default' },
+    });
+    const token = (await kubectl(['create', 'token', 'default'])).stdout.trim();
+    const who = await kubectl(['auth', 'whoami', '--token', token, '-o', 'jsonpath={.status.userInfo.username}']);
+    expect(who.stdout).toBe('system:serviceaccount:default:default');
+    const admin = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    expect(admin.stdout).toBe('kubernetes-admin');
   });
 
   it('writes a kubeconfig kubectl uses as it is, over TLS, and refuses a wrong token', async () => {

@@ -8,6 +8,7 @@ import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector } from
 import { Store } from '../../lab/kube/store.js';
 import { humanDuration, jsonPathResults } from '../../lab/kube/table.js';
 import { parseRfc3339, rfc3339Nano } from '../../lab/kube/pod-logs.js';
+import { decodeProtobuf } from '../../lab/kube/protobuf.js';
 import type { KObject } from '../../lab/kube/types.js';
 
 describe('label selectors (k8s.io/apimachinery/pkg/labels)', () => {
@@ -240,5 +241,53 @@ describe('time formats', () => {
       'v1beta2',
       'v1alpha1',
     ]);
+  });
+});
+
+describe('protobuf request bodies (k8s.io/api generated.proto)', () => {
+  // minimal protobuf writer for the test: length-delimited and varint fields
+  const varint = (n: number): Buffer => {
+    const out: number[] = [];
+    do {
+      let b = n & 0x7f;
+      n = Math.floor(n / 128);
+      if (n) b |= 0x80;
+      out.push(b);
+    } while (n);
+    return Buffer.from(out);
+  };
+  const bytes = (no: number, v: Buffer | string): Buffer => {
+    const b = Buffer.isBuffer(v) ? v : Buffer.from(v);
+    return Buffer.concat([varint((no << 3) | 2), varint(b.length), b]);
+  };
+  const entry = (no: number, k: string, v: Buffer | string) => bytes(no, Buffer.concat([bytes(1, k), bytes(2, v)]));
+
+  it('decodes a Secret as Helm sends it (envelope, ObjectMeta labels, data bytes, type)', () => {
+    const meta = Buffer.concat([bytes(1, 'sh.helm.release.v1.x.v1'), bytes(3, 'default'), entry(11, 'owner', 'helm')]);
+    const secret = Buffer.concat([
+      bytes(1, meta),
+      entry(2, 'release', Buffer.from([0, 1, 2])),
+      bytes(3, 'helm.sh/release.v1'),
+    ]);
+    const unknown = Buffer.concat([bytes(1, Buffer.concat([bytes(1, 'v1'), bytes(2, 'Secret')])), bytes(2, secret)]);
+    const decoded = decodeProtobuf(Buffer.concat([Buffer.from('k8s\0', 'latin1'), unknown]));
+    expect(decoded).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'sh.helm.release.v1.x.v1', namespace: 'default', labels: { owner: 'helm' } },
+      data: { release: Buffer.from([0, 1, 2]).toString('base64') },
+      type: 'helm.sh/release.v1',
+    });
+  });
+
+  it('refuses bodies without the k8s magic and kinds it does not know', () => {
+    expect(() => decodeProtobuf(Buffer.from('{}'))).toThrow(/magic/);
+    const unknown = Buffer.concat([
+      bytes(1, Buffer.concat([bytes(1, 'apps/v1'), bytes(2, 'Deployment')])),
+      bytes(2, Buffer.alloc(0)),
+    ]);
+    expect(() => decodeProtobuf(Buffer.concat([Buffer.from('k8s\0', 'latin1'), unknown]))).toThrow(
+      /Secret, ConfigMap and DeleteOptions only/,
+    );
   });
 });

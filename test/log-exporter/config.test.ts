@@ -32,6 +32,8 @@ describe('config', () => {
       probeTimeoutSeconds: 2,
       probeFailures: 2,
       maxLineBytes: 65536,
+      kubeRefreshSeconds: 60,
+      historySeconds: 30,
     });
     expect(parseConfig(['--type', 'openvpn', '--source', 'stdin'], env).type).toBe('openvpn');
   });
@@ -66,5 +68,25 @@ describe('config', () => {
     expect(() => parseHostPort('[nope]:1', 'x')).toThrow(ConfigError);
     expect(() => parseHostPort('fd00::1:9108', 'x')).toThrow(ConfigError);
     expect(() => parseHostPort('h:70000', 'x')).toThrow(ConfigError);
+  });
+});
+
+describe('probe target', () => {
+  const base = ['--type', 'wireguard', '--source', 'stdin'];
+  it('defaults to auto for WireGuard with a tunnel interface, and to none otherwise', () => {
+    expect(parseConfig([...base, '--wg-interface', 'wg0'], {}).probeTarget).toBe('auto');
+    expect(parseConfig(base, {}).probeTarget).toBeUndefined();
+    expect(
+      parseConfig(['--type', 'openvpn', '--source', 'stdin'], { TORCHAIN_TUN_IF: 'tun0' }).probeTarget,
+    ).toBeUndefined();
+  });
+  it('takes an explicit target, auto or off', () => {
+    expect(parseConfig([...base, '--probe-target', '10.8.0.1:443'], { TORCHAIN_TUN_IF: 'wg0' }).probeTarget).toEqual({
+      host: '10.8.0.1',
+      port: 443,
+    });
+    expect(parseConfig([...base, '--probe-target', 'off'], { TORCHAIN_TUN_IF: 'wg0' }).probeTarget).toBeUndefined();
+    expect(() => parseConfig([...base, '--probe-target', 'auto'], {})).toThrow(/auto needs the tunnel interface/);
+    expect(() => parseConfig([...base, '--probe-target', '10.8.0.1:0'], {})).toThrow(/port 0 cannot be probed/);
   });
 });

@@ -55,6 +55,8 @@ describe('kube source against lab/kube', () => {
   });
 
   it('counts every line once across renewed streams and a container restart', async () => {
+    // An hour-old failure (before this exporter started, as after an exporter restart): state only, never counted.
+    kube.appendPodLog(NS, POD, 'vpn', REFUSED, new Date(Date.now() - 3600_000));
     kube.appendPodLog(NS, POD, 'vpn', '2026-11-26 11:00:52 Initialization Sequence Completed');
     kube.appendPodLog(NS, POD, 'vpn', 'noise before the exporter starts');
     // A renewal every second: each new stream asks for sinceTime (one-second precision) and gets replayed lines.

@@ -4,6 +4,7 @@ import {
   applyHandshakeReading,
   applyLine,
   applyProbe,
+  applyTunnelMissing,
   initialState,
   lastLineTimestamp,
 } from '../../log-exporter/src/state.js';
@@ -32,6 +33,15 @@ describe('state', () => {
     expect(s).toMatchObject({ linesMatched: 3, linesUnmatched: 1, tunnelUp: false });
     expect(s.errors.ping_timeout).toBe(1);
     expect(s.restarts.ping_timeout).toBe(1);
+  });
+
+  it('lets history lines set the state without counting them', () => {
+    const s = initialState('openvpn');
+    applyLine(s, 'read UDPv4 [ECONNREFUSED]: Connection refused', pattern('ovpn_connection_refused'), 1, 1, true);
+    applyLine(s, 'old noise', undefined, 1, 1, true);
+    applyLine(s, 'Initialization Sequence Completed', pattern('ovpn_init_complete'), 2, 2, true);
+    expect(s).toMatchObject({ linesMatched: 0, linesUnmatched: 0, tunnelUp: true, lastLineSeconds: 2 });
+    expect(s.errors.connection_refused).toBe(0);
   });
 
   it('takes the last-line timestamp from the source, else the line prefix, else the read time', () => {
@@ -70,6 +80,14 @@ describe('state', () => {
     expect(s.errors.probe_failed).toBe(3);
     applyProbe(s, true);
     expect(s.tunnelUp).toBe(true);
+  });
+
+  it('reads a missing tunnel interface as down without counting a probe failure', () => {
+    const s = initialState('wireguard');
+    applyProbe(s, true);
+    applyTunnelMissing(s);
+    expect(s.tunnelUp).toBe(false);
+    expect(s.errors.probe_failed).toBe(0);
   });
 
   it('reads a handshake: a newer fresh one is up, none or one older than 180 s is down', () => {

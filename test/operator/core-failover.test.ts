@@ -154,3 +154,46 @@ describe('switch patch', () => {
     ).toEqual({ switches: 0, quarantine: { b: '2026-01-01T00:00:00Z' } });
   });
 });
+
+describe('failover decision: hops above that are down or just recovered, new hops, exhausted pools', () => {
+  const ago = (ms: number) => new Date(NOW - ms).toISOString();
+
+  it('waits while a hop above is not Ready: its failure explains the alert below', () => {
+    const [d] = decide([alert(2), alert(3)], [hop(1, { ready: false }), hop(2), hop(3)]);
+    expect(d).toMatchObject({ action: 'none', reason: 'upstream-down', hop: 2, waiting: [3] });
+  });
+
+  it('waits while a hop above came back less than the grace ago (the hops below are reconnecting)', () => {
+    const [d] = decide([alert(2)], [hop(1, { ready: true, readySince: ago(5_000) }), hop(2)]);
+    expect(d).toMatchObject({ action: 'none', reason: 'upstream-recovering', hop: 2, retryInSeconds: 115 });
+  });
+
+  it('switches once the hop above has been Ready for longer than the grace', () => {
+    const [d] = decide([alert(2)], [hop(1, { ready: true, readySince: ago(COOLDOWN + 1) }), hop(2)]);
+    expect(d).toMatchObject({ action: 'switch', hop: 2 });
+  });
+
+  it('gives a new hop the grace to come up, then switches it', () => {
+    expect(decide([alert(1)], [hop(1, { createdAt: ago(1_000) })])[0]).toMatchObject({
+      action: 'none',
+      reason: 'starting',
+    });
+    expect(decide([alert(1)], [hop(1, { createdAt: ago(COOLDOWN + 1) })])[0]).toMatchObject({ action: 'switch' });
+  });
+
+  it('a separate grace can be shorter than the cooldown', () => {
+    const [d] = decideFailover({
+      alerts: [alert(1)],
+      hops: [hop(1, { createdAt: ago(1_000) })],
+      now: NOW,
+      cooldownMs: COOLDOWN,
+      graceMs: 500,
+    });
+    expect(d).toMatchObject({ action: 'switch' });
+  });
+
+  it('does not switch a hop whose pool is exhausted again: reconcile retries when a quarantine ends', () => {
+    const [d] = decide([alert(1)], [hop(1, { poolExhausted: true })]);
+    expect(d).toMatchObject({ action: 'none', reason: 'pool-exhausted', hop: 1 });
+  });
+});

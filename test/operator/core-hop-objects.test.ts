@@ -203,3 +203,29 @@ describe('names', () => {
     for (const n of names) expect(n.length).toBeLessThanOrEqual(15);
   });
 });
+
+describe('hop Deployment: probe target, out gateway and interface defaults', () => {
+  const envOf = (d: ReturnType<typeof buildDeployment>, container: string) =>
+    Object.fromEntries(
+      (d.spec!.template.spec!.containers.find((c) => c.name === container)!.env ?? []).map((e) => [e.name, e.value]),
+    );
+
+  it('a pool entry with `probe` routes it into the tunnel and hands it to the exporter', () => {
+    const d = buildDeployment({ ...input(lastHop), probe: '10.8.0.1:53' });
+    expect(envOf(d, 'vpn').TORCHAIN_TUNNEL_ROUTES).toBe('10.8.0.1/32');
+    expect(envOf(d, 'log-exporter').TORCHAIN_PROBE_TARGET).toBe('10.8.0.1:53');
+  });
+
+  it('without `probe` the exporter chooses its own target and no route is added', () => {
+    const d = buildDeployment(input(lastHop));
+    expect(envOf(d, 'vpn').TORCHAIN_TUNNEL_ROUTES).toBeUndefined();
+    expect(envOf(d, 'log-exporter').TORCHAIN_PROBE_TARGET).toBeUndefined();
+  });
+
+  it('passes outGateway, and always names the LAN-side interface (the entrypoint needs one)', () => {
+    const tc = torchain('alpha-2', { numberNode: 2, typeNode: 'openvpn', outGateway: '10.201.1.1' });
+    const env = envOf(buildDeployment(input(tc)), 'vpn');
+    expect(env.TORCHAIN_OUT_GATEWAY).toBe('10.201.1.1');
+    expect(env.TORCHAIN_IN_IF).toBe('net1');
+  });
+});

@@ -126,6 +126,7 @@ describe('a 409 is retried', () => {
       log: silentLogger,
       poolPrefix: 'torchain',
       cooldownMs: 60_000,
+      graceMs: 0,
       quarantineMs: 600_000,
       enqueue: () => undefined,
     });

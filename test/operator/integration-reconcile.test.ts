@@ -109,6 +109,12 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
     );
   });
 
+  it('a hop Secret deleted by hand is put back', async () => {
+    await s.core.deleteNamespacedSecret({ namespace: NS, name: 'alpha-2-vpn-config' });
+    const back = await eventually(async () => getSecret(s, 'alpha-2-vpn-config'), 'the Secret to come back', 10_000);
+    expect(secretConfig(back)).toContain('Endpoint = 198.51.100.20:51820');
+  });
+
   it('drop > 0 scales the hop to 0 and keeps its objects; drop 0 brings it back', async () => {
     await patchTc(s, 'alpha-2', { spec: { drop: 1 } });
     await eventually(async () => (await getDeployment(s, 'alpha-2'))?.spec?.replicas === 0, 'replicas 0');

@@ -122,6 +122,7 @@ describe('webhook: 503 asks Alertmanager to retry', () => {
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBeDefined();
     expect(res.json().error).toMatch(message);
+    if ((over as Partial<HttpDeps>).isLeader) expect(res.headers.connection).toBe('close');
   });
 
   it('an unexpected failure is a 500 (retried), without leaking internals', async () => {

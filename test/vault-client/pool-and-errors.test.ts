@@ -30,6 +30,15 @@ describe('hop pool layout', () => {
       server: { name: 'a', config: 'x', endpoint: '192.0.2.1:1194', version: 2 },
     });
     expect(parsePoolEntry('a', { config: 'x' }, 1)).toEqual({ server: { name: 'a', config: 'x', version: 1 } });
+    expect(parsePoolEntry('a', { config: 'x', probe: '10.8.0.1:53' }, 1)).toEqual({
+      server: { name: 'a', config: 'x', probe: '10.8.0.1:53', version: 1 },
+    });
+    expect(parsePoolEntry('a', { config: 'x', probe: '[fd00::1]:53' }, 1)).toMatchObject({
+      reason: expect.stringMatching(/key "probe"/),
+    });
+    expect(parsePoolEntry('a', { config: 'x', probe: 'vpn.example:53' }, 1)).toMatchObject({
+      reason: expect.stringMatching(/IPv4 host:port/),
+    });
     expect(parsePoolEntry('a', { config: '  ' }, 1)).toEqual({ reason: expect.stringContaining('"config"') });
     expect(parsePoolEntry('a', { config: 'x', endpoint: 'host:1' }, 1)).toEqual({
       reason: expect.stringContaining('"endpoint"'),

@@ -17,6 +17,8 @@ export interface KubeSourceOptions {
   container: string;
   maxLineBytes: number;
   refreshSeconds: number;
+  /** Lines older than this many seconds before the exporter started are history: state only, not counted. */
+  historySeconds: number;
   log: Logger;
   /** Defaults to in-cluster config, else $KUBECONFIG / ~/.kube/config. */
   kubeConfig?: KubeConfig;
@@ -40,13 +42,16 @@ export function startKubeSource(processor: LineProcessor, opts: KubeSourceOption
   let controller: AbortController | undefined;
   let wake: (() => void) | undefined;
 
+  // The container's whole log is read on start (the tunnel state needs it); what is older than this is history.
+  const countFrom = BigInt(Date.now() - opts.historySeconds * 1000) * 1_000_000n;
+
   const onRawLine = (raw: string) => {
     const t = splitKubeTimestamp(raw);
     if (!t) {
       processor.line(raw);
       return;
     }
-    if (cursor.accept(t.nanos)) processor.line(t.line, Number(t.nanos / 1_000_000n) / 1000);
+    if (cursor.accept(t.nanos)) processor.line(t.line, Number(t.nanos / 1_000_000n) / 1000, t.nanos < countFrom);
   };
 
   /** One follow request; resolves when the stream ends, fails, or is renewed. */

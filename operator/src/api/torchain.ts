@@ -93,7 +93,7 @@ export const TorChainSpecSchema = Type.Object(
     outGateway: Type.Optional(
       Type.String({
         description:
-          'Next hop toward the VPN server on outInterface: the upstream hop\'s inInterface address (hops > 1) or the external router (hop 1). Unset: the server is on-link.',
+          "Next hop toward the VPN server on outInterface: the upstream hop's inInterface address (hops > 1) or the external router (hop 1). Unset: the server is on-link.",
         maxLength: 45,
         anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }],
       }),

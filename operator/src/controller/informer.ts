@@ -15,7 +15,8 @@ export interface WatchHandle {
 
 /** The two calls an informer needs; the Kubernetes adapter implements them over client-node. */
 export interface ListWatch<T extends KubeObject> {
-  list(): Promise<{ items: T[]; resourceVersion: string }>;
+  /** The whole list (paged by the adapter), each item passed through transform as it arrives. */
+  list(transform?: (obj: T) => T): Promise<{ items: T[]; resourceVersion: string }>;
   /** Starts a watch from resourceVersion; onDone is called once, with the error if any (statusCode 410 = Gone). */
   watch(
     resourceVersion: string,
@@ -35,6 +36,8 @@ export interface InformerOptions<T extends KubeObject> {
   /** Restart a watch that saw no event (bookmarks count) for this long (ms). */
   silentMs: number;
   backoff: BackoffOptions;
+  /** Keeps only what the operator reads of each object (cache memory; no Secret data in memory). */
+  transform?: (obj: T) => T;
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -114,7 +117,7 @@ export class Informer<T extends KubeObject> {
     let listed: { items: T[]; resourceVersion: string };
     try {
       this.stats.lists++;
-      listed = await this.opts.source.list();
+      listed = await this.opts.source.list(this.opts.transform);
     } catch (err) {
       if (gen === this.generation) this.scheduleRetry(() => void this.relist(), err);
       return;
@@ -182,7 +185,7 @@ export class Informer<T extends KubeObject> {
         } else this.scheduleRetry(() => void this.restartWatch(), new Error(status?.message ?? 'watch ERROR event'));
         return;
       }
-      const obj = raw as T;
+      const obj = this.opts.transform ? this.opts.transform(raw as T) : (raw as T);
       const rv = obj?.metadata?.resourceVersion;
       if (rv) this.resourceVersion = rv;
       this.failures = 0;

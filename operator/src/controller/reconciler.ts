@@ -28,6 +28,7 @@ import { UnavailableError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { OperatorMetrics } from '../metrics.js';
 import type { ProcessResult } from './work-queue.js';
+import { slimDeployment, slimSecret } from './cache-shapes.js';
 
 /** The Kubernetes calls a reconcile makes (KubeClient implements them). */
 export interface ReconcileKube {
@@ -70,6 +71,7 @@ interface PoolOutcome {
   server?: string;
   config?: string;
   endpoint?: ServerEndpoint;
+  probe?: string;
   vaultError?: string;
   configError?: string;
   retryAt?: number;
@@ -170,6 +172,7 @@ export class Reconciler {
         server: pool.server,
         config: pool.config,
         endpoint: pool.endpoint,
+        ...(pool.probe ? { probe: pool.probe } : {}),
         mtu,
         images: this.d.images,
         ...(this.d.hopServiceAccount ? { serviceAccountName: this.d.hopServiceAccount } : {}),
@@ -324,28 +327,35 @@ export class Reconciler {
         server: choice.server,
         config: parsed.server.config,
         endpoint: ep.value,
+        ...(parsed.server.probe ? { probe: parsed.server.probe } : {}),
         message: `${String(counts.available)} of ${String(names.length)} server(s) available`,
       };
     }
   }
 
   private async writeSecret(existing: V1Secret | undefined, desired: V1Secret): Promise<void> {
-    if (!existing) {
-      await this.d.kube.createSecret(desired);
-      return;
+    try {
+      const written = existing
+        ? await this.d.kube.replaceSecret(mergeMeta(existing, desired) as V1Secret)
+        : await this.d.kube.createSecret(desired);
+      this.d.secrets.set(keyOf(written.metadata?.namespace ?? '', written.metadata?.name ?? ''), slimSecret(written));
+    } catch (err) {
+      throw staleCache(err);
     }
-    await this.d.kube.replaceSecret(mergeMeta(existing, desired) as V1Secret);
   }
 
   private async writeDeployment(existing: V1Deployment | undefined, desired: V1Deployment): Promise<V1Deployment> {
     try {
-      if (!existing) return await this.d.kube.createDeployment(desired);
-      return await this.d.kube.replaceDeployment(mergeMeta(existing, desired) as V1Deployment);
+      const written = existing
+        ? await this.d.kube.replaceDeployment(mergeMeta(existing, desired) as V1Deployment)
+        : await this.d.kube.createDeployment(desired);
+      this.d.deployments.set(
+        keyOf(written.metadata?.namespace ?? '', written.metadata?.name ?? ''),
+        slimDeployment(written),
+      );
+      return written;
     } catch (err) {
-      // A stale cache (409) or a Deployment created meanwhile: the watch brings the fresh one and the queue retries.
-      if (isConflict(err) || (err as { statusCode?: number }).statusCode === 409)
-        throw new RetryError(errorMessage(err));
-      throw err;
+      throw staleCache(err);
     }
   }
 }

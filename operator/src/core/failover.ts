@@ -27,6 +27,14 @@ export interface HopView {
   dropped: boolean;
   currentServer?: string;
   failover: FailoverState;
+  /** The hop's Ready condition (tunnel carries traffic); undefined when not known yet. */
+  ready?: boolean;
+  /** When Ready last turned True (its lastTransitionTime), while it is True. */
+  readySince?: string;
+  /** The PoolExhausted condition is True: another switch cannot help until a quarantine ends. */
+  poolExhausted?: boolean;
+  /** metadata.creationTimestamp: a new hop gets the cooldown to come up before it can be switched. */
+  createdAt?: string;
 }
 
 export type SkipReason =
@@ -35,6 +43,10 @@ export type SkipReason =
   | 'stale-server' // the alert is about a server the hop no longer runs
   | 'upstream-switching' // a hop above was switched less than the cooldown ago: hops below wait for it
   | 'upstream-dropped' // a hop above is dropped on purpose: the hops below cannot work anyway
+  | 'upstream-down' // a hop above is not Ready: the hops below cannot work until it is (its own alert will come)
+  | 'upstream-recovering' // a hop above became Ready less than the cooldown ago: the hops below are reconnecting
+  | 'starting' // the hop was created less than the cooldown ago and is still coming up
+  | 'pool-exhausted' // every server of the pool is quarantined: reconcile retries when a quarantine ends
   | 'no-hop'; // no TorChain exists for any firing hop of this chain
 
 export interface SwitchDecision {
@@ -73,6 +85,8 @@ export interface DecisionInput {
   hops: readonly HopView[];
   now: number;
   cooldownMs: number;
+  /** Grace of a new hop, and of hops below one that just became Ready (default: cooldownMs). */
+  graceMs?: number;
 }
 
 const chainKey = (namespace: string, chain: string): string => `${namespace}/${chain}`;
@@ -80,6 +94,13 @@ const chainKey = (namespace: string, chain: string): string => `${namespace}/${c
 function cooldownLeftMs(view: HopView, now: number, cooldownMs: number): number {
   if (!view.failover.lastSwitchTime) return 0;
   return Math.max(0, Date.parse(view.failover.lastSwitchTime) + cooldownMs - now);
+}
+
+/** Time left until `since` + cooldown; 0 when `since` is unset or long past. */
+function sinceLeftMs(since: string | undefined, now: number, cooldownMs: number): number {
+  if (!since) return 0;
+  const t = Date.parse(since);
+  return Number.isNaN(t) ? 0 : Math.max(0, t + cooldownMs - now);
 }
 
 /** The earliest-starting alert of a hop is its trigger: the failover duration runs from it. */
@@ -93,6 +114,7 @@ function sameAlert(a: SwitchAlert, t: TriggerAlert | undefined): boolean {
 
 export function decideFailover(input: DecisionInput): ChainDecision[] {
   const { now, cooldownMs } = input;
+  const graceMs = input.graceMs ?? cooldownMs;
   const hopsByChain = new Map<string, Map<number, HopView>>();
   for (const h of input.hops) {
     const k = chainKey(h.namespace, h.chain);
@@ -141,6 +163,26 @@ export function decideFailover(input: DecisionInput): ChainDecision[] {
     const upstreamLeft = Math.max(0, ...above.map((h) => cooldownLeftMs(h, now, cooldownMs)));
     if (upstreamLeft > 0) {
       decisions.push(skip('upstream-switching', { ...base, retryInSeconds: Math.ceil(upstreamLeft / 1000) }));
+      continue;
+    }
+    // A hop above that is down, or came back only just now, explains this hop's alert: every hop below a broken one
+    // is cut off, and after it recovers they need a moment to reconnect. Switching them would be a false switch.
+    if (above.some((h) => h.ready === false)) {
+      decisions.push(skip('upstream-down', base));
+      continue;
+    }
+    const recoveringLeft = Math.max(0, ...above.map((h) => sinceLeftMs(h.readySince, now, graceMs)));
+    if (recoveringLeft > 0) {
+      decisions.push(skip('upstream-recovering', { ...base, retryInSeconds: Math.ceil(recoveringLeft / 1000) }));
+      continue;
+    }
+    const startingLeft = sinceLeftMs(view.createdAt, now, graceMs);
+    if (startingLeft > 0) {
+      decisions.push(skip('starting', { ...base, retryInSeconds: Math.ceil(startingLeft / 1000) }));
+      continue;
+    }
+    if (view.poolExhausted) {
+      decisions.push(skip('pool-exhausted', base));
       continue;
     }
     const alerts = byHop.get(top)!;

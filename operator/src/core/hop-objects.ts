@@ -35,6 +35,8 @@ export const ANNOTATION_SWITCH_SERVER = 'torchain.dev/switch-server';
 export const ANNOTATION_DESIRED_HASH = 'torchain.dev/desired-hash';
 
 export const DEFAULT_OUT_INTERFACE = 'eth0';
+/** Multus names attachments net1, net2, …: the first one is the LAN side unless inInterface says otherwise. */
+export const DEFAULT_IN_INTERFACE = 'net1';
 export const DEFAULT_TMP_DIR = '/tmp';
 /** The log-exporter runs as this uid (non-root; matches the image's user). */
 export const EXPORTER_UID = 65532;
@@ -52,6 +54,8 @@ export interface HopBuildInput {
   /** The VPN config file as read from Vault. */
   config: string;
   endpoint: ServerEndpoint;
+  /** IPv4 host:port the exporter probes through the tunnel (the pool entry's `probe`). */
+  probe?: string;
   /** Tunnel MTU (spec.mtu or computed by core/mtu.ts). */
   mtu: number;
   images: HopImages;
@@ -166,12 +170,14 @@ export function vpnEnv(input: HopBuildInput): V1EnvVar[] {
     TORCHAIN_PROTO: input.endpoint.proto,
     TORCHAIN_OUT_IF: s.outInterface ?? DEFAULT_OUT_INTERFACE,
   };
-  if (s.inInterface) env.TORCHAIN_IN_IF = s.inInterface;
+  env.TORCHAIN_IN_IF = s.inInterface ?? DEFAULT_IN_INTERFACE;
   if (s.ipGateWay) env.TORCHAIN_GATEWAY = s.ipGateWay;
   if (s.outGateway) env.TORCHAIN_OUT_GATEWAY = s.outGateway;
   env.TORCHAIN_MTU = String(input.mtu);
   env.TORCHAIN_TUN_IF = tunnelInterfaceName(tc.metadata.namespace ?? '', s.nameTorChain, s.numberNode, s.typeNode);
   env.TORCHAIN_TMP_DIR = s.tmpDir ?? DEFAULT_TMP_DIR;
+  // The probe is locally originated: it needs a route into the tunnel (forwarded traffic uses table 188).
+  if (input.probe) env.TORCHAIN_TUNNEL_ROUTES = `${input.probe.slice(0, input.probe.lastIndexOf(':'))}/32`;
   return Object.entries(env).map(([name, value]) => ({ name, value }));
 }
 
@@ -247,6 +253,7 @@ export function buildDeployment(input: HopBuildInput): V1Deployment {
                 { name: 'TORCHAIN_TYPE', value: s.typeNode },
                 { name: 'TORCHAIN_TUN_IF', value: tunIf },
                 { name: 'TORCHAIN_LOG_CONTAINER', value: 'vpn' },
+                ...(input.probe ? [{ name: 'TORCHAIN_PROBE_TARGET', value: input.probe }] : []),
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ],

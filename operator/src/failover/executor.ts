@@ -35,6 +35,8 @@ export interface ExecutorDeps {
   log: Logger;
   poolPrefix: string;
   cooldownMs: number;
+  /** Grace of new hops and of hops below a just-recovered one (default: the cooldown). */
+  graceMs?: number;
   quarantineMs: number;
   /** Reconcile the switched hop now instead of waiting for the watch event. */
   enqueue: (key: string) => void;
@@ -70,6 +72,14 @@ export function hopView(tc: TorChain): HopView {
     failover: failoverStateOf(tc),
   };
   if (tc.status?.currentServer) v.currentServer = tc.status.currentServer;
+  const condition = (type: string) => tc.status?.conditions?.find((c) => c.type === type);
+  const ready = condition('Ready');
+  if (ready) {
+    v.ready = ready.status === 'True';
+    if (v.ready) v.readySince = ready.lastTransitionTime;
+  }
+  if (condition('PoolExhausted')?.status === 'True') v.poolExhausted = true;
+  if (tc.metadata.creationTimestamp) v.createdAt = tc.metadata.creationTimestamp;
   return v;
 }
 
@@ -101,11 +111,19 @@ export class FailoverExecutor {
   }
 
   async handle(alerts: readonly SwitchAlert[], source: FailoverSummary['source']): Promise<FailoverSummary> {
+    // One successful pool listing per notification proves Vault reachable for all of its switches.
+    let vaultChecked: Promise<void> | undefined;
+    const checkVault = (tc: TorChain): Promise<void> =>
+      (vaultChecked ??= this.checkPool(tc).catch((err: unknown) => {
+        vaultChecked = undefined;
+        throw err;
+      }));
     const decisions = decideFailover({
       alerts,
       hops: this.views(alerts),
       now: this.now(),
       cooldownMs: this.d.cooldownMs,
+      graceMs: this.d.graceMs ?? this.d.cooldownMs,
     });
     const outcomes: ChainOutcome[] = new Array(decisions.length);
     let next = 0;
@@ -118,7 +136,7 @@ export class FailoverExecutor {
           continue;
         }
         try {
-          outcomes[i] = await this.execute(d, alerts);
+          outcomes[i] = await this.execute(d, alerts, checkVault);
         } catch (err) {
           if (err instanceof UnavailableError) unavailable ??= err;
           else {
@@ -156,7 +174,7 @@ export class FailoverExecutor {
     };
   }
 
-  /** Verifies the pool can be read (Vault up and permitted), so a switch is never made toward nothing. */
+  /** Verifies Vault answers, so a switch is never made toward a pool nobody can read. */
   private async checkPool(tc: TorChain): Promise<void> {
     const path = hopPoolPath({
       prefix: this.d.poolPrefix,
@@ -174,7 +192,11 @@ export class FailoverExecutor {
     }
   }
 
-  private async execute(first: SwitchDecision, alerts: readonly SwitchAlert[]): Promise<ChainOutcome> {
+  private async execute(
+    first: SwitchDecision,
+    alerts: readonly SwitchAlert[],
+    checkVault: (tc: TorChain) => Promise<void>,
+  ): Promise<ChainOutcome> {
     let d: ChainDecision = first;
     let fresh: TorChain | undefined; // read after a 409: newer than the cache
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -186,7 +208,7 @@ export class FailoverExecutor {
         (await this.getFresh(d.namespace, d.name));
       if (!current)
         return { action: 'none', namespace: d.namespace, chain: d.chain, hop: d.hop, name: d.name, reason: 'gone' };
-      await this.checkPool(current);
+      await checkVault(current);
       const patch = switchPatch(d, failoverStateOf(current), this.now(), this.d.quarantineMs);
       try {
         await this.d.kube.patchTorChain(d.namespace, d.name, patch);
@@ -207,6 +229,7 @@ export class FailoverExecutor {
           hops: views,
           now: this.now(),
           cooldownMs: this.d.cooldownMs,
+          graceMs: this.d.graceMs ?? this.d.cooldownMs,
         })[0];
         if (!again) return { ...d, action: 'none', reason: 'no-hop', unknownHops: [] } as ChainOutcome;
         d = again;

@@ -80,9 +80,12 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
       log.warn('webhook: notification refused', { error: parsed.error });
       return problem(reply, 400, parsed.error);
     }
+    // Connection: close makes Alertmanager's retry open a new connection, which the Service may send to the leader;
+    // a kept-alive connection would bring every retry back to this follower.
     if (!deps.isLeader())
       return problem(reply, 503, 'this replica is not the leader: Alertmanager retries and reaches the leader', {
         'Retry-After': '5',
+        Connection: 'close',
       });
     if (!deps.isReady())
       return problem(reply, 503, 'the operator is starting (caches not synced yet)', { 'Retry-After': '5' });

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LogType } from '../../../log-exporter/src/reasons.js';
 
-export const FIXTURES = fileURLToPath(new URL('../../../log-exporter/fixtures', import.meta.url));
+// TCX_FIXTURES_DIR checks a fresh capture against the expectations before it replaces the committed one.
+export const FIXTURES =
+  process.env.TCX_FIXTURES_DIR ?? fileURLToPath(new URL('../../../log-exporter/fixtures', import.meta.url));
 
 export interface Fixture {
   name: string;
@@ -14,10 +16,10 @@ export interface Fixture {
 
 export function fixtures(): Fixture[] {
   return readdirSync(FIXTURES)
-    .filter((f) => f.endsWith('.log'))
+    .filter((f) => f.endsWith('.txt'))
     .sort()
     .map((f) => ({
-      name: f.slice(0, -4),
+      name: f.slice(0, -'.txt'.length),
       path: join(FIXTURES, f),
       type: f.startsWith('wireguard-') ? 'wireguard' : 'openvpn',
     }));

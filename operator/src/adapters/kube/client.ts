@@ -27,6 +27,8 @@ export interface KubeClientOptions {
   namespace?: string;
   /** Watch timeout asked of the server (seconds); the informer restarts watches that end. */
   watchTimeoutSeconds?: number;
+  /** Items per list page (default 500). */
+  pageSize?: number;
 }
 
 /** Loads KUBECONFIG when set, else in-cluster config, else ~/.kube/config. */
@@ -42,6 +44,39 @@ export function loadKubeConfig(env: Record<string, string | undefined> = process
 function asPlain<T>(v: unknown): T {
   // client-node turns timestamps into Date objects; the operator works on the JSON form everywhere.
   return JSON.parse(JSON.stringify(v)) as T;
+}
+
+/** Lists are read in pages: the whole list is never held at once before it is trimmed (memory peak). */
+const PAGE = 500;
+
+interface Page<T> {
+  items?: T[];
+  metadata?: { resourceVersion?: string; continue?: string; _continue?: string };
+}
+
+function toPage<T>(list: { items: unknown[]; metadata?: { resourceVersion?: string; _continue?: string } }): Page<T> {
+  return { items: asPlain<T[]>(list.items), metadata: list.metadata ?? {} };
+}
+
+async function paged<T>(
+  what: string,
+  transform: ((o: T) => T) | undefined,
+  page: (cont: string | undefined) => Promise<Page<T>>,
+): Promise<{ items: T[]; resourceVersion: string }> {
+  const items: T[] = [];
+  let cont: string | undefined;
+  let resourceVersion = '';
+  try {
+    do {
+      const p = await page(cont);
+      for (const item of p.items ?? []) items.push(transform ? transform(item) : item);
+      resourceVersion = p.metadata?.resourceVersion ?? resourceVersion;
+      cont = p.metadata?.continue || p.metadata?._continue || undefined;
+    } while (cont);
+  } catch (err) {
+    throw kubeError(err, what);
+  }
+  return { items, resourceVersion };
 }
 
 export class KubeClient {
@@ -61,6 +96,10 @@ export class KubeClient {
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.watcher = new Watch(kc);
+  }
+
+  private get pageSize(): number {
+    return this.opts.pageSize ?? PAGE;
   }
 
   private get ns(): string | undefined {
@@ -97,23 +136,28 @@ export class KubeClient {
 
   torchainListWatch(): ListWatch<TorChain> {
     return {
-      list: async () => {
-        try {
-          const res = (
-            this.ns
+      list: (transform) =>
+        paged(
+          'list TorChains',
+          transform,
+          async (cont) =>
+            (this.ns
               ? await this.custom.listNamespacedCustomObject({
                   group: GROUP,
                   version: VERSION,
                   namespace: this.ns,
                   plural: PLURAL,
+                  limit: this.pageSize,
+                  _continue: cont,
                 })
-              : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })
-          ) as { items?: TorChain[]; metadata?: { resourceVersion?: string } };
-          return { items: res.items ?? [], resourceVersion: res.metadata?.resourceVersion ?? '' };
-        } catch (err) {
-          throw kubeError(err, 'list TorChains');
-        }
-      },
+              : await this.custom.listClusterCustomObject({
+                  group: GROUP,
+                  version: VERSION,
+                  plural: PLURAL,
+                  limit: this.pageSize,
+                  _continue: cont,
+                })) as Page<TorChain>,
+        ),
       watch: (rv, onEvent, onDone) =>
         this.startWatch(this.watchPath(`/apis/${GROUP}/${VERSION}`, PLURAL), {}, rv, onEvent, onDone),
     };
@@ -158,19 +202,23 @@ export class KubeClient {
   deploymentListWatch(): ListWatch<V1Deployment> {
     const labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
     return {
-      list: async () => {
-        try {
-          const res = this.ns
-            ? await this.apps.listNamespacedDeployment({ namespace: this.ns, labelSelector })
-            : await this.apps.listDeploymentForAllNamespaces({ labelSelector });
-          return {
-            items: asPlain<V1Deployment[]>(res.items),
-            resourceVersion: res.metadata?.resourceVersion ?? '',
-          };
-        } catch (err) {
-          throw kubeError(err, 'list hop Deployments');
-        }
-      },
+      list: (transform) =>
+        paged('list hop Deployments', transform, async (cont) =>
+          toPage<V1Deployment>(
+            this.ns
+              ? await this.apps.listNamespacedDeployment({
+                  namespace: this.ns,
+                  labelSelector,
+                  limit: this.pageSize,
+                  _continue: cont,
+                })
+              : await this.apps.listDeploymentForAllNamespaces({
+                  labelSelector,
+                  limit: this.pageSize,
+                  _continue: cont,
+                }),
+          ),
+        ),
       watch: (rv, onEvent, onDone) =>
         this.startWatch(this.watchPath('/apis/apps/v1', 'deployments'), { labelSelector }, rv, onEvent, onDone),
     };
@@ -209,16 +257,19 @@ export class KubeClient {
   secretListWatch(): ListWatch<V1Secret> {
     const labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
     return {
-      list: async () => {
-        try {
-          const res = this.ns
-            ? await this.core.listNamespacedSecret({ namespace: this.ns, labelSelector })
-            : await this.core.listSecretForAllNamespaces({ labelSelector });
-          return { items: asPlain<V1Secret[]>(res.items), resourceVersion: res.metadata?.resourceVersion ?? '' };
-        } catch (err) {
-          throw kubeError(err, 'list hop Secrets');
-        }
-      },
+      list: (transform) =>
+        paged('list hop Secrets', transform, async (cont) =>
+          toPage<V1Secret>(
+            this.ns
+              ? await this.core.listNamespacedSecret({
+                  namespace: this.ns,
+                  labelSelector,
+                  limit: this.pageSize,
+                  _continue: cont,
+                })
+              : await this.core.listSecretForAllNamespaces({ labelSelector, limit: this.pageSize, _continue: cont }),
+          ),
+        ),
       watch: (rv, onEvent, onDone) =>
         this.startWatch(this.watchPath('/api/v1', 'secrets'), { labelSelector }, rv, onEvent, onDone),
     };

@@ -1,6 +1,7 @@
 // A hop's server pool in Vault (design "Vault layout"): KV v2 entries at
 // <mount>/<prefix>/<namespace>/<chain>/hop-<k>/<server>, each holding `config` (the whole .ovpn or WireGuard .conf)
-// and optionally `endpoint` (host:port with an IP literal, for the kill switch). readHopPool lists the folder, reads
+// and optionally `endpoint` (host:port with an IP literal, for the kill switch) and `probe` (an IPv4 host:port reached
+// through the tunnel, which the log-exporter probes; a closed port answers too). readHopPool lists the folder, reads
 // every entry and returns the servers sorted by name (the order failover indexes with switchServer mod size).
 import { isIP } from 'node:net';
 import { VaultError } from './errors.js';
@@ -12,6 +13,8 @@ export interface PoolServer {
   config: string;
   /** host:port, present only when the entry sets it. */
   endpoint?: string;
+  /** IPv4 host:port the exporter probes through the tunnel, present only when the entry sets it. */
+  probe?: string;
   /** KV version read, so a caller can tell when an entry changed. */
   version: number;
 }
@@ -71,6 +74,15 @@ export function parsePoolEntry(
       };
     }
     server.endpoint = data.endpoint.trim();
+  }
+  if (data.probe !== undefined) {
+    const probe = typeof data.probe === 'string' ? parseEndpoint(data.probe) : undefined;
+    if (!probe || isIP(probe.host) !== 4) {
+      return {
+        reason: `key "probe" is ${JSON.stringify(data.probe)}: expected an IPv4 host:port reached through the tunnel, e.g. 10.8.0.1:53`,
+      };
+    }
+    server.probe = (data.probe as string).trim();
   }
   return { server };
 }

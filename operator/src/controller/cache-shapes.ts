@@ -1,0 +1,40 @@
+// What the operator keeps of each watched object in memory: only the fields it reads. Deployments lose their pod
+// template (rebuilt from the TorChain anyway), Secrets lose their data (the desired-hash annotation says whether they
+// are current, and no VPN key sits in the cache), everything loses managedFields.
+import type { V1Deployment, V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
+import type { TorChain } from '../api/torchain.js';
+
+function slimMeta(m: V1ObjectMeta | undefined): V1ObjectMeta {
+  const out: V1ObjectMeta = {};
+  if (!m) return out;
+  for (const k of [
+    'name',
+    'namespace',
+    'uid',
+    'resourceVersion',
+    'generation',
+    'labels',
+    'annotations',
+    'ownerReferences',
+    'deletionTimestamp',
+  ] as const)
+    if (m[k] !== undefined) (out as Record<string, unknown>)[k] = m[k];
+  return out;
+}
+
+export function slimTorChain(tc: TorChain): TorChain {
+  if (!tc.metadata || !('managedFields' in tc.metadata)) return tc;
+  const { managedFields: _drop, ...metadata } = tc.metadata;
+  return { ...tc, metadata };
+}
+
+export function slimDeployment(d: V1Deployment): V1Deployment {
+  const out: V1Deployment = { apiVersion: d.apiVersion, kind: d.kind, metadata: slimMeta(d.metadata) };
+  if (d.spec) out.spec = { replicas: d.spec.replicas, selector: d.spec.selector, template: {} };
+  if (d.status) out.status = d.status;
+  return out;
+}
+
+export function slimSecret(s: V1Secret): V1Secret {
+  return { apiVersion: s.apiVersion, kind: s.kind, metadata: slimMeta(s.metadata), type: s.type };
+}
