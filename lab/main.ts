@@ -53,14 +53,15 @@ async function main(): Promise<void> {
 
   const interactive = !values.headless && !values.scenario && process.stdout.isTTY === true;
   const progress = (step: string) => process.stderr.write(`[lab] ${step}\n`);
-  let lab: Lab | undefined;
+  // Set once the lab is up; shutdown (signals, crashes) may run before that.
+  const running: { lab?: Lab } = {};
   let closing = false;
   const shutdown = async (code: number) => {
     if (closing) return;
     closing = true;
     if (interactive) process.stdout.write('\x1b[?25h\n');
     progress('stopping: removing every namespace, process and file of the lab');
-    await lab?.close().catch((err: unknown) => process.stderr.write(`cleanup error: ${String(err)}\n`));
+    await running.lab?.close().catch((err: unknown) => process.stderr.write(`cleanup error: ${String(err)}\n`));
     await cleanupLab(DEFAULT_PREFIX, DEFAULT_STATE_DIR).catch(() => undefined);
     process.exit(code);
   };
@@ -75,12 +76,13 @@ async function main(): Promise<void> {
     void shutdown(1);
   });
 
-  lab = await startLab({
+  const lab = await startLab({
     progress,
     log: (e) => {
       if (e.level === 'error') process.stderr.write(JSON.stringify(e) + '\n');
     },
   });
+  running.lab = lab;
 
   if (values.scenario) {
     const result = await runScenario(lab, values.scenario);

@@ -1,7 +1,7 @@
 // Scripted fault scenarios on a running lab. Each one breaks something real (kills a VPN server process, stops Vault,
 // Alertmanager or the operator), lets the loop heal the chain, and reports what happened as one JSON-able object:
 // whether traffic flows end to end again, how long that took, how many times each hop was switched.
-import type { CapturedPacket } from '../netns/capture.js';
+import { linkParties, violation } from '../netns/leaks.js';
 import { startCapture } from '../netns/index.js';
 import { sleep, waitFor } from '../runtime/wait.js';
 import type { Lab } from '../stack.js';
@@ -192,17 +192,6 @@ const alertmanagerDown: Scenario = async (lab, opts) => {
   }
 };
 
-/** A packet on hop k's external link that is not tunnel traffic between hop k and one of its own pool's servers. */
-export function leaks(packets: CapturedPacket[], allowed: Array<{ address: string; port: number; proto: string }>): CapturedPacket[] {
-  return packets.filter((p) => {
-    if (p.kind === 'arp') return false; // link-layer resolution carries no payload
-    if (p.kind === 'ipv6' && p.proto === 'icmpv6' && p.icmpType !== undefined && p.icmpType >= 133 && p.icmpType <= 137) return false;
-    return !allowed.some(
-      (a) => a.proto === p.proto && ((p.dst === a.address && p.dport === a.port) || (p.src === a.address && p.sport === a.port)),
-    );
-  });
-}
-
 const leakCheck: Scenario = async (lab, opts) => {
   await lab.waitForTraffic(120_000);
   const captures = await Promise.all(
@@ -215,17 +204,23 @@ const leakCheck: Scenario = async (lab, opts) => {
   let leaked = 0;
   const perHop: Record<string, number> = {};
   const captured: Record<string, number> = {};
+  const examples: string[] = [];
   for (const [i, cap] of captures.entries()) {
     const hop = lab.topology.hops[i]!;
     const packets = await cap.stop();
-    const allowed = hop.servers.map((s) => ({ address: s.spec.address, port: s.spec.port, proto: s.spec.transport }));
-    const bad = leaks(packets, allowed);
+    const parties = linkParties(lab.topology, hop.number);
+    const bad = packets.map((p) => violation(p, parties)).filter((v): v is string => v !== undefined);
     perHop[String(hop.number)] = bad.length;
+    examples.push(...bad.slice(0, 3));
     captured[String(hop.number)] = packets.length;
     leaked += bad.length;
   }
   const checks = [
-    { check: 'no packet on any external link but tunnel packets to the hop’s own servers', ok: leaked === 0, detail: JSON.stringify(perHop) },
+    {
+      check: 'no packet on any external link but tunnel packets between the hop and its own servers',
+      ok: leaked === 0,
+      detail: JSON.stringify({ perHop, examples }),
+    },
     { check: 'the captures saw tunnel traffic (they were really listening)', ok: Object.values(captured).every((n) => n > 0), detail: JSON.stringify(captured) },
     { check: 'traffic flows end to end again', ok: r.recoverySeconds !== undefined },
   ];

@@ -53,10 +53,11 @@ function checkChain(objects: Manifest[], namespace: string, chain: string, types
       ],
     ).toBe(hop.spec.outInterface);
     if (k === n) {
-      // The gateway IP comes from the TorChain (the operator passes spec.ipGateWay as the annotation's `ips`).
+      // No IPAM: the entrypoint assigns spec.ipGateWay (TORCHAIN_GATEWAY) once the kill switch holds, so LAN clients
+      // cannot reach a forwarding pod before it does.
       expect(inn.type).toBe('macvlan');
-      expect(inn.ipam).toEqual({ type: 'static' });
-      expect(inn.capabilities).toEqual({ ips: true });
+      expect(inn.ipam).toEqual({});
+      expect(inn.capabilities).toBeUndefined();
       expect(hop.spec.ipGateWay).toMatch(/\/\d+$/);
     } else {
       expect(hop.spec).not.toHaveProperty('ipGateWay');

@@ -2,7 +2,6 @@
 // the classification of captured packets on a hop's external link.
 import { tunnelMtus } from '../../operator/src/core/mtu.js';
 import { buildTopology, nsRun, startHop, type HopProcess, type HopSpec, type Topology } from '../../lab/netns/index.js';
-import type { CapturedPacket } from '../../lab/netns/capture.js';
 
 export const DATAPLANE_BINARIES = [
   '/usr/sbin/openvpn',
@@ -61,55 +60,4 @@ export async function clientPing(topo: Topology, args: string[]): Promise<{ ok: 
   }
 }
 
-/** Addresses of one hop's external link: its own address and its current server's endpoint. */
-export interface LinkParties {
-  hopAddress: string;
-  hopMac: string;
-  serverAddress: string;
-  serverPort: number;
-  proto: 'udp' | 'tcp';
-}
-
-export function linkParties(topo: Topology, k: number, server = 0): LinkParties {
-  const hop = topo.hops[k - 1]!;
-  const s = hop.servers[server]!;
-  return {
-    hopAddress: hop.outAddress.split('/')[0]!,
-    hopMac: hop.outMac,
-    serverAddress: s.spec.address,
-    serverPort: s.spec.port,
-    proto: hop.transport,
-  };
-}
-
-/**
- * Why a packet seen on a hop's external link is not allowed there, or undefined when it is. Frames the hop sends
- * (its MAC as source) must be tunnel packets to its server endpoint, whatever their IP addresses; frames sent to
- * the hop must come from that endpoint (or be an ICMP error from the server's host about our tunnel packets).
- * Other frames on the wire (a bridge floods unknown destinations to every port) are not the hop's. ARP is link
- * plumbing and carries no payload.
- */
-export function violation(p: CapturedPacket, l: LinkParties): string | undefined {
-  if (p.kind === 'arp') return undefined;
-  const desc = `${p.kind} ${p.srcMac} ${p.src} -> ${p.dstMac} ${p.dst} ${p.proto ?? ''} ${p.sport ?? ''}->${p.dport ?? ''} len ${p.ipLength ?? '?'}`;
-  if (p.srcMac === l.hopMac) {
-    if (
-      p.kind === 'ipv4' &&
-      p.src === l.hopAddress &&
-      p.dst === l.serverAddress &&
-      p.proto === l.proto &&
-      p.dport === l.serverPort
-    )
-      return undefined;
-    return `the hop sent a packet that is not a tunnel packet to ${l.serverAddress}:${l.serverPort}/${l.proto}: ${desc}`;
-  }
-  if (p.dstMac === l.hopMac) {
-    if (p.kind === 'ipv4' && p.src === l.serverAddress && p.dst === l.hopAddress) {
-      if (p.proto === l.proto && p.sport === l.serverPort) return undefined;
-      if (p.proto === 'icmp' && p.icmpType === 3) return undefined;
-    }
-    return `the hop received a packet that is not from its server endpoint: ${desc}`;
-  }
-  // Not the hop's frame; but client traffic in the clear must never be on an external link at all.
-  return undefined;
-}
+export { linkParties, violation, type LinkParties } from '../../lab/netns/leaks.js';

@@ -111,11 +111,11 @@ describe('hop Deployment', () => {
     expect(vpn!.readinessProbe).toBeUndefined();
   });
 
-  it('attaches the Multus networks, with the fixed gateway IP on the LAN side, and pins the node', () => {
+  it('attaches the Multus networks (the LAN side without an address: the entrypoint assigns it), and pins the node', () => {
     const nets = JSON.parse(d.spec!.template.metadata!.annotations!['k8s.v1.cni.cncf.io/networks']!);
     expect(nets).toEqual([
       { name: 'alpha-hop3-out', interface: 'net-up' },
-      { name: 'alpha-hop3-in', interface: 'net-lan', ips: ['192.168.50.1/24'] },
+      { name: 'alpha-hop3-in', interface: 'net-lan' },
     ]);
     expect(pod.nodeSelector).toEqual({ 'kubernetes.io/hostname': 'worker-1' });
   });

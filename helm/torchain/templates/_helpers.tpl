@@ -206,8 +206,8 @@ defaultNetworkName): `<chain>-hop<k>-out` (toward its VPN server) and `<chain>-h
     its next hop toward the VPN server (TorChain spec.outGateway) is external.gateway;
   - hop k>1 out and hop k-1 in: the two ends of host bridge <bridgePrefix>-<k-1>, with the /30 number k-1 of
     linkNetwork: hop k-1 holds .4(k-1)+1 (the gateway of that link, hop k's spec.outGateway), hop k holds .4(k-1)+2;
-  - hop N in: a macvlan on the LAN's parent interface; it gets the fixed gateway IP (lan.gatewayIP, the last
-    TorChain's ipGateWay) through the `ips` capability from the operator's network annotation.
+  - hop N in: a macvlan on the LAN's parent interface, without IPAM: the hop entrypoint assigns the fixed gateway IP
+    (lan.gatewayIP, the last TorChain's ipGateWay, passed as TORCHAIN_GATEWAY) only once its kill switch holds.
 */}}
 {{- define "torchain.chain.model" -}}
 {{- $c := .chain -}}
@@ -284,9 +284,10 @@ defaultNetworkName): `<chain>-hop<k>-out` (toward its VPN server) and `<chain>-h
 {{- if eq $k $n -}}
 {{- $_ := set $hop "inInterface" $lanIf -}}
 {{- $_ := set $hop "ipGateWay" $gw -}}
-{{- /* The gateway IP reaches the macvlan from the pod's network annotation (the operator copies spec.ipGateWay into its
-`ips`), so TorChain.spec.ipGateWay stays its one source: static IPAM takes it through the `ips` capability. */ -}}
-{{- $_ := set $hop "inConfig" (dict "cniVersion" "0.3.1" "name" (printf "%s-hop%d-in" $name $k) "type" "macvlan" "master" $parent "mode" (default "bridge" $lan.mode) "capabilities" (dict "ips" true) "ipam" (dict "type" "static")) -}}
+{{- /* No IPAM on the LAN side: the pod forwards (net.ipv4.ip_forward) from its first instant, so a gateway address
+there before the kill switch exists would let LAN traffic out through the pod network in the clear. The entrypoint
+assigns TorChain.spec.ipGateWay (its one source) after the kill switch holds. */ -}}
+{{- $_ := set $hop "inConfig" (dict "cniVersion" "0.3.1" "name" (printf "%s-hop%d-in" $name $k) "type" "macvlan" "master" $parent "mode" (default "bridge" $lan.mode) "ipam" (dict)) -}}
 {{- else -}}
 {{- $_ := set $hop "inInterface" "down0" -}}
 {{- $addr := dict "address" (printf "%s.%d/30" $base (add (mul 4 $k) 1)) -}}

@@ -138,24 +138,16 @@ function networkRef(ref: string, iface: string): Record<string, unknown> {
     : { name: ref, interface: iface };
 }
 
-/** With an explicit prefix (/32 or /128 when none): Multus `ips` takes CIDR notation. */
-export function gatewayCidr(ip: string): string {
-  if (ip.includes('/')) return ip;
-  return ip.includes(':') ? `${ip}/128` : `${ip}/32`;
-}
-
 /** The `k8s.v1.cni.cncf.io/networks` value: outInterface first (toward the server), then inInterface (LAN side). */
 export function multusNetworks(tc: TorChain): string | undefined {
-  const { nameTorChain: chain, numberNode: hop, outInterface, inInterface, ipGateWay } = tc.spec;
+  const { nameTorChain: chain, numberNode: hop, outInterface, inInterface } = tc.spec;
   const a = tc.metadata.annotations ?? {};
   const list: Record<string, unknown>[] = [];
   if (outInterface)
     list.push(networkRef(a[ANNOTATION_OUT_NETWORK] ?? defaultNetworkName(chain, hop, 'out'), outInterface));
-  if (inInterface) {
-    const ref = networkRef(a[ANNOTATION_IN_NETWORK] ?? defaultNetworkName(chain, hop, 'in'), inInterface);
-    if (ipGateWay) ref.ips = [gatewayCidr(ipGateWay)];
-    list.push(ref);
-  }
+  // No `ips` for the LAN side: the entrypoint assigns ipGateWay itself once the kill switch holds (see the chart's
+  // attachment, which has no IPAM), so LAN clients find no gateway in a pod that forwards but is not yet guarded.
+  if (inInterface) list.push(networkRef(a[ANNOTATION_IN_NETWORK] ?? defaultNetworkName(chain, hop, 'in'), inInterface));
   return list.length ? JSON.stringify(list) : undefined;
 }
 

@@ -1,0 +1,51 @@
+// What may cross a hop's external link, and what is a leak. Shared by the data-plane tests and the lab's leak-check.
+import type { CapturedPacket } from './capture.js';
+import type { Topology } from './topology.js';
+
+/** One hop's side of its external link, and the server endpoints it may talk to (one, or its whole pool). */
+export interface LinkParties {
+  hopAddress: string;
+  hopMac: string;
+  servers: Array<{ address: string; port: number }>;
+  proto: 'udp' | 'tcp';
+}
+
+/** Hop k's link parties: `server` picks one server of its pool; without it, any server of the pool is allowed. */
+export function linkParties(topo: Topology, k: number, server?: number): LinkParties {
+  const hop = topo.hops[k - 1]!;
+  const pool = server === undefined ? hop.servers : [hop.servers[server]!];
+  return {
+    hopAddress: hop.outAddress.split('/')[0]!,
+    hopMac: hop.outMac,
+    servers: pool.map((s) => ({ address: s.spec.address, port: s.spec.port })),
+    proto: hop.transport,
+  };
+}
+
+/**
+ * Why a packet seen on a hop's external link is not allowed there, or undefined when it is. Frames the hop sends
+ * (its MAC as source) must be tunnel packets to a server endpoint of its own, whatever their IP addresses; frames sent
+ * to the hop must come from such an endpoint (or be an ICMP error from the server's host about our tunnel packets,
+ * as a killed server's host answers). Other frames on the wire (a bridge floods unknown destinations to every port)
+ * are not the hop's. ARP is link plumbing and carries no payload.
+ */
+export function violation(p: CapturedPacket, l: LinkParties): string | undefined {
+  if (p.kind === 'arp') return undefined;
+  const desc = `${p.kind} ${p.srcMac} ${p.src} -> ${p.dstMac} ${p.dst} ${p.proto ?? ''} ${p.sport ?? ''}->${p.dport ?? ''} len ${p.ipLength ?? '?'}`;
+  const endpoints = l.servers.map((s) => `${s.address}:${s.port}`).join(', ');
+  if (p.srcMac === l.hopMac) {
+    const toServer = l.servers.some((s) => p.dst === s.address && p.dport === s.port);
+    if (p.kind === 'ipv4' && p.src === l.hopAddress && toServer && p.proto === l.proto) return undefined;
+    return `the hop sent a packet that is not a tunnel packet to ${endpoints}/${l.proto}: ${desc}`;
+  }
+  if (p.dstMac === l.hopMac) {
+    const server = l.servers.find((s) => p.src === s.address);
+    if (p.kind === 'ipv4' && server && p.dst === l.hopAddress) {
+      if (p.proto === l.proto && p.sport === server.port) return undefined;
+      if (p.proto === 'icmp' && p.icmpType === 3) return undefined;
+    }
+    return `the hop received a packet that is not from its server endpoints ${endpoints}: ${desc}`;
+  }
+  // Not the hop's frame; but client traffic in the clear must never be on an external link at all.
+  return undefined;
+}
