@@ -52,7 +52,9 @@ async function settle(lab: Lab): Promise<void> {
   await lab.waitForTraffic(120_000);
   // Past the operator's cooldown and grace (lab timings: 10 s) and with no switch alert left, so the next kill counts.
   await sleep(12_000);
-  await waitFor('no firing switch alert', async () => !(await alertFiring(lab, 1)) && !(await alertFiring(lab, 2)), { timeoutMs: 60_000 });
+  await waitFor('no firing switch alert', async () => !(await alertFiring(lab, 1)) && !(await alertFiring(lab, 2)), {
+    timeoutMs: 60_000,
+  });
 }
 
 async function failoverOnce(lab: Lab): Promise<Sample> {
@@ -61,14 +63,24 @@ async function failoverOnce(lab: Lab): Promise<Sample> {
   await lab.killActiveServer(1);
   const marks = { detection: 0, alert: 0, switch: 0 };
   const watch = (async () => {
-    await waitFor('exporter tunnel_up 0', async () => (await exporterSaysDown(lab, 1)) || undefined, { timeoutMs: 60_000, intervalMs: 100 });
-    marks.detection = Date.now();
-    await waitFor('switch alert firing', async () => (await alertFiring(lab, 1)) || (await switchServer(lab, 1)) > before || undefined, {
+    await waitFor('exporter tunnel_up 0', async () => (await exporterSaysDown(lab, 1)) || undefined, {
       timeoutMs: 60_000,
       intervalMs: 100,
     });
+    marks.detection = Date.now();
+    await waitFor(
+      'switch alert firing',
+      async () => (await alertFiring(lab, 1)) || (await switchServer(lab, 1)) > before || undefined,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      },
+    );
     marks.alert = Date.now();
-    await waitFor('switchServer moved', async () => (await switchServer(lab, 1)) > before || undefined, { timeoutMs: 60_000, intervalMs: 100 });
+    await waitFor('switchServer moved', async () => (await switchServer(lab, 1)) > before || undefined, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    });
     marks.switch = Date.now();
   })();
   const back = await lab.traffic.waitFlowing(t0 + 1000, 120_000);
@@ -87,7 +99,10 @@ async function reconnectOnce(lab: Lab): Promise<number> {
   const name = await lab.activeServer(1);
   if (!name) throw new Error('hop 1 has no active server');
   await lab.killServer(1, name);
-  await waitFor('traffic to stop', async () => !lab.traffic.state.flowing || undefined, { timeoutMs: 10_000, intervalMs: 50 });
+  await waitFor('traffic to stop', async () => !lab.traffic.state.flowing || undefined, {
+    timeoutMs: 10_000,
+    intervalMs: 50,
+  });
   const t0 = Date.now();
   await lab.startServer(1, name);
   const back = await lab.traffic.waitFlowing(t0, 120_000);
@@ -117,7 +132,8 @@ async function main(): Promise<void> {
     await lab.close();
   }
   const col = (k: keyof Sample) => samples.map((s) => s[k]);
-  const row = (name: string, xs: number[]) => `| ${name} | ${quantile(xs, 0.5).toFixed(2)} | ${quantile(xs, 0.95).toFixed(2)} |`;
+  const row = (name: string, xs: number[]) =>
+    `| ${name} | ${quantile(xs, 0.5).toFixed(2)} | ${quantile(xs, 0.95).toFixed(2)} |`;
   const lines = [
     `failover of hop 1, ${K} kills (lab timings), seconds:`,
     '| segment | p50 | p95 |',

@@ -139,7 +139,10 @@ async function liveView(lab: Lab, quit: () => void): Promise<void> {
         l.items
           .filter((e) => e.reason && e.involvedObject?.kind === 'TorChain')
           .sort((a, b) => String(a.lastTimestamp ?? a.eventTime).localeCompare(String(b.lastTimestamp ?? b.eventTime)))
-          .map((e) => `${String(e.lastTimestamp ?? e.eventTime ?? '').slice(11, 19)} ${e.involvedObject?.name}: ${e.reason} ${e.message ?? ''}`),
+          .map(
+            (e) =>
+              `${String(e.lastTimestamp ?? e.eventTime ?? '').slice(11, 19)} ${e.involvedObject?.name}: ${e.reason} ${e.message ?? ''}`,
+          ),
       )
       .catch(() => [] as string[]);
     const hops: HopView[] = lab.topology.hops.map((h) => {
@@ -147,7 +150,15 @@ async function liveView(lab: Lab, quit: () => void): Promise<void> {
       const ready = tc?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
       const phase = tc?.status?.phase;
       const state: HopState =
-        phase === 'Dropped' ? 'dropped' : phase === 'Switching' ? 'switching' : ready ? 'up' : tc?.status ? 'down' : 'starting';
+        phase === 'Dropped'
+          ? 'dropped'
+          : phase === 'Switching'
+            ? 'switching'
+            : ready
+              ? 'up'
+              : tc?.status
+                ? 'down'
+                : 'starting';
       return {
         number: h.number,
         type: h.type,

@@ -114,7 +114,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const supervisor = new Supervisor(stateDir);
   const closers: Array<() => Promise<unknown>> = [];
   const close = async () => {
-    for (const c of closers.reverse()) await c().catch((err: unknown) => log({ level: 'warn', msg: 'lab teardown step failed', error: String(err) }));
+    for (const c of closers.reverse())
+      await c().catch((err: unknown) => log({ level: 'warn', msg: 'lab teardown step failed', error: String(err) }));
     closers.length = 0;
     await supervisor.stopAll(3000);
   };
@@ -147,17 +148,31 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     await execFileAsync(KUBECTL, ['apply', '-f', join(REPO_ROOT, CRD_PATH)], {
       env: { ...process.env, KUBECONFIG: kube.kubeconfigPath, HOME: stateDir },
     });
-    for (const ns of [LAB_NAMESPACE, OPERATOR_NAMESPACE]) await core.createNamespace({ body: { metadata: { name: ns } } });
-    await core.createNamespacedServiceAccount({ namespace: OPERATOR_NAMESPACE, body: { metadata: { name: OPERATOR_SA } } });
-    await core.createNamespacedServiceAccount({ namespace: OPERATOR_NAMESPACE, body: { metadata: { name: 'vault-auth' } } });
+    for (const ns of [LAB_NAMESPACE, OPERATOR_NAMESPACE])
+      await core.createNamespace({ body: { metadata: { name: ns } } });
+    await core.createNamespacedServiceAccount({
+      namespace: OPERATOR_NAMESPACE,
+      body: { metadata: { name: OPERATOR_SA } },
+    });
+    await core.createNamespacedServiceAccount({
+      namespace: OPERATOR_NAMESPACE,
+      body: { metadata: { name: 'vault-auth' } },
+    });
     await core.createNamespacedServiceAccount({ namespace: LAB_NAMESPACE, body: { metadata: { name: HOP_SA } } });
     await waitFor('the TorChain CRD to be served', async () => {
-      await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: LAB_NAMESPACE, plural: PLURAL });
+      await custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: LAB_NAMESPACE,
+        plural: PLURAL,
+      });
       return true;
     });
 
     progress('starting lab/vault and loading the server pools');
-    const vault = await startVault({ log: (level, msg, fields) => log({ component: 'lab-vault', level, msg, ...fields }) });
+    const vault = await startVault({
+      log: (level, msg, fields) => log({ component: 'lab-vault', level, msg, ...fields }),
+    });
     closers.push(() => vault.close());
     const admin = { url: vault.url, token: vault.rootToken };
     await grantOperatorAccess(admin, {
@@ -180,8 +195,13 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     const webhookUrl = `http://127.0.0.1:${operatorPort}/v1/alertmanager`;
     const webhookTokenFile = join(stateDir, 'webhook-token');
     writeFileSync(webhookTokenFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
-    const amConfig = alertmanagerYaml(renderAlertmanagerConfig(alerting, { url: webhookUrl, credentialsFile: webhookTokenFile }));
-    let alertmanager = await startAlertmanager(supervisor, { dir: join(stateDir, 'alertmanager'), configYaml: amConfig });
+    const amConfig = alertmanagerYaml(
+      renderAlertmanagerConfig(alerting, { url: webhookUrl, credentialsFile: webhookTokenFile }),
+    );
+    let alertmanager = await startAlertmanager(supervisor, {
+      dir: join(stateDir, 'alertmanager'),
+      configYaml: amConfig,
+    });
     const rulesFile = join(stateDir, 'torchain.rules.yaml');
     writeFileSync(rulesFile, renderRulesYaml(alerting));
     const prometheus = await startPrometheus(supervisor, {
@@ -195,9 +215,13 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
 
     progress('starting the operator');
     const saTokenFile = join(stateDir, 'operator-sa-token');
-    writeFileSync(saTokenFile, kube.mintServiceAccountToken(OPERATOR_NAMESPACE, OPERATOR_SA, { expirationSeconds: 86400 }), {
-      mode: 0o600,
-    });
+    writeFileSync(
+      saTokenFile,
+      kube.mintServiceAccountToken(OPERATOR_NAMESPACE, OPERATOR_SA, { expirationSeconds: 86400 }),
+      {
+        mode: 0o600,
+      },
+    );
     const operatorEnv: Record<string, string> = {
       KUBECONFIG: kube.kubeconfigPath,
       TORCHAIN_HTTP_PORT: String(operatorPort),
@@ -214,6 +238,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       TORCHAIN_POLL_INTERVAL_SECONDS: '5',
       TORCHAIN_COOLDOWN_SECONDS: String(defaultCooldownSeconds(alerting)),
       TORCHAIN_QUARANTINE_SECONDS: '30',
+      TORCHAIN_SETTLE_SECONDS: '5',
       TORCHAIN_HOP_SERVICE_ACCOUNT: HOP_SA,
       TORCHAIN_IMAGE_OPENVPN: 'lab/hop-openvpn',
       TORCHAIN_IMAGE_WIREGUARD: 'lab/hop-wireguard',
@@ -224,7 +249,11 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     const operator = {
       process: () => operatorProc,
       start: async () => {
-        operatorProc = supervisor.start('operator', TSX, { args: [join(REPO_ROOT, 'operator/src/main.ts')], env: operatorEnv, cwd: REPO_ROOT });
+        operatorProc = supervisor.start('operator', TSX, {
+          args: [join(REPO_ROOT, 'operator/src/main.ts')],
+          env: operatorEnv,
+          cwd: REPO_ROOT,
+        });
         await waitForHttp(`http://127.0.0.1:${operatorPort}/healthz`, 60_000);
       },
       stop: async () => {
@@ -290,14 +319,25 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
           tmpDir: '/tmp',
         },
       };
-      await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: LAB_NAMESPACE, plural: PLURAL, body });
+      await custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: LAB_NAMESPACE,
+        plural: PLURAL,
+        body,
+      });
     }
 
     const traffic = new TrafficMonitor(supervisor, { netns: topology.client.netns, target: topology.internet.address });
     traffic.start();
 
     const torchains = async () => {
-      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: LAB_NAMESPACE, plural: PLURAL })) as {
+      const list = (await custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: LAB_NAMESPACE,
+        plural: PLURAL,
+      })) as {
         items: TorChain[];
       };
       return new Map(list.items.filter((t) => t.spec.nameTorChain === LAB_CHAIN).map((t) => [t.spec.numberNode, t]));
@@ -310,7 +350,9 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     const activeServer = async (hop: number) => {
       const tc = (await torchains()).get(hop);
       if (tc?.status?.currentServer) return tc.status.currentServer;
-      return kubelet.runningPods().find((p) => p.labels['torchain.dev/hop'] === String(hop))?.labels['torchain.dev/server'];
+      return kubelet.runningPods().find((p) => p.labels['torchain.dev/hop'] === String(hop))?.labels[
+        'torchain.dev/server'
+      ];
     };
 
     progress('waiting for the first handshakes and traffic through the whole chain');
@@ -351,7 +393,11 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       operator,
       stopAlertmanager: () => alertmanager.process.stop(2000),
       async startAlertmanager() {
-        alertmanager = await startAlertmanager(supervisor, { dir: join(stateDir, 'alertmanager'), configYaml: amConfig, port: Number(alertmanager.address.split(':')[1]) });
+        alertmanager = await startAlertmanager(supervisor, {
+          dir: join(stateDir, 'alertmanager'),
+          configYaml: amConfig,
+          port: Number(alertmanager.address.split(':')[1]),
+        });
       },
       waitForTraffic: async (timeoutMs = 120_000) => {
         await traffic.waitFlowing(0, timeoutMs);
@@ -384,7 +430,12 @@ function kubeconfigFor(kube: Kube, token: string): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'lab', cluster: { server: kube.url, 'certificate-authority-data': Buffer.from(kube.caPem).toString('base64') } }],
+    clusters: [
+      {
+        name: 'lab',
+        cluster: { server: kube.url, 'certificate-authority-data': Buffer.from(kube.caPem).toString('base64') },
+      },
+    ],
     users: [{ name: 'hop', user: { token } }],
     contexts: [{ name: 'lab', context: { cluster: 'lab', user: 'hop', namespace: LAB_NAMESPACE } }],
     'current-context': 'lab',

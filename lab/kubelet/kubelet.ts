@@ -4,7 +4,14 @@
 // container logs reported to the API. It watches pods through the API over HTTP (list then watch) like a real kubelet.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, makeInformer, type Informer, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubeConfig,
+  makeInformer,
+  type Informer,
+  type V1Container,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { Kube } from '../kube/server.js';
 import type { Managed, Supervisor } from '../runtime/supervisor.js';
 
@@ -139,7 +146,12 @@ export class LabKubelet {
     if (existing) void this.remove(key);
     const placement = this.opts.placement(pod);
     if (!placement) {
-      this.opts.log({ level: 'warn', msg: 'no hop namespace for pod; leaving it Pending', pod: key, labels: pod.metadata?.labels });
+      this.opts.log({
+        level: 'warn',
+        msg: 'no hop namespace for pod; leaving it Pending',
+        pod: key,
+        labels: pod.metadata?.labels,
+      });
       return;
     }
     const dir = join(this.opts.stateDir, 'pods', pod.metadata!.uid!);
@@ -151,7 +163,9 @@ export class LabKubelet {
       placement,
       dir,
       volumeDirs: new Map(),
-      containers: new Map((pod.spec?.containers ?? []).map((c) => [c.name, { spec: c, restarts: 0, ready: !c.readinessProbe }])),
+      containers: new Map(
+        (pod.spec?.containers ?? []).map((c) => [c.name, { spec: c, restarts: 0, ready: !c.readinessProbe }]),
+      ),
       stopping: false,
       stopped,
       release: () => release(),
@@ -175,7 +189,13 @@ export class LabKubelet {
     this.scheduleProbes(run);
     await this.writeStatus(run);
     this.notify();
-    this.opts.log({ level: 'info', msg: 'pod started', pod: run.key, netns: run.placement.netns, podIP: run.placement.podIP });
+    this.opts.log({
+      level: 'info',
+      msg: 'pod started',
+      pod: run.key,
+      netns: run.placement.netns,
+      podIP: run.placement.podIP,
+    });
   }
 
   private async materialiseVolumes(run: PodRun): Promise<void> {
@@ -210,7 +230,8 @@ export class LabKubelet {
       .filter((m): m is { from: string; to: string } => !!m.to)
       .sort((a, b) => b.from.length - a.from.length);
     const mapPath = (value: string): string => {
-      for (const m of mounts) if (value === m.from || value.startsWith(m.from + '/')) return m.to + value.slice(m.from.length);
+      for (const m of mounts)
+        if (value === m.from || value.startsWith(m.from + '/')) return m.to + value.slice(m.from.length);
       return value;
     };
     const env: Record<string, string> = {};
@@ -253,7 +274,14 @@ export class LabKubelet {
       c.ready = false;
       const delay = BACKOFF_MS[Math.min(c.restarts, BACKOFF_MS.length - 1)]!;
       c.restarts += 1;
-      this.opts.log({ level: 'warn', msg: 'container exited; restarting', pod: run.key, container: c.spec.name, code, inMs: delay });
+      this.opts.log({
+        level: 'warn',
+        msg: 'container exited; restarting',
+        pod: run.key,
+        container: c.spec.name,
+        code,
+        inMs: delay,
+      });
       try {
         this.opts.kube.restartContainer(ns, name, c.spec.name);
       } catch {
@@ -326,7 +354,9 @@ export class LabKubelet {
         state: c.process?.isRunning()
           ? { running: { startedAt: c.startedAt } }
           : { waiting: { reason: failure ? 'CreateContainerError' : 'CrashLoopBackOff' } },
-        ...(c.lastExit ? { lastState: { terminated: { exitCode: c.lastExit.code ?? 137, finishedAt: c.lastExit.at } } } : {}),
+        ...(c.lastExit
+          ? { lastState: { terminated: { exitCode: c.lastExit.code ?? 137, finishedAt: c.lastExit.at } } }
+          : {}),
       })),
     };
     // Conditions carry lastTransitionTime: compare without it so an unchanged status is not rewritten.

@@ -14,7 +14,12 @@ export interface LabAlertmanager {
 /** Starts Alertmanager with a complete configuration (YAML text). Clustering is off: one lab instance. */
 export async function startAlertmanager(
   supervisor: Supervisor,
-  opts: { dir: string; configYaml: string; name?: string; /** Reuse a port (a restart keeps Prometheus' target valid). */ port?: number },
+  opts: {
+    dir: string;
+    configYaml: string;
+    name?: string;
+    /** Reuse a port (a restart keeps Prometheus' target valid). */ port?: number;
+  },
 ): Promise<LabAlertmanager> {
   mkdirSync(join(opts.dir, 'data'), { recursive: true });
   const configFile = join(opts.dir, 'alertmanager.yml');

@@ -37,7 +37,11 @@ export function prometheusConfig(opts: PrometheusOptions, sdFile: string): Recor
     { job_name: 'torchain-exporters', file_sd_configs: [{ files: [sdFile], refresh_interval: '1s' }] },
   ];
   if (opts.operatorTargets?.length)
-    scrapeConfigs.push({ job_name: 'torchain-operator', honor_labels: true, static_configs: [{ targets: opts.operatorTargets }] });
+    scrapeConfigs.push({
+      job_name: 'torchain-operator',
+      honor_labels: true,
+      static_configs: [{ targets: opts.operatorTargets }],
+    });
   if (opts.alertmanagerAddress)
     scrapeConfigs.push({ job_name: 'alertmanager', static_configs: [{ targets: [opts.alertmanagerAddress] }] });
   for (const [job, targets] of Object.entries(opts.extraStaticTargets ?? {}))

@@ -8,6 +8,8 @@ export interface LinkParties {
   hopMac: string;
   servers: Array<{ address: string; port: number }>;
   proto: 'udp' | 'tcp';
+  /** The hop's next hop toward its servers (hop k-1's inInterface address), whose ICMP errors may reach it. */
+  gateway?: string;
 }
 
 /** Hop k's link parties: `server` picks one server of its pool; without it, any server of the pool is allowed. */
@@ -19,14 +21,15 @@ export function linkParties(topo: Topology, k: number, server?: number): LinkPar
     hopMac: hop.outMac,
     servers: pool.map((s) => ({ address: s.spec.address, port: s.spec.port })),
     proto: hop.transport,
+    ...(hop.outGateway ? { gateway: hop.outGateway } : {}),
   };
 }
 
 /**
  * Why a packet seen on a hop's external link is not allowed there, or undefined when it is. Frames the hop sends
  * (its MAC as source) must be tunnel packets to a server endpoint of its own, whatever their IP addresses; frames sent
- * to the hop must come from such an endpoint (or be an ICMP error from the server's host about our tunnel packets,
- * as a killed server's host answers). Other frames on the wire (a bridge floods unknown destinations to every port)
+ * to the hop must come from such an endpoint (or be an ICMP error about our tunnel packets: from the server's host, as
+ * a killed server's host answers, or from the hop above while its tunnel is down). Other frames on the wire (a bridge floods unknown destinations to every port)
  * are not the hop's. ARP is link plumbing and carries no payload.
  */
 export function violation(p: CapturedPacket, l: LinkParties): string | undefined {
@@ -44,6 +47,16 @@ export function violation(p: CapturedPacket, l: LinkParties): string | undefined
       if (p.proto === l.proto && p.sport === server.port) return undefined;
       if (p.proto === 'icmp' && p.icmpType === 3) return undefined;
     }
+    // The hop above answers "unreachable" for our tunnel packets while its own tunnel is down: no payload of ours.
+    if (
+      p.kind === 'ipv4' &&
+      l.gateway &&
+      p.src === l.gateway &&
+      p.dst === l.hopAddress &&
+      p.proto === 'icmp' &&
+      p.icmpType === 3
+    )
+      return undefined;
     return `the hop received a packet that is not from its server endpoints ${endpoints}: ${desc}`;
   }
   // Not the hop's frame; but client traffic in the clear must never be on an external link at all.

@@ -107,7 +107,9 @@ export class Supervisor {
   }
 
   private savePids(): void {
-    const records: PidRecord[] = [...this.running.values()].filter((m) => m.isRunning()).map(({ name, pid }) => ({ name, pid }));
+    const records: PidRecord[] = [...this.running.values()]
+      .filter((m) => m.isRunning())
+      .map(({ name, pid }) => ({ name, pid }));
     writeFileSync(this.pidFile, JSON.stringify(records));
   }
 }

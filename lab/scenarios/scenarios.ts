@@ -46,17 +46,26 @@ function expectSwitches(got: Record<string, number>, want: Record<string, number
 
 /** Restarts every dead server so the next scenario starts from a whole pool. */
 async function restoreServers(lab: Lab): Promise<void> {
-  for (const hop of lab.topology.hops) for (const name of lab.deadServers(hop.number)) await lab.startServer(hop.number, name);
+  for (const hop of lab.topology.hops)
+    for (const name of lab.deadServers(hop.number)) await lab.startServer(hop.number, name);
 }
 
-async function killAndRecover(lab: Lab, hops: number[], opts: Required<ScenarioOptions>, name: string, during?: () => Promise<void>) {
+async function killAndRecover(
+  lab: Lab,
+  hops: number[],
+  opts: Required<ScenarioOptions>,
+  name: string,
+  during?: () => Promise<void>,
+) {
   await lab.waitForTraffic(120_000);
   const before = await switchCounts(lab);
   const killedAt = Date.now();
   const killed: string[] = [];
   for (const hop of hops) killed.push(await lab.killActiveServer(hop));
   await during?.();
-  const back = await lab.traffic.waitFlowing(killedAt + 1500, opts.recoveryTimeoutSeconds * 1000).catch(() => undefined);
+  const back = await lab.traffic
+    .waitFlowing(killedAt + 1500, opts.recoveryTimeoutSeconds * 1000)
+    .catch(() => undefined);
   const recoverySeconds = back ? (back - killedAt) / 1000 : undefined;
   await sleep(opts.settleSeconds * 1000);
   const switches = diff(before, await switchCounts(lab));
@@ -69,7 +78,11 @@ const failover =
   async (lab, opts) => {
     const r = await killAndRecover(lab, [hop], opts, `failover-hop${hop}`);
     const checks = [
-      { check: 'traffic flows end to end again', ok: r.recoverySeconds !== undefined, detail: `${r.recoverySeconds ?? 'never'} s` },
+      {
+        check: 'traffic flows end to end again',
+        ok: r.recoverySeconds !== undefined,
+        detail: `${r.recoverySeconds ?? 'never'} s`,
+      },
       expectSwitches(r.switches, { [hop]: 1 }),
     ];
     return { ...r, passed: checks.every((c) => c.ok), checks };
@@ -82,9 +95,17 @@ const twoHopsDown: Scenario = async (lab, opts) => {
   const t1 = Date.parse(tcs.get(1)?.status?.lastSwitchTime ?? '');
   const tN = Date.parse(tcs.get(last)?.status?.lastSwitchTime ?? '');
   const checks = [
-    { check: 'traffic flows end to end again', ok: r.recoverySeconds !== undefined, detail: `${r.recoverySeconds ?? 'never'} s` },
+    {
+      check: 'traffic flows end to end again',
+      ok: r.recoverySeconds !== undefined,
+      detail: `${r.recoverySeconds ?? 'never'} s`,
+    },
     expectSwitches(r.switches, { 1: 1, [last]: 1 }),
-    { check: `hop 1 was switched before hop ${last}`, ok: t1 < tN, detail: `hop 1 at ${tcs.get(1)?.status?.lastSwitchTime}, hop ${last} at ${tcs.get(last)?.status?.lastSwitchTime}` },
+    {
+      check: `hop 1 was switched before hop ${last}`,
+      ok: t1 < tN,
+      detail: `hop 1 at ${tcs.get(1)?.status?.lastSwitchTime}, hop ${last} at ${tcs.get(last)?.status?.lastSwitchTime}`,
+    },
   ];
   return { ...r, passed: checks.every((c) => c.ok), checks };
 };
@@ -106,7 +127,9 @@ const poolExhausted: Scenario = async (lab, opts) => {
   const alert = await waitFor(
     'the TorchainPoolExhausted alert in Prometheus',
     async () => {
-      const res = await fetch(`${lab.prometheus.url}/api/v1/query?query=${encodeURIComponent('ALERTS{alertname="TorchainPoolExhausted",alertstate="firing"}')}`);
+      const res = await fetch(
+        `${lab.prometheus.url}/api/v1/query?query=${encodeURIComponent('ALERTS{alertname="TorchainPoolExhausted",alertstate="firing"}')}`,
+      );
       const body = (await res.json()) as { data: { result: unknown[] } };
       return body.data.result.length > 0 ? true : undefined;
     },
@@ -119,7 +142,11 @@ const poolExhausted: Scenario = async (lab, opts) => {
     { check: 'hop 1 reports PoolExhausted=True', ok: !!exhausted, detail: exhausted?.message },
     { check: 'the pool-exhausted alert fires', ok: alert === true },
     { check: 'traffic flows again once servers are back and quarantine ends', ok: back !== undefined },
-    { check: 'hops below hop 1 were not switched', ok: Object.entries(switches).every(([h, n]) => h === '1' || n === 0), detail: JSON.stringify(switches) },
+    {
+      check: 'hops below hop 1 were not switched',
+      ok: Object.entries(switches).every(([h, n]) => h === '1' || n === 0),
+      detail: JSON.stringify(switches),
+    },
   ];
   return {
     scenario: 'pool-exhausted',
@@ -133,16 +160,29 @@ const poolExhausted: Scenario = async (lab, opts) => {
 const vaultDown: Scenario = async (lab, opts) => {
   const secretBefore = await hopSecret(lab, 1);
   let secretDuring: string | undefined;
-  const r = await killAndRecover(lab, [1], { ...opts, recoveryTimeoutSeconds: opts.recoveryTimeoutSeconds + 20 }, 'vault-down-during-failover', async () => {
-    await lab.vault.stop();
-    // Long enough for the alert to fire and the operator to try (and fail) to read the pool.
-    await sleep(15_000);
-    secretDuring = await hopSecret(lab, 1);
-    await lab.vault.start();
-  });
+  const r = await killAndRecover(
+    lab,
+    [1],
+    { ...opts, recoveryTimeoutSeconds: opts.recoveryTimeoutSeconds + 20 },
+    'vault-down-during-failover',
+    async () => {
+      await lab.vault.stop();
+      // Long enough for the alert to fire and the operator to try (and fail) to read the pool.
+      await sleep(15_000);
+      secretDuring = await hopSecret(lab, 1);
+      await lab.vault.start();
+    },
+  );
   const checks = [
-    { check: 'the running hop Secret was never emptied while Vault was down', ok: !!secretDuring && secretDuring === secretBefore },
-    { check: 'traffic flows end to end again once Vault is back', ok: r.recoverySeconds !== undefined, detail: `${r.recoverySeconds ?? 'never'} s` },
+    {
+      check: 'the running hop Secret was never emptied while Vault was down',
+      ok: !!secretDuring && secretDuring === secretBefore,
+    },
+    {
+      check: 'traffic flows end to end again once Vault is back',
+      ok: r.recoverySeconds !== undefined,
+      detail: `${r.recoverySeconds ?? 'never'} s`,
+    },
     expectSwitches(r.switches, { 1: 1 }),
   ];
   return { ...r, passed: checks.every((c) => c.ok), checks };
@@ -153,7 +193,10 @@ async function hopSecret(lab: Lab, hop: number): Promise<string | undefined> {
   const kc = new KubeConfig();
   kc.loadFromFile(lab.endpoints.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
-  const secrets = await core.listNamespacedSecret({ namespace: lab.endpoints.namespace, labelSelector: `torchain.dev/hop=${hop}` });
+  const secrets = await core.listNamespacedSecret({
+    namespace: lab.endpoints.namespace,
+    labelSelector: `torchain.dev/hop=${hop}`,
+  });
   const s = secrets.items[0];
   return s ? JSON.stringify(s.data ?? {}) : undefined;
 }
@@ -172,7 +215,11 @@ const operatorRestart: Scenario = async (lab, opts) => {
     await lab.operator.start();
   });
   const checks = [
-    { check: 'traffic flows end to end again after the operator restart', ok: r.recoverySeconds !== undefined, detail: `${r.recoverySeconds ?? 'never'} s` },
+    {
+      check: 'traffic flows end to end again after the operator restart',
+      ok: r.recoverySeconds !== undefined,
+      detail: `${r.recoverySeconds ?? 'never'} s`,
+    },
     expectSwitches(r.switches, { 1: 1 }),
   ];
   return { ...r, passed: checks.every((c) => c.ok), checks };
@@ -181,9 +228,18 @@ const operatorRestart: Scenario = async (lab, opts) => {
 const alertmanagerDown: Scenario = async (lab, opts) => {
   await lab.stopAlertmanager();
   try {
-    const r = await killAndRecover(lab, [1], { ...opts, recoveryTimeoutSeconds: opts.recoveryTimeoutSeconds + 15 }, 'alertmanager-down');
+    const r = await killAndRecover(
+      lab,
+      [1],
+      { ...opts, recoveryTimeoutSeconds: opts.recoveryTimeoutSeconds + 15 },
+      'alertmanager-down',
+    );
     const checks = [
-      { check: 'the Prometheus poll recovers the chain without Alertmanager', ok: r.recoverySeconds !== undefined, detail: `${r.recoverySeconds ?? 'never'} s` },
+      {
+        check: 'the Prometheus poll recovers the chain without Alertmanager',
+        ok: r.recoverySeconds !== undefined,
+        detail: `${r.recoverySeconds ?? 'never'} s`,
+      },
       expectSwitches(r.switches, { 1: 1 }),
     ];
     return { ...r, passed: checks.every((c) => c.ok), checks };
@@ -195,7 +251,9 @@ const alertmanagerDown: Scenario = async (lab, opts) => {
 const leakCheck: Scenario = async (lab, opts) => {
   await lab.waitForTraffic(120_000);
   const captures = await Promise.all(
-    lab.topology.hops.map((h) => startCapture(h.externalLink.netns, h.externalLink.iface, `${lab.endpoints.stateDir}/leak-hop${h.number}.pcap`)),
+    lab.topology.hops.map((h) =>
+      startCapture(h.externalLink.netns, h.externalLink.iface, `${lab.endpoints.stateDir}/leak-hop${h.number}.pcap`),
+    ),
   );
   const r = await killAndRecover(lab, [1], opts, 'leak-check').catch(async (err: unknown) => {
     await Promise.all(captures.map((c) => c.stop()));
@@ -221,7 +279,11 @@ const leakCheck: Scenario = async (lab, opts) => {
       ok: leaked === 0,
       detail: JSON.stringify({ perHop, examples }),
     },
-    { check: 'the captures saw tunnel traffic (they were really listening)', ok: Object.values(captured).every((n) => n > 0), detail: JSON.stringify(captured) },
+    {
+      check: 'the captures saw tunnel traffic (they were really listening)',
+      ok: Object.values(captured).every((n) => n > 0),
+      detail: JSON.stringify(captured),
+    },
     { check: 'traffic flows end to end again', ok: r.recoverySeconds !== undefined },
   ];
   return { ...r, leakedPackets: leaked, capturedPackets: captured, passed: checks.every((c) => c.ok), checks };
@@ -241,5 +303,8 @@ export const SCENARIOS: Record<string, Scenario> = {
 export async function runScenario(lab: Lab, name: string, opts: ScenarioOptions = {}): Promise<ScenarioResult> {
   const scenario = SCENARIOS[name];
   if (!scenario) throw new Error(`unknown scenario ${name}: use one of ${Object.keys(SCENARIOS).join(', ')}`);
-  return scenario(lab, { recoveryTimeoutSeconds: opts.recoveryTimeoutSeconds ?? 60, settleSeconds: opts.settleSeconds ?? 10 });
+  return scenario(lab, {
+    recoveryTimeoutSeconds: opts.recoveryTimeoutSeconds ?? 60,
+    settleSeconds: opts.settleSeconds ?? 10,
+  });
 }

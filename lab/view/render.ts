@@ -25,14 +25,27 @@ export interface ViewState {
   now: Date;
 }
 
-const COLORS = { reset: '\x1b[0m', green: '\x1b[32m', red: '\x1b[31m', yellow: '\x1b[33m', dim: '\x1b[2m', bold: '\x1b[1m' };
+const COLORS = {
+  reset: '\x1b[0m',
+  green: '\x1b[32m',
+  red: '\x1b[31m',
+  yellow: '\x1b[33m',
+  dim: '\x1b[2m',
+  bold: '\x1b[1m',
+};
 type Color = keyof typeof COLORS;
 
 function paint(text: string, color: Color, enabled: boolean): string {
   return enabled ? `${COLORS[color]}${text}${COLORS.reset}` : text;
 }
 
-const STATE_COLOR: Record<HopState, Color> = { up: 'green', down: 'red', switching: 'yellow', starting: 'yellow', dropped: 'dim' };
+const STATE_COLOR: Record<HopState, Color> = {
+  up: 'green',
+  down: 'red',
+  switching: 'yellow',
+  starting: 'yellow',
+  dropped: 'dim',
+};
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length);
@@ -42,7 +55,10 @@ function pad(s: string, n: number): string {
 export function renderView(v: ViewState, opts: { color?: boolean; width?: number } = {}): string {
   const color = opts.color ?? true;
   const lines: string[] = [];
-  lines.push(paint(`torchain lab — chain ${v.chain} in namespace ${v.namespace}`, 'bold', color) + `   ${v.now.toISOString().slice(11, 19)}Z`);
+  lines.push(
+    paint(`torchain lab — chain ${v.chain} in namespace ${v.namespace}`, 'bold', color) +
+      `   ${v.now.toISOString().slice(11, 19)}Z`,
+  );
   lines.push('');
   // LAN client → hop N → … → hop 1 → internet
   const ordered = [...v.hops].sort((a, b) => b.number - a.number);

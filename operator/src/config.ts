@@ -4,6 +4,9 @@ import { DEFAULT_ALERTING, defaultCooldownSeconds } from '../../prometheus-rules
 import type { HopImages } from './core/hop-objects.js';
 import { parseLevel, type Level } from './log.js';
 
+/** Detection of two hops that die together differs by about one `for` plus a scrape and an evaluation. */
+export const DEFAULT_SETTLE_SECONDS = 15;
+
 export interface OperatorConfig {
   httpPort: number;
   httpHost: string;
@@ -19,6 +22,8 @@ export interface OperatorConfig {
   cooldownSeconds: number;
   /** Grace for a new hop, and for hops below one that just recovered, before they can be switched. */
   graceSeconds: number;
+  /** How long a hop below hop 1 must be firing before it is switched: alerts of hops above may still come. */
+  settleSeconds: number;
   quarantineSeconds: number;
   images: HopImages;
   /** ServiceAccount of hop pods (the exporter reads its pod's log with it); empty: the namespace default. */
@@ -71,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     prometheusUrl,
     pollIntervalSeconds: int(env, 'TORCHAIN_POLL_INTERVAL_SECONDS', DEFAULT_POLL_INTERVAL_SECONDS, 1, 86400),
     cooldownSeconds: int(env, 'TORCHAIN_COOLDOWN_SECONDS', DEFAULT_COOLDOWN_SECONDS, 0, 86400),
+    settleSeconds: int(env, 'TORCHAIN_SETTLE_SECONDS', DEFAULT_SETTLE_SECONDS, 0, 3600),
     graceSeconds: int(
       env,
       'TORCHAIN_GRACE_SECONDS',

@@ -157,6 +157,7 @@ export async function startOperator(
     poolPrefix: config.poolPrefix,
     cooldownMs: config.cooldownSeconds * 1000,
     graceMs: config.graceSeconds * 1000,
+    settleMs: config.settleSeconds * 1000,
     quarantineMs: config.quarantineSeconds * 1000,
     enqueue,
   });

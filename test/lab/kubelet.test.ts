@@ -97,7 +97,8 @@ describe.skipIf(skipUnless({ root: true }))('lab kubelet', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const podOf = async () => (await core.listNamespacedPod({ namespace: NS })).items.filter((p) => !p.metadata?.deletionTimestamp);
+  const podOf = async () =>
+    (await core.listNamespacedPod({ namespace: NS })).items.filter((p) => !p.metadata?.deletionTimestamp);
 
   it('runs the pod in its namespace, reports it Ready, and streams its log to pods/log', async () => {
     await apps.createNamespacedDeployment({ namespace: NS, body: deployment('hello') });
@@ -112,31 +113,44 @@ describe.skipIf(skipUnless({ root: true }))('lab kubelet', () => {
       return text.includes('hello from') ? text : undefined;
     });
     expect(log).toContain(`hello from ${pod.metadata!.name}`);
-    await waitFor('readyReplicas 1', async () => (await apps.readNamespacedDeployment({ name: 'hop1', namespace: NS })).status?.readyReplicas === 1);
+    await waitFor(
+      'readyReplicas 1',
+      async () => (await apps.readNamespacedDeployment({ name: 'hop1', namespace: NS })).status?.readyReplicas === 1,
+    );
   }, 60_000);
 
   it('restarts a container that exits and counts the restart', async () => {
     const [pod] = await podOf();
     const pid = execFileSync('ip', ['netns', 'pids', NETNS], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
     for (const p of pid) process.kill(p, 'SIGKILL');
-    const restarted = await waitFor('restartCount 1 and Ready again', async () => {
-      const p = (await core.readNamespacedPod({ name: pod!.metadata!.name!, namespace: NS })).status;
-      const c = p?.containerStatuses?.[0];
-      return c?.restartCount === 1 && c.ready ? c : undefined;
-    }, { timeoutMs: 20_000 });
+    const restarted = await waitFor(
+      'restartCount 1 and Ready again',
+      async () => {
+        const p = (await core.readNamespacedPod({ name: pod!.metadata!.name!, namespace: NS })).status;
+        const c = p?.containerStatuses?.[0];
+        return c?.restartCount === 1 && c.ready ? c : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(restarted.lastState?.terminated).toBeDefined();
   }, 30_000);
 
   it('a template change replaces the pod: the old one stops before the new one runs in the namespace', async () => {
     const [old] = await podOf();
-    await apps.patchNamespacedDeployment(
-      { name: 'hop1', namespace: NS, body: [{ op: 'replace', path: '/spec/template/spec/containers/0/env/0/value', value: 'again' }] },
+    await apps.patchNamespacedDeployment({
+      name: 'hop1',
+      namespace: NS,
+      body: [{ op: 'replace', path: '/spec/template/spec/containers/0/env/0/value', value: 'again' }],
+    });
+    const fresh = await waitFor(
+      'a new Ready pod',
+      async () => {
+        const pods = await podOf();
+        const p = pods.find((x) => x.metadata?.uid !== old!.metadata?.uid);
+        return p?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+      },
+      { timeoutMs: 30_000 },
     );
-    const fresh = await waitFor('a new Ready pod', async () => {
-      const pods = await podOf();
-      const p = pods.find((x) => x.metadata?.uid !== old!.metadata?.uid);
-      return p?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
-    }, { timeoutMs: 30_000 });
     const log = await core.readNamespacedPodLog({ name: fresh.metadata!.name!, namespace: NS, container: 'web' });
     expect(log).toContain('again from');
     // Exactly one process tree in the namespace: the old pod's was stopped.

@@ -105,9 +105,13 @@ describe.skipIf(skipUnless({ binaries: ['/usr/bin/prometheus', '/usr/bin/prometh
     });
 
     it('scrapes file-SD targets with their identity labels, and the alert reaches the webhook with the token', async () => {
-      const got = await waitFor('a firing notification at the webhook', () => received.find((r) => r.body.status === 'firing'), {
-        timeoutMs: 45_000,
-      });
+      const got = await waitFor(
+        'a firing notification at the webhook',
+        () => received.find((r) => r.body.status === 'firing'),
+        {
+          timeoutMs: 45_000,
+        },
+      );
       expect(got.auth).toBe('Bearer s3cret-token');
       expect(got.body.version).toBe('4');
       expect(got.body.alerts[0]!.labels).toMatchObject({

@@ -8,7 +8,15 @@ describe('lab view', () => {
     chain: 'lab',
     namespace: 'torchain-lab',
     hops: [
-      { number: 1, type: 'openvpn', server: 'srv-1-a', state: 'up', switches: 2, lastFailoverSeconds: 9.4, killed: ['srv-1-b'] },
+      {
+        number: 1,
+        type: 'openvpn',
+        server: 'srv-1-a',
+        state: 'up',
+        switches: 2,
+        lastFailoverSeconds: 9.4,
+        killed: ['srv-1-b'],
+      },
       { number: 2, type: 'wireguard', server: 'srv-2-a', state: 'switching', switches: 0, killed: [] },
       { number: 3, type: 'openvpn', server: 'srv-3-c', state: 'down', switches: 1, killed: [] },
     ],
@@ -25,7 +33,9 @@ describe('lab view', () => {
     expect(at('[hop 3]')).toBeLessThan(at('[hop 2]'));
     expect(at('[hop 2]')).toBeLessThan(at('[hop 1]'));
     expect(at('[hop 1]')).toBeLessThan(at('internet'));
-    expect(lines[at('[hop 1]')]).toMatch(/openvpn\s+server srv-1-a\s+UP\s+switches 2\s+last failover 9\.4 s\s+killed: srv-1-b/);
+    expect(lines[at('[hop 1]')]).toMatch(
+      /openvpn\s+server srv-1-a\s+UP\s+switches 2\s+last failover 9\.4 s\s+killed: srv-1-b/,
+    );
     expect(lines[at('[hop 2]')]).toMatch(/wireguard\s+server srv-2-a\s+SWITCHING/);
     expect(text).toMatch(/NO TRAFFIC down for 4\.2 s\s+25\.0% lost of 200/);
     expect(text).toContain('keys: 1/2/3 kill');

@@ -197,3 +197,32 @@ describe('failover decision: hops above that are down or just recovered, new hop
     expect(d).toMatchObject({ action: 'none', reason: 'pool-exhausted', hop: 1 });
   });
 });
+
+describe('failover decision: settling of hops below hop 1', () => {
+  const decideSettle = (alerts: SwitchAlert[], hops: HopView[]) =>
+    decideFailover({ alerts, hops, now: NOW, cooldownMs: COOLDOWN, settleMs: 15_000 });
+
+  it('a hop below hop 1 that fired only just now waits: the alert of a hop above may still come', () => {
+    const [d] = decideSettle([alert(3, { startsAt: iso(NOW - 4_000) })], [hop(1), hop(2), hop(3)]);
+    expect(d).toMatchObject({ action: 'none', reason: 'settling', hop: 3, retryInSeconds: 11 });
+  });
+
+  it('once hop 1 fires too, hop 1 is switched and hop 3 waits', () => {
+    const [d] = decideSettle(
+      [alert(3, { startsAt: iso(NOW - 4_000) }), alert(1, { startsAt: iso(NOW - 1_000) })],
+      [hop(1), hop(2), hop(3)],
+    );
+    expect(d).toMatchObject({ action: 'switch', hop: 1, waiting: [3] });
+  });
+
+  it('hop 1 never settles, and a lower hop firing long enough is switched', () => {
+    expect(decideSettle([alert(1, { startsAt: iso(NOW - 1_000) })], [hop(1)])[0]).toMatchObject({
+      action: 'switch',
+      hop: 1,
+    });
+    expect(decideSettle([alert(2, { startsAt: iso(NOW - 16_000) })], [hop(1), hop(2)])[0]).toMatchObject({
+      action: 'switch',
+      hop: 2,
+    });
+  });
+});

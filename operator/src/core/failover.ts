@@ -47,6 +47,7 @@ export type SkipReason =
   | 'upstream-recovering' // a hop above became Ready less than the cooldown ago: the hops below are reconnecting
   | 'starting' // the hop was created less than the cooldown ago and is still coming up
   | 'pool-exhausted' // every server of the pool is quarantined: reconcile retries when a quarantine ends
+  | 'settling' // the topmost firing hop is below hop 1 and fired only just now: alerts of hops above may follow
   | 'no-hop'; // no TorChain exists for any firing hop of this chain
 
 export interface SwitchDecision {
@@ -87,6 +88,11 @@ export interface DecisionInput {
   cooldownMs: number;
   /** Grace of a new hop, and of hops below one that just became Ready (default: cooldownMs). */
   graceMs?: number;
+  /**
+   * How long a hop below hop 1 must have been firing before it is switched (default 0): when two hops die together,
+   * the lower one's alert may fire first, and switching it would be a false switch.
+   */
+  settleMs?: number;
 }
 
 const chainKey = (namespace: string, chain: string): string => `${namespace}/${chain}`;
@@ -186,6 +192,11 @@ export function decideFailover(input: DecisionInput): ChainDecision[] {
       continue;
     }
     const alerts = byHop.get(top)!;
+    const settlingLeft = top > 1 ? sinceLeftMs(earliest(alerts).startsAt, now, input.settleMs ?? 0) : 0;
+    if (settlingLeft > 0) {
+      decisions.push(skip('settling', { ...base, retryInSeconds: Math.ceil(settlingLeft / 1000) }));
+      continue;
+    }
     const left = cooldownLeftMs(view, now, cooldownMs);
     if (left > 0) {
       const reason = alerts.some((a) => sameAlert(a, view.failover.lastAlert)) ? 'already-switched' : 'cooldown';

@@ -37,6 +37,8 @@ export interface ExecutorDeps {
   cooldownMs: number;
   /** Grace of new hops and of hops below a just-recovered one (default: the cooldown). */
   graceMs?: number;
+  /** How long a hop below hop 1 must be firing before it is switched (default 0). */
+  settleMs?: number;
   quarantineMs: number;
   /** Reconcile the switched hop now instead of waiting for the watch event. */
   enqueue: (key: string) => void;
@@ -124,6 +126,7 @@ export class FailoverExecutor {
       now: this.now(),
       cooldownMs: this.d.cooldownMs,
       graceMs: this.d.graceMs ?? this.d.cooldownMs,
+      settleMs: this.d.settleMs ?? 0,
     });
     const outcomes: ChainOutcome[] = new Array(decisions.length);
     let next = 0;
@@ -230,6 +233,7 @@ export class FailoverExecutor {
           now: this.now(),
           cooldownMs: this.d.cooldownMs,
           graceMs: this.d.graceMs ?? this.d.cooldownMs,
+          settleMs: this.d.settleMs ?? 0,
         })[0];
         if (!again) return { ...d, action: 'none', reason: 'no-hop', unknownHops: [] } as ChainOutcome;
         d = again;

@@ -275,6 +275,7 @@ export async function startOperatorProcess(s: StandIns, env: Record<string, stri
       TORCHAIN_COOLDOWN_SECONDS: '4',
       // These tests fire alerts at hops that were just created and have no running pods: no start-up grace.
       TORCHAIN_GRACE_SECONDS: '0',
+      TORCHAIN_SETTLE_SECONDS: '0',
       TORCHAIN_QUARANTINE_SECONDS: '600',
       TORCHAIN_LEASE_DURATION_SECONDS: '3',
       TORCHAIN_RELIST_SECONDS: '5',
