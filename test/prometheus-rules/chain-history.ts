@@ -3,21 +3,10 @@
 // dies, hops 2 and 3 are cut off, the operator switches hop 1 to the next server, the chain recovers. A second chain
 // stays healthy. For `promtool tsdb create-blocks-from openmetrics`.
 
+import { REASONS } from '../../log-exporter/src/reasons.js';
+
 export const STEP = 15;
 export const HOURS = 3;
-const REASONS = [
-  'connection_refused',
-  'network_unreachable',
-  'resolve_failed',
-  'tls_handshake_failed',
-  'certificate_rejected',
-  'auth_failed',
-  'ping_timeout',
-  'handshake_timeout',
-  'probe_failed',
-  'fatal',
-  'other',
-];
 
 type Labels = Record<string, string>;
 interface Family {
