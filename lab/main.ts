@@ -138,11 +138,9 @@ async function liveView(lab: Lab, quit: () => void): Promise<void> {
       .then((l) =>
         l.items
           .filter((e) => e.reason && e.involvedObject?.kind === 'TorChain')
-          .sort((a, b) => String(a.lastTimestamp ?? a.eventTime).localeCompare(String(b.lastTimestamp ?? b.eventTime)))
-          .map(
-            (e) =>
-              `${String(e.lastTimestamp ?? e.eventTime ?? '').slice(11, 19)} ${e.involvedObject?.name}: ${e.reason} ${e.message ?? ''}`,
-          ),
+          .map((e) => ({ at: isoOf(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp), e }))
+          .sort((a, b) => a.at.localeCompare(b.at))
+          .map(({ at, e }) => `${at.slice(11, 19)} ${e.involvedObject?.name}: ${e.reason} ${e.message ?? ''}`),
       )
       .catch(() => [] as string[]);
     const hops: HopView[] = lab.topology.hops.map((h) => {
@@ -191,6 +189,13 @@ async function liveView(lab: Lab, quit: () => void): Promise<void> {
     await draw();
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** client-node gives Event times as Date objects (or strings for MicroTime): one sortable ISO form. */
+function isoOf(t: Date | string | undefined): string {
+  if (!t) return '';
+  const d = t instanceof Date ? t : new Date(t);
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString();
 }
 
 void main().catch((err: unknown) => {

@@ -65,7 +65,12 @@ export function renderView(v: ViewState, opts: { color?: boolean; width?: number
   lines.push('  LAN client');
   for (const h of ordered) {
     const state = paint(pad(h.state.toUpperCase(), 9), STATE_COLOR[h.state], color);
-    const failover = h.lastFailoverSeconds !== undefined ? `last failover ${h.lastFailoverSeconds.toFixed(1)} s` : '';
+    const failover =
+      h.lastFailoverSeconds !== undefined
+        ? `last failover ${h.lastFailoverSeconds.toFixed(1)} s`
+        : h.lastSwitchTime
+          ? `last switch ${h.lastSwitchTime.slice(11, 19)}Z`
+          : '';
     const killed = h.killed.length ? paint(`  killed: ${h.killed.join(', ')}`, 'red', color) : '';
     lines.push('     │');
     lines.push(

@@ -18,7 +18,15 @@ describe('lab view', () => {
         killed: ['srv-1-b'],
       },
       { number: 2, type: 'wireguard', server: 'srv-2-a', state: 'switching', switches: 0, killed: [] },
-      { number: 3, type: 'openvpn', server: 'srv-3-c', state: 'down', switches: 1, killed: [] },
+      {
+        number: 3,
+        type: 'openvpn',
+        server: 'srv-3-c',
+        state: 'down',
+        switches: 1,
+        lastSwitchTime: '2026-11-26T09:59:58Z',
+        killed: [],
+      },
     ],
     traffic: { flowing: false, sent: 200, received: 150, outageSeconds: 4.2 },
     events: ['10:00:01 hop 1 switched to srv-1-a'],
@@ -37,6 +45,7 @@ describe('lab view', () => {
       /openvpn\s+server srv-1-a\s+UP\s+switches 2\s+last failover 9\.4 s\s+killed: srv-1-b/,
     );
     expect(lines[at('[hop 2]')]).toMatch(/wireguard\s+server srv-2-a\s+SWITCHING/);
+    expect(lines[at('[hop 3]')]).toMatch(/DOWN\s+switches 1\s+last switch 09:59:58Z/);
     expect(text).toMatch(/NO TRAFFIC down for 4\.2 s\s+25\.0% lost of 200/);
     expect(text).toContain('keys: 1/2/3 kill');
     expect(text).not.toContain('\x1b[');
