@@ -74,7 +74,8 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('topol
 
 describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('cleanup after a crash', () => {
   it('`tsx lab/netns/cleanup.ts --prefix tcd-cr` removes namespaces, daemons, sockets and keys of a killed run', async () => {
-    const child = spawn(TSX, ['test/dataplane/fixtures/crash-child.ts', 'cr'], {
+    // node itself (not the tsx wrapper, whose SIGKILL would orphan the real process) is what gets killed.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/dataplane/fixtures/crash-child.ts', 'cr'], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
