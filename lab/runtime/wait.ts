@@ -1,6 +1,8 @@
 // Polling helpers: wait for a condition with a deadline, and say what was awaited when it times out.
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../netns/exec.js';
+
+export { sleep };
 
 export async function waitFor<T>(
   what: string,

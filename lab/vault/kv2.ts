@@ -89,16 +89,7 @@ export class KvV2 {
       throw new KvError(400, 'check-and-set parameter did not match the current version');
     }
     const now = new Date(this.now());
-    const s: Secret = existing ?? {
-      versions: new Map(),
-      currentVersion: 0,
-      oldestVersion: 0,
-      maxVersions: 0,
-      casRequired: false,
-      customMetadata: null,
-      created: now,
-      updated: now,
-    };
+    const s: Secret = existing ?? emptySecret(now);
     const n = s.currentVersion + 1;
     s.versions.set(n, { data: structuredClone(data as Record<string, unknown>), created: now, destroyed: false });
     s.currentVersion = n;
@@ -183,16 +174,7 @@ export class KvV2 {
 
   writeMetadata(path: string, body: Record<string, unknown>): void {
     const now = new Date(this.now());
-    const s: Secret = this.secrets.get(path) ?? {
-      versions: new Map(),
-      currentVersion: 0,
-      oldestVersion: 0,
-      maxVersions: 0,
-      casRequired: false,
-      customMetadata: null,
-      created: now,
-      updated: now,
-    };
+    const s: Secret = this.secrets.get(path) ?? emptySecret(now);
     if (body.max_versions !== undefined) {
       if (!Number.isInteger(body.max_versions) || (body.max_versions as number) < 0) {
         throw new KvError(400, 'invalid value for "max_versions": expected a non-negative integer');
@@ -230,4 +212,18 @@ export class KvV2 {
     }
     return [...keys].filter((k) => k !== '').sort();
   }
+}
+
+/** A path's metadata before its first version: what a data write and a metadata write both start from. */
+function emptySecret(now: Date): Secret {
+  return {
+    versions: new Map(),
+    currentVersion: 0,
+    oldestVersion: 0,
+    maxVersions: 0,
+    casRequired: false,
+    customMetadata: null,
+    created: now,
+    updated: now,
+  };
 }

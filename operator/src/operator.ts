@@ -76,14 +76,18 @@ export async function startOperator(
     if (leader) queue.add(key);
   };
 
+  // Every watch relists on the same period, restarts after 10 silent minutes, and backs off the same way.
+  const watchOptions = {
+    relistMs: config.relistSeconds * 1000,
+    silentMs: 10 * 60_000,
+    backoff: { baseMs: 500, maxMs: 30_000 },
+    log: (msg: string, fields?: Record<string, unknown>) => log.info(msg, fields),
+  };
   const torchains = new Informer<TorChain>({
     name: 'torchains',
     source: kube.torchainListWatch(),
     transform: slimTorChain,
-    relistMs: config.relistSeconds * 1000,
-    silentMs: 10 * 60_000,
-    backoff: { baseMs: 500, maxMs: 30_000 },
-    log: (msg, fields) => log.info(msg, fields),
+    ...watchOptions,
     onChange: (kind, obj, old) => {
       if (kind === 'delete') {
         if (obj.spec)
@@ -102,10 +106,7 @@ export async function startOperator(
     name: 'deployments',
     source: kube.deploymentListWatch(),
     transform: slimDeployment,
-    relistMs: config.relistSeconds * 1000,
-    silentMs: 10 * 60_000,
-    backoff: { baseMs: 500, maxMs: 30_000 },
-    log: (msg, fields) => log.info(msg, fields),
+    ...watchOptions,
     onChange: (kind, obj) => {
       if (kind === 'resync') return; // the TorChain relist covers it
       const owner = ownerKey(obj);
@@ -117,10 +118,7 @@ export async function startOperator(
     name: 'secrets',
     source: kube.secretListWatch(),
     transform: slimSecret,
-    relistMs: config.relistSeconds * 1000,
-    silentMs: 10 * 60_000,
-    backoff: { baseMs: 500, maxMs: 30_000 },
-    log: (msg, fields) => log.info(msg, fields),
+    ...watchOptions,
     onChange: (kind, obj) => {
       // A hop Secret edited or deleted by hand is put back by its owner's reconcile.
       if (kind === 'resync') return;
