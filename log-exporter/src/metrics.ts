@@ -1,13 +1,13 @@
 // The metrics contract over prom-client. Values live in ExporterState (plain numbers, cheap to update per line);
 // prom-client reads them at scrape time through collect(), so a million lines cost no label hashing.
 import { Counter, Gauge, Registry } from './prom.js';
-import { REASONS } from './reasons.js';
+import { METRICS, REASONS } from '../../common/contracts/metrics.js';
 import { lastLineTimestamp, type ExporterState } from './state.js';
 
 export function createRegistry(state: ExporterState): Registry {
   const registry = new Registry();
   new Gauge({
-    name: 'torchain_vpn_tunnel_up',
+    name: METRICS.tunnelUp,
     help: '1 while the VPN tunnel carries traffic (latest log line, probe or handshake says so), else 0.',
     registers: [registry],
     collect() {
@@ -15,7 +15,7 @@ export function createRegistry(state: ExporterState): Registry {
     },
   });
   new Counter({
-    name: 'torchain_vpn_connection_errors_total',
+    name: METRICS.connectionErrors,
     help: 'VPN connection failures, one per failure line or failed probe, by reason.',
     labelNames: ['reason'],
     registers: [registry],
@@ -25,7 +25,7 @@ export function createRegistry(state: ExporterState): Registry {
     },
   });
   new Counter({
-    name: 'torchain_vpn_restarts_total',
+    name: METRICS.restarts,
     help: 'VPN client restarts (OpenVPN "process restarting"), by the reason of the restart.',
     labelNames: ['reason'],
     registers: [registry],
@@ -36,7 +36,7 @@ export function createRegistry(state: ExporterState): Registry {
   });
   if (state.type === 'wireguard') {
     new Gauge({
-      name: 'torchain_vpn_last_handshake_timestamp_seconds',
+      name: METRICS.lastHandshake,
       help: 'WireGuard: unix time of the latest completed handshake with the server (0: none seen yet).',
       registers: [registry],
       collect() {
@@ -45,7 +45,7 @@ export function createRegistry(state: ExporterState): Registry {
     });
   }
   new Counter({
-    name: 'torchain_log_exporter_lines_total',
+    name: METRICS.lines,
     help: 'Log lines read, by whether a pattern matched them.',
     labelNames: ['matched'],
     registers: [registry],
@@ -56,7 +56,7 @@ export function createRegistry(state: ExporterState): Registry {
     },
   });
   new Gauge({
-    name: 'torchain_log_exporter_last_line_timestamp_seconds',
+    name: METRICS.lastLine,
     help: 'Unix time of the last log line (its own timestamp when it has one, else when it was read; 0: none yet).',
     registers: [registry],
     collect() {

@@ -10,7 +10,8 @@
 // - `note` says which failure the line is, for the SRE reading an alert at 3 am.
 // - Counting is "one per failure": where OpenVPN prints several lines for one failure, one of them counts and the
 //   others are matched without effect (so they are known, not "unmatched").
-import type { LogType, Reason } from './reasons.js';
+import type { Reason } from '../../common/contracts/metrics.js';
+import type { LogType } from './reasons.js';
 
 export type TunnelEffect = 'up' | 'down';
 

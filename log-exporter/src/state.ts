@@ -4,7 +4,8 @@
 // Tunnel state follows the latest evidence: a log line that says up or down, a probe result (down only after
 // `probeFailuresForDown` failures in a row, so one lost packet does not flap it), or a handshake reading.
 import type { Pattern } from './patterns.js';
-import { REASONS, type LogType, type Reason } from './reasons.js';
+import { REASONS, type Reason } from '../../common/contracts/metrics.js';
+import type { LogType } from './reasons.js';
 import { lineTimestampSeconds } from './timestamps.js';
 
 /** WireGuard's REJECT_AFTER_TIME: keys older than this cannot carry data, so an older handshake means no tunnel. */

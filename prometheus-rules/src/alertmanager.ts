@@ -2,7 +2,7 @@
 // alertmanager.yml (the lab, clusters without the Prometheus Operator) and an AlertmanagerConfig spec (the chart).
 import { stringify } from 'yaml';
 import { validateParams, type AlertingParams } from './params.js';
-import { SWITCH_LABEL } from './rules.js';
+import { SWITCH_LABEL } from '../../common/contracts/labels.js';
 
 /** Alerts of one chain go out together, so the operator sees every failing hop and picks the topmost one. */
 export const GROUP_BY = ['namespace', 'torchain'] as const;

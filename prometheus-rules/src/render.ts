@@ -15,7 +15,6 @@ export {
   rulesYaml,
   RECORD,
   HOP_SERVER_LABELS,
-  SWITCH_LABEL,
   type RuleFile,
   type RuleGroup,
   type Rule,

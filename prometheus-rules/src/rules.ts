@@ -2,6 +2,7 @@
 // `buildRules` writes parameter values into the text as they are, without judging them, so the Helm generator can
 // pass placeholder tokens; `renderRules` validates real parameters first.
 import { stringify } from 'yaml';
+import { SWITCH_LABEL } from '../../common/contracts/labels.js';
 import { validateParams, type AlertingParams } from './params.js';
 
 export interface RecordingRule {
@@ -29,7 +30,6 @@ export interface RuleFile {
 export const HOP_SERVER_LABELS = ['namespace', 'torchain', 'hop', 'type', 'server'] as const;
 /** Label set of one hop, whatever its server. */
 export const HOP_LABELS = ['namespace', 'torchain', 'hop'] as const;
-export const SWITCH_LABEL = { torchain_action: 'switch' } as const;
 /** Targets of hop log-exporters: the scrape relabelings give them the identity labels, the operator's target has no `hop`. */
 export const EXPORTER_UP = 'up{torchain!="",hop!=""}';
 

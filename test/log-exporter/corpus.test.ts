@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../log-exporter/src/classify.js';
 import { runOnce } from '../../log-exporter/src/once.js';
-import { REASONS } from '../../log-exporter/src/reasons.js';
+import { REASONS } from '../../common/contracts/metrics.js';
 import { lineTimestampSeconds } from '../../log-exporter/src/timestamps.js';
 import { REPO_ROOT } from '../../scripts/paths.js';
 import { fixtures } from './support/corpus.js';

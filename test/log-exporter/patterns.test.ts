@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../log-exporter/src/classify.js';
 import { PATTERNS } from '../../log-exporter/src/patterns.js';
-import { REASONS } from '../../log-exporter/src/reasons.js';
+import { REASONS } from '../../common/contracts/metrics.js';
 import { syntaxOutsideCommonSubset } from '../../log-exporter/src/vector/regex-subset.js';
 
 describe('pattern table', () => {

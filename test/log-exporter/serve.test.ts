@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { REASONS } from '../../log-exporter/src/reasons.js';
+import { REASONS } from '../../common/contracts/metrics.js';
 import { eventually, startExporter, type RunningExporter } from './support/exporter-process.js';
 import { sample } from './support/exposition.js';
 

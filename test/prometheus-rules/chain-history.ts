@@ -3,7 +3,7 @@
 // dies, hops 2 and 3 are cut off, the operator switches hop 1 to the next server, the chain recovers. A second chain
 // stays healthy. For `promtool tsdb create-blocks-from openmetrics`.
 
-import { REASONS } from '../../log-exporter/src/reasons.js';
+import { REASONS } from '../../common/contracts/metrics.js';
 
 export const STEP = 15;
 export const HOURS = 3;

@@ -1,6 +1,7 @@
 // The Alertmanager webhook payload, version 4 (prometheus/alertmanager notify/webhook: Message), validated with ajv,
 // and its reduction to the switch alerts the failover decision reads.
 import { Type, type Static } from '@sinclair/typebox';
+import { ACTION_LABEL, ACTION_SWITCH } from '../../../common/contracts/labels.js';
 import { compileValidator, createSchemaAjv, formatFieldErrors } from '../api/schema-validator.js';
 import { plainSchema } from '../api/torchain.js';
 import type { SwitchAlert } from './failover.js';
@@ -37,9 +38,6 @@ export type Alert = Static<typeof AlertSchema>;
 
 const check = compileValidator(createSchemaAjv(), plainSchema(WebhookPayloadSchema));
 
-/** The label that marks an alert as a request to switch (prometheus-rules). */
-export const ACTION_LABEL = 'torchain_action';
-export const ACTION_SWITCH = 'switch';
 
 export interface ParsedNotification {
   /** Firing switch alerts. */

@@ -1,7 +1,7 @@
 // Firing switch alerts as Prometheus itself reports them (GET /api/v1/rules), for the safety net. Prometheus sends an
 // alert to Alertmanager with startsAt = the evaluation at which it fired, i.e. about activeAt + the rule's `for`; the
 // same estimate is used here so both paths describe one alert alike.
-import { ACTION_LABEL, ACTION_SWITCH } from '../core/alertmanager-payload.js';
+import { ACTION_LABEL, ACTION_SWITCH } from '../../../common/contracts/labels.js';
 import type { SwitchAlert } from '../core/failover.js';
 
 export interface RuleAlertLike {
