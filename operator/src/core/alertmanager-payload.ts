@@ -38,7 +38,6 @@ export type Alert = Static<typeof AlertSchema>;
 
 const check = compileValidator(createSchemaAjv(), plainSchema(WebhookPayloadSchema));
 
-
 export interface ParsedNotification {
   /** Firing switch alerts. */
   firing: SwitchAlert[];
