@@ -2,7 +2,7 @@
 // fails the start with a message naming the variable and what it wants.
 import { DEFAULT_ALERTING, defaultCooldownSeconds } from '../../prometheus-rules/src/render.js';
 import type { HopImages } from './core/hop-objects.js';
-import { parseLevel, type Level } from './log.js';
+import { parseLevel, type Level } from '../../common/log.js';
 
 /** Detection of two hops that die together differs by about one `for` plus a scrape and an evaluation. */
 export const DEFAULT_SETTLE_SECONDS = 15;

@@ -18,7 +18,7 @@ import { FailoverExecutor } from './failover/executor.js';
 import { tokenFileSource } from './http/auth.js';
 import { buildHttpServer } from './http/server.js';
 import { LeaderElector } from './leader/elector.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type Logger } from '../../common/log.js';
 import { createMetrics, forgetHop, type OperatorMetrics } from './metrics.js';
 import { PrometheusPoller } from './safety-net/poller.js';
 

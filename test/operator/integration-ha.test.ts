@@ -5,7 +5,7 @@ import { KubeClient } from '../../operator/src/adapters/kube/client.js';
 import { EventRecorder } from '../../operator/src/adapters/kube/events.js';
 import { VaultClient } from '../../operator/src/adapters/vault/index.js';
 import { FailoverExecutor } from '../../operator/src/failover/executor.js';
-import { silentLogger } from '../../operator/src/log.js';
+import { silentLogger } from '../../common/log.js';
 import { createMetrics } from '../../operator/src/metrics.js';
 import {
   OP_NS,

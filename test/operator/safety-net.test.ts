@@ -1,7 +1,7 @@
 // The safety net against a real Prometheus: firing switch alerts read from /api/v1/rules, and the operator process
 // switching a hop with no webhook call at all (a lost notification).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../operator/src/log.js';
+import { silentLogger } from '../../common/log.js';
 import { PrometheusPoller } from '../../operator/src/safety-net/poller.js';
 import { switchAlertsFromRules } from '../../operator/src/safety-net/prometheus-alerts.js';
 import { skipUnless } from '../support/env.js';

@@ -4,7 +4,7 @@ import type { ParsedNotification } from '../../operator/src/core/alertmanager-pa
 import { UnavailableError } from '../../operator/src/errors.js';
 import { bearerToken, tokensEqual } from '../../operator/src/http/auth.js';
 import { buildHttpServer, type HttpDeps } from '../../operator/src/http/server.js';
-import { silentLogger } from '../../operator/src/log.js';
+import { silentLogger } from '../../common/log.js';
 import { createMetrics } from '../../operator/src/metrics.js';
 import { notification, switchAlert } from './support/alerts.js';
 

@@ -25,7 +25,7 @@ import { chooseServer, poolCounts, type StickyChoice } from '../core/server-choi
 import { computeStatus, failoverDuration, statusChanged, type StatusInput } from '../core/status.js';
 import { serverEndpoint, type ServerEndpoint } from '../core/vpn-config.js';
 import { UnavailableError, errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../common/log.js';
 import type { OperatorMetrics } from '../metrics.js';
 import type { ProcessResult } from './work-queue.js';
 import { slimDeployment, slimSecret } from './cache-shapes.js';

@@ -18,7 +18,7 @@ import {
 import { keyOf } from '../core/naming.js';
 import { UnavailableError, errorMessage } from '../errors.js';
 import type { EventRecorder } from '../adapters/kube/events.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../common/log.js';
 import type { OperatorMetrics } from '../metrics.js';
 
 export interface FailoverKube {

@@ -1,10 +1,16 @@
 // One HTTP server: POST /v1/alertmanager (the webhook), /healthz, /readyz and /metrics (design: webhook contract).
 // Answers: 200 with a JSON summary; 400 malformed; 401 missing/wrong token; 413 body over 1 MiB; 503 when this
 // replica cannot act now (not the leader, Kubernetes or Vault unavailable): Alertmanager retries only 5xx.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { parseNotification, type ParsedNotification } from '../core/alertmanager-payload.js';
 import { UnavailableError } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../common/log.js';
 import type { OperatorMetrics } from '../metrics.js';
 import { bearerToken, tokensEqual } from './auth.js';
 
@@ -30,8 +36,14 @@ function problem(reply: FastifyReply, code: number, error: string, extra: Record
 }
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, return503OnClosing: true });
   const { log, metrics } = deps;
+  // fastify logs through the shared logger (its redaction included); requests are counted in metrics, not logged.
+  const app = Fastify({
+    loggerInstance: log.pino.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+  });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode ?? 500;

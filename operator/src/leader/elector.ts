@@ -2,7 +2,7 @@
 // with 503 so Alertmanager retries (and reaches the leader through the Service).
 import type { V1Lease } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../common/log.js';
 import { isConflict } from '../adapters/kube/errors.js';
 import { decideLease, microTime, type Observation } from './lease-decision.js';
 

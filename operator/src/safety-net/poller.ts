@@ -3,7 +3,7 @@
 import { PrometheusDriver } from 'prometheus-query';
 import { errorMessage } from '../errors.js';
 import type { SwitchAlert } from '../core/failover.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../common/log.js';
 import { switchAlertsFromRules, type RuleGroupLike } from './prometheus-alerts.js';
 
 export interface PollerOptions {
