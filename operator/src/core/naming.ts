@@ -42,13 +42,6 @@ export function configFileName(tc: TorChain): string {
   return tc.spec.vpnFileConfig ?? defaultConfigFileName(tc.spec.typeNode, tc.spec.nameTorChain, tc.spec.numberNode);
 }
 
-export function poolPath(tc: TorChain, prefix: string): string {
-  return (
-    tc.spec.poolPath ??
-    `${prefix}/${tc.metadata.namespace ?? ''}/${tc.spec.nameTorChain}/hop-${String(tc.spec.numberNode)}`
-  );
-}
-
 /**
  * Tunnel interface name, unique per (namespace, chain, hop): wireguard-go's UAPI socket
  * /var/run/wireguard/<ifname>.sock is global on a host, so two hops on one node must not share a name.

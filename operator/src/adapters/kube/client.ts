@@ -243,15 +243,6 @@ export class KubeClient {
     }
   }
 
-  async getDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
-    try {
-      return asPlain(await this.apps.readNamespacedDeployment({ namespace, name }));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw kubeError(err, `read Deployment ${namespace}/${name}`);
-    }
-  }
-
   // ---- Secrets (only the operator's, by label)
 
   secretListWatch(): ListWatch<V1Secret> {
@@ -273,15 +264,6 @@ export class KubeClient {
       watch: (rv, onEvent, onDone) =>
         this.startWatch(this.watchPath('/api/v1', 'secrets'), { labelSelector }, rv, onEvent, onDone),
     };
-  }
-
-  async getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-    try {
-      return asPlain(await this.core.readNamespacedSecret({ namespace, name }));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw kubeError(err, `read Secret ${namespace}/${name}`);
-    }
   }
 
   async createSecret(body: V1Secret): Promise<V1Secret> {
