@@ -149,6 +149,7 @@ export async function startOperator(
     kube,
     kv: vault,
     torchains: torchains.store,
+    secrets: secrets.store,
     events,
     metrics,
     log,

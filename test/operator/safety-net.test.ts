@@ -20,13 +20,10 @@ import {
 import { PROMETHEUS, startPrometheus, type TestPrometheus } from './support/prometheus.js';
 
 // Rules shaped like prometheus-rules' switch alerts; vector(1) stands for "tunnel down" so the test needs no exporter.
-const RULES = `groups:
+// Hop 1's rule is loaded only once hop 1 is down, as its alert would begin in a cluster.
+const BASE_RULES = `groups:
   - name: test
     rules:
-      - alert: TorchainHopTunnelDown
-        expr: vector(1)
-        for: 2s
-        labels: { torchain_action: switch, namespace: vpn, torchain: alpha, hop: "1", server: h1-s0, type: openvpn }
       - alert: TorchainHopTunnelDown
         expr: vector(1)
         for: 1h
@@ -35,6 +32,12 @@ const RULES = `groups:
         expr: vector(1)
         labels: { namespace: vpn, torchain: alpha, hop: "3" }
 `;
+const HOP1_RULE = `      - alert: TorchainHopTunnelDown
+        expr: vector(1)
+        for: 2s
+        labels: { torchain_action: switch, namespace: vpn, torchain: alpha, hop: "1", server: h1-s0, type: openvpn }
+`;
+const RULES = BASE_RULES + HOP1_RULE;
 
 describe('pure: alerts from the rules API', () => {
   it('keeps firing switch alerts old enough, estimating startsAt as activeAt + for', () => {
@@ -161,16 +164,26 @@ describe.skipIf(skipUnless({ binaries: [PROMETHEUS] }))('safety net with a real 
   });
 
   it('switches the topmost firing hop with no webhook call, once', async () => {
+    await prom.setRules(BASE_RULES);
     op = await startOperatorProcess(s, {
       TORCHAIN_PROMETHEUS_URL: prom.url,
       TORCHAIN_POLL_INTERVAL_SECONDS: '1',
       TORCHAIN_COOLDOWN_SECONDS: '2',
     });
+    await eventually(async () => (await getTc(s, 'alpha-3')).status?.phase === 'Running', 'the chain running');
+    // Hop 1's tunnel goes down: its TorChain turns not Ready, then its alert begins.
+    kubelet.down.add('alpha-1');
+    await eventually(
+      async () => (await getTc(s, 'alpha-1')).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False',
+      'alpha-1 not Ready',
+    );
+    await prom.setRules(RULES);
     const tc = await eventually(async () => {
       const t = await getTc(s, 'alpha-1');
       return (t.spec.switchServer ?? 0) >= 1 ? t : undefined;
     }, 'the safety net to switch hop 1');
     expect(tc.spec.switchServer).toBe(1);
+    kubelet.down.delete('alpha-1');
     await eventually(async () => (await getTc(s, 'alpha-1')).status?.currentServer === 'h1-s1', 'hop 1 on h1-s1');
     // The alert still names h1-s0, a server the hop left: polls past the cooldown do not switch again.
     await sleep(4000);

@@ -20,7 +20,7 @@ import {
   type HopBuildInput,
   type HopImages,
 } from '../core/hop-objects.js';
-import { deploymentName, keyOf, objectKey, secretName } from '../core/naming.js';
+import { ANNOTATION_SERVER_SINCE, deploymentName, keyOf, objectKey, secretName } from '../core/naming.js';
 import { chooseServer, poolCounts, type StickyChoice } from '../core/server-choice.js';
 import { computeStatus, failoverDuration, statusChanged, type StatusInput } from '../core/status.js';
 import { serverEndpoint, type ServerEndpoint } from '../core/vpn-config.js';
@@ -179,6 +179,13 @@ export class Reconciler {
       };
       const desiredSecret = buildSecret(input);
       if (!upToDate(existingSecret, desiredSecret)) {
+        // When the hop took this server: kept while the server stays (a config change is not a new server).
+        const previous = existingSecret?.metadata?.annotations;
+        const since =
+          previous?.[ANNOTATION_SERVER] === pool.server
+            ? previous[ANNOTATION_SERVER_SINCE]
+            : new Date(now).toISOString();
+        if (since) desiredSecret.metadata!.annotations![ANNOTATION_SERVER_SINCE] = since;
         await this.writeSecret(existingSecret, desiredSecret);
         if (sticky && sticky.server !== pool.server) {
           log.info('hop moved to another server', { from: sticky.server, to: pool.server, switchServer });

@@ -2,6 +2,7 @@
 // spec.switchServer with a resourceVersion precondition (rule 3: 409 → re-read, decide again). Vault is asked first
 // whether the hop's pool can be read: when it cannot, nothing is patched and the caller answers 503, so Alertmanager
 // retries once Vault is back instead of the hop being pointed at a server nobody can fetch.
+import type { V1Secret } from '@kubernetes/client-node';
 import type { TorChain } from '../api/torchain.js';
 import { isConflict, isNotFound, kubeError } from '../adapters/kube/errors.js';
 import { VaultError, hopPoolPath, type KvReader } from '../adapters/vault/index.js';
@@ -15,7 +16,7 @@ import {
   type SwitchAlert,
   type SwitchDecision,
 } from '../core/failover.js';
-import { keyOf } from '../core/naming.js';
+import { ANNOTATION_SERVER_SINCE, keyOf, secretName } from '../core/naming.js';
 import { UnavailableError, errorMessage } from '../errors.js';
 import type { EventRecorder } from '../adapters/kube/events.js';
 import type { Logger } from '../../../common/log.js';
@@ -30,6 +31,8 @@ export interface ExecutorDeps {
   kube: FailoverKube;
   kv: KvReader;
   torchains: ReadonlyMap<string, TorChain>;
+  /** The hop Secrets (slim cache): when each hop took its current server. */
+  secrets: { get(key: string): V1Secret | undefined };
   events: EventRecorder;
   metrics: OperatorMetrics;
   log: Logger;
@@ -62,7 +65,8 @@ export interface FailoverSummary {
 
 const MAX_ATTEMPTS = 4;
 
-export function hopView(tc: TorChain): HopView {
+/** What the decision reads of one hop: the TorChain (spec, status, failover annotation) and its Secret. */
+export function hopView(tc: TorChain, secret?: V1Secret): HopView {
   const v: HopView = {
     namespace: tc.metadata.namespace ?? '',
     name: tc.metadata.name ?? '',
@@ -82,6 +86,8 @@ export function hopView(tc: TorChain): HopView {
   }
   if (condition('PoolExhausted')?.status === 'True') v.poolExhausted = true;
   if (tc.metadata.creationTimestamp) v.createdAt = tc.metadata.creationTimestamp;
+  const since = secret?.metadata?.annotations?.[ANNOTATION_SERVER_SINCE];
+  if (since && !Number.isNaN(Date.parse(since))) v.serverSince = since;
   return v;
 }
 
@@ -97,8 +103,12 @@ export class FailoverExecutor {
     const chains = new Set(alerts.map((a) => `${a.namespace}/${a.torchain}`));
     const out: HopView[] = [];
     for (const tc of this.d.torchains.values())
-      if (tc.spec && chains.has(`${tc.metadata.namespace ?? ''}/${tc.spec.nameTorChain}`)) out.push(hopView(tc));
+      if (tc.spec && chains.has(`${tc.metadata.namespace ?? ''}/${tc.spec.nameTorChain}`)) out.push(this.view(tc));
     return out;
+  }
+
+  private view(tc: TorChain): HopView {
+    return hopView(tc, this.d.secrets.get(keyOf(tc.metadata.namespace ?? '', secretName(tc))));
   }
 
   async handleNotification(n: ParsedNotification): Promise<FailoverSummary> {
@@ -162,11 +172,15 @@ export class FailoverExecutor {
     // Chains switched before the failure stay switched; the retry finds them inside their cooldown and leaves them.
     if (unavailable) throw unavailable;
     const switched = outcomes.filter((o) => 'result' in o && o.result === 'switched').length;
+    // Every decision not to act is one structured line with its reason (the same as in the summary).
     for (const o of outcomes)
       if (o.action === 'none' && 'reason' in o)
-        this.d.log.debug('failover: no action for chain', {
+        this.d.log.info('failover: no action for chain', {
           chain: `${o.namespace}/${o.chain}`,
+          hop: o.hop,
           reason: o.reason,
+          ...('retryInSeconds' in o && o.retryInSeconds !== undefined ? { retryInSeconds: o.retryInSeconds } : {}),
+          ...('ignored' in o && o.ignored ? { ignored: o.ignored } : {}),
           source,
         });
     return {
@@ -226,7 +240,7 @@ export class FailoverExecutor {
           return { action: 'none', namespace: d.namespace, chain: d.chain, hop: d.hop, name: d.name, reason: 'gone' };
         const chainAlerts = alerts.filter((a) => a.namespace === d.namespace && a.torchain === d.chain);
         const views = this.views(chainAlerts).filter((v) => v.name !== d.name || v.namespace !== d.namespace);
-        views.push(hopView(fresh));
+        views.push(this.view(fresh));
         const again = decideFailover({
           alerts: chainAlerts,
           hops: views,
