@@ -9,6 +9,7 @@ export interface OperatorMetrics {
   switches: Counter<'namespace' | 'torchain' | 'hop'>;
   failoverDuration: Histogram<'namespace' | 'torchain' | 'hop'>;
   webhookRequests: Counter<'code'>;
+  malformedAlerts: Counter<string>;
   reconciles: Counter<'result'>;
   reconcileDuration: Histogram<string>;
   vaultRequests: Counter<'operation' | 'result'>;
@@ -40,6 +41,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
       name: 'torchain_operator_webhook_requests_total',
       help: 'Alertmanager webhook requests by HTTP status code.',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    malformedAlerts: new Counter({
+      name: 'torchain_operator_webhook_malformed_alerts_total',
+      help: 'Switch alerts skipped because they could not be read (the rest of their notification was acted on).',
       registers: [registry],
     }),
     reconciles: new Counter({

@@ -6,7 +6,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { TorChain } from '../api/torchain.js';
 import { isConflict, isNotFound, kubeError } from '../adapters/kube/errors.js';
 import { VaultError, hopPoolPath, type KvReader } from '../adapters/vault/index.js';
-import type { ParsedNotification } from '../core/alertmanager-payload.js';
+import type { MalformedAlert, ParsedNotification } from '../core/alertmanager-payload.js';
 import { failoverStateOf } from '../core/failover-state.js';
 import {
   decideFailover,
@@ -58,9 +58,11 @@ export type ChainOutcome =
 
 export interface FailoverSummary {
   source: 'webhook' | 'prometheus';
-  received: { firing: number; resolved: number; ignored: number; truncated: number };
+  received: { firing: number; resolved: number; ignored: number; truncated: number; malformed: number };
   switched: number;
   chains: ChainOutcome[];
+  /** Switch alerts skipped because they could not be read (webhook only). */
+  malformed?: MalformedAlert[];
 }
 
 const MAX_ATTEMPTS = 4;
@@ -118,7 +120,9 @@ export class FailoverExecutor {
       resolved: n.resolved,
       ignored: n.ignored,
       truncated: n.truncatedAlerts,
+      malformed: n.malformed.length,
     };
+    if (n.malformed.length) summary.malformed = n.malformed;
     return summary;
   }
 
@@ -185,7 +189,7 @@ export class FailoverExecutor {
         });
     return {
       source,
-      received: { firing: alerts.length, resolved: 0, ignored: 0, truncated: 0 },
+      received: { firing: alerts.length, resolved: 0, ignored: 0, truncated: 0, malformed: 0 },
       switched,
       chains: outcomes,
     };
