@@ -131,6 +131,32 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
     await eventually(async () => (await getDeployment(s, 'alpha-2'))?.spec?.replicas === 1, 'replicas 1');
   });
 
+  it('drop never depends on Vault: with Vault down the hop is scaled to 0 and its status says so only then', async () => {
+    await s.vault.stop();
+    try {
+      await patchTc(s, 'alpha-3', { spec: { drop: 1 } });
+      await eventually(
+        async () => (await getDeployment(s, 'alpha-3'))?.spec?.replicas === 0,
+        'replicas 0 without Vault',
+      );
+      const tc = await eventually(async () => {
+        const t = await getTc(s, 'alpha-3');
+        return t.status?.phase === 'Dropped' && t.status.observedGeneration === t.metadata.generation ? t : undefined;
+      }, 'alpha-3 Dropped');
+      expect(tc.status!.conditions!.find((c) => c.type === 'TunnelUp')).toMatchObject({
+        status: 'False',
+        reason: 'Dropped',
+      });
+      expect(tc.status!.conditions!.find((c) => c.type === 'PoolExhausted')).toMatchObject({ reason: 'NotChecked' });
+      expect(await getSecret(s, 'alpha-3-vpn-config')).toBeDefined();
+    } finally {
+      await s.vault.start();
+    }
+    await patchTc(s, 'alpha-3', { spec: { drop: 0 } });
+    await eventually(async () => (await getDeployment(s, 'alpha-3'))?.spec?.replicas === 1, 'replicas 1');
+    await eventually(async () => (await getTc(s, 'alpha-3')).status?.phase === 'Running', 'alpha-3 Running');
+  });
+
   it('an empty pool sets PoolExhausted and records an Event, without a workload', async () => {
     await createChain(s, 'empty');
     const tc = await eventually(async () => {

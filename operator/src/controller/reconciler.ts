@@ -36,6 +36,7 @@ export interface ReconcileKube {
   replaceSecret(body: V1Secret): Promise<V1Secret>;
   createDeployment(body: V1Deployment): Promise<V1Deployment>;
   replaceDeployment(body: V1Deployment): Promise<V1Deployment>;
+  scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Deployment>;
   patchTorChainStatus(namespace: string, name: string, status: TorChain['status'] & object): Promise<TorChain>;
 }
 
@@ -143,9 +144,31 @@ export class Reconciler {
     const existingSecret = this.d.secrets.get(keyOf(ns, secretName(tc)));
     const sticky = stickyOf(existingSecret);
     let deployment = this.d.deployments.get(keyOf(ns, deploymentName(tc)));
+    const labels = { namespace: ns, torchain: tc.spec.nameTorChain, hop: String(tc.spec.numberNode) };
+
+    if (dropped) {
+      // Dropping never depends on Vault: the Deployment is scaled to 0 as it stands (its Secret and pod template stay
+      // for the way back), and the status says only what the workload really is.
+      this.d.metrics.poolExhausted.set(labels, 0);
+      if (deployment && (deployment.spec?.replicas ?? 1) !== 0) {
+        deployment = await this.scaleDeployment(ns, deploymentName(tc), 0);
+        log.info('hop dropped: Deployment scaled to 0', {});
+      }
+      const statusInput: StatusInput = {
+        generation: tc.metadata.generation ?? 0,
+        dropped: true,
+        failover: state,
+        pool: { state: 'not-read' },
+        deployment: deploymentHealth(deployment),
+        now: new Date(now),
+      };
+      if (sticky?.server) statusInput.server = sticky.server;
+      const status = computeStatus(tc.status, statusInput);
+      if (statusChanged(tc.status, status)) await this.d.kube.patchTorChainStatus(ns, name, status);
+      return;
+    }
 
     const pool = await this.readPool(tc, switchServer, quarantineMillis(state), now, sticky);
-    const labels = { namespace: ns, torchain: tc.spec.nameTorChain, hop: String(tc.spec.numberNode) };
     this.d.metrics.poolExhausted.set(labels, pool.state === 'exhausted' || pool.state === 'empty' ? 1 : 0);
 
     let mtu: number | undefined;
@@ -346,6 +369,16 @@ export class Reconciler {
         ? await this.d.kube.replaceSecret(mergeMeta(existing, desired) as V1Secret)
         : await this.d.kube.createSecret(desired);
       this.d.secrets.set(keyOf(written.metadata?.namespace ?? '', written.metadata?.name ?? ''), slimSecret(written));
+    } catch (err) {
+      throw staleCache(err);
+    }
+  }
+
+  private async scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Deployment> {
+    try {
+      const written = await this.d.kube.scaleDeployment(namespace, name, replicas);
+      this.d.deployments.set(keyOf(namespace, name), slimDeployment(written));
+      return written;
     } catch (err) {
       throw staleCache(err);
     }

@@ -243,6 +243,17 @@ export class KubeClient {
     }
   }
 
+  /** Merge patch of spec.replicas alone (spec.drop): needs nothing but the Deployment's name, never Vault. */
+  async scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Deployment> {
+    try {
+      return asPlain(
+        await this.apps.patchNamespacedDeployment({ namespace, name, body: { spec: { replicas } } }, MERGE),
+      );
+    } catch (err) {
+      throw kubeError(err, `scale Deployment ${namespace}/${name} to ${String(replicas)}`);
+    }
+  }
+
   // ---- Secrets (only the operator's, by label)
 
   secretListWatch(): ListWatch<V1Secret> {
