@@ -6,10 +6,14 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  Observable,
   PatchStrategy,
   Watch,
   setHeaderOptions,
   type CoreV1Event,
+  type ConfigurationOptions,
+  type RequestContext,
+  type ResponseContext,
   type V1Deployment,
   type V1Lease,
   type V1Secret,
@@ -21,6 +25,22 @@ import { isNotFound, kubeError } from './errors.js';
 import { withKeepAlive } from './keep-alive.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** Request options that abort the call (and its socket) after ms: client-node has no timeout of its own. */
+function abortAfter(ms: number): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (ctx: RequestContext) => {
+          ctx.setSignal(AbortSignal.timeout(ms));
+          return new Observable(Promise.resolve(ctx));
+        },
+        post: (res: ResponseContext) => new Observable(Promise.resolve(res)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
 
 export interface KubeClientOptions {
   /** Only this namespace (TORCHAIN_WATCH_NAMESPACE); empty: all namespaces. */
@@ -307,11 +327,11 @@ export class KubeClient {
     }
   }
 
-  // ---- Leases
+  // ---- Leases (every call gives up after timeoutMs: the elector must never wait past its renew deadline)
 
-  async getLease(namespace: string, name: string): Promise<V1Lease | undefined> {
+  async getLease(namespace: string, name: string, opts: { timeoutMs: number }): Promise<V1Lease | undefined> {
     try {
-      return asPlain(await this.coordination.readNamespacedLease({ namespace, name }));
+      return asPlain(await this.coordination.readNamespacedLease({ namespace, name }, abortAfter(opts.timeoutMs)));
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw kubeError(err, `read Lease ${namespace}/${name}`);
@@ -319,17 +339,21 @@ export class KubeClient {
   }
 
   /** Throws the raw error on 409 (someone else wrote first) so the caller can tell a lost race apart. */
-  async createLease(body: V1Lease): Promise<V1Lease> {
-    return asPlain(await this.coordination.createNamespacedLease({ namespace: body.metadata!.namespace!, body }));
+  async createLease(body: V1Lease, opts: { timeoutMs: number }): Promise<V1Lease> {
+    return asPlain(
+      await this.coordination.createNamespacedLease(
+        { namespace: body.metadata!.namespace!, body },
+        abortAfter(opts.timeoutMs),
+      ),
+    );
   }
 
-  async replaceLease(body: V1Lease): Promise<V1Lease> {
+  async replaceLease(body: V1Lease, opts: { timeoutMs: number }): Promise<V1Lease> {
     return asPlain(
-      await this.coordination.replaceNamespacedLease({
-        namespace: body.metadata!.namespace!,
-        name: body.metadata!.name!,
-        body,
-      }),
+      await this.coordination.replaceNamespacedLease(
+        { namespace: body.metadata!.namespace!, name: body.metadata!.name!, body },
+        abortAfter(opts.timeoutMs),
+      ),
     );
   }
 }
