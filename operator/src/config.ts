@@ -18,6 +18,8 @@ export interface OperatorConfig {
   leaseDurationSeconds: number;
   poolPrefix: string;
   prometheusUrl: string;
+  /** Alertmanager the safety net asks for silences and inhibitions; empty: not asked. */
+  alertmanagerUrl: string;
   pollIntervalSeconds: number;
   cooldownSeconds: number;
   /** Grace for a new hop, and for hops below one that just recovered, before they can be switched. */
@@ -62,6 +64,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const prometheusUrl = env.TORCHAIN_PROMETHEUS_URL ?? '';
   if (prometheusUrl && !/^https?:\/\/[^/]/.test(prometheusUrl))
     throw new Error(`TORCHAIN_PROMETHEUS_URL=${prometheusUrl} is not an http(s) URL`);
+  const alertmanagerUrl = env.TORCHAIN_ALERTMANAGER_URL ?? '';
+  if (alertmanagerUrl && !/^https?:\/\/[^/]/.test(alertmanagerUrl))
+    throw new Error(`TORCHAIN_ALERTMANAGER_URL=${alertmanagerUrl} is not an http(s) URL`);
   const leaseDurationSeconds = int(env, 'TORCHAIN_LEASE_DURATION_SECONDS', 15, 2, 3600);
   return {
     httpPort: int(env, 'TORCHAIN_HTTP_PORT', 8080, 0, 65535),
@@ -74,6 +79,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     leaseDurationSeconds,
     poolPrefix: env.TORCHAIN_POOL_PREFIX || 'torchain',
     prometheusUrl,
+    alertmanagerUrl,
     pollIntervalSeconds: int(env, 'TORCHAIN_POLL_INTERVAL_SECONDS', DEFAULT_POLL_INTERVAL_SECONDS, 1, 86400),
     cooldownSeconds: int(env, 'TORCHAIN_COOLDOWN_SECONDS', DEFAULT_COOLDOWN_SECONDS, 0, 86400),
     settleSeconds: int(env, 'TORCHAIN_SETTLE_SECONDS', DEFAULT_SETTLE_SECONDS, 0, 3600),

@@ -16,6 +16,8 @@ export interface OperatorMetrics {
   poolServers: Gauge<'namespace' | 'torchain' | 'hop' | 'state'>;
   poolExhausted: Gauge<'namespace' | 'torchain' | 'hop'>;
   leader: Gauge<string>;
+  alertmanagerRequests: Counter<'result'>;
+  suppressedAlerts: Counter<'reason'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): OperatorMetrics {
@@ -78,6 +80,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
       labelNames: hopLabels,
       registers: [registry],
     }),
+    alertmanagerRequests: new Counter({
+      name: 'torchain_operator_alertmanager_requests_total',
+      help: 'Safety-net queries of Alertmanager (alerts and silences) by result (success, error).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    suppressedAlerts: new Counter({
+      name: 'torchain_operator_safety_net_suppressed_alerts_total',
+      help: 'Firing switch alerts the safety net left alone because Alertmanager holds them silenced or inhibited.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     leader: new Gauge({
       name: 'torchain_operator_leader',
       help: '1 while this replica holds the leader Lease and acts.',
@@ -89,6 +103,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
   for (const operation of ['read', 'list', 'login', 'renew'])
     for (const result of ['success', 'error']) m.vaultRequests.inc({ operation, result }, 0);
   for (const code of ['200', '400', '401', '413', '503']) m.webhookRequests.inc({ code }, 0);
+  for (const result of ['success', 'error']) m.alertmanagerRequests.inc({ result }, 0);
+  for (const reason of ['silenced', 'inhibited']) m.suppressedAlerts.inc({ reason }, 0);
   m.leader.set(0);
   return m;
 }

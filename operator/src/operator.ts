@@ -20,6 +20,7 @@ import { buildHttpServer } from './http/server.js';
 import { LeaderElector } from './leader/elector.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { createMetrics, forgetHop, type OperatorMetrics } from './metrics.js';
+import { alertmanagerState } from './safety-net/alertmanager-client.js';
 import { PrometheusPoller } from './safety-net/poller.js';
 
 export interface RunningOperator {
@@ -198,6 +199,11 @@ export async function startOperator(
         isReady: ready,
         act: (alerts) => executor.handle(alerts, 'prometheus'),
         log,
+        ...(config.alertmanagerUrl
+          ? { alertmanager: { url: config.alertmanagerUrl, state: alertmanagerState(config.alertmanagerUrl) } }
+          : {}),
+        onAlertmanager: (result) => metrics.alertmanagerRequests.inc({ result }),
+        onSuppressed: (reason, n) => metrics.suppressedAlerts.inc({ reason }, n),
       })
     : undefined;
 
@@ -222,6 +228,7 @@ export async function startOperator(
     cooldownSeconds: config.cooldownSeconds,
     quarantineSeconds: config.quarantineSeconds,
     prometheus: config.prometheusUrl || '(safety net off)',
+    alertmanager: config.alertmanagerUrl || '(silences not checked by the safety net)',
   });
 
   return {

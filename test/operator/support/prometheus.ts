@@ -47,6 +47,8 @@ export async function startPrometheus(rulesYaml: string, opts: PrometheusOptions
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${String(port)}`,
+      // Firing alerts are re-sent this often (default 1m): the first send may precede Alertmanager's discovery.
+      '--rules.alert.resend-delay=1s',
     ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
