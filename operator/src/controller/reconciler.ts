@@ -20,7 +20,14 @@ import {
   type HopBuildInput,
   type HopImages,
 } from '../core/hop-objects.js';
-import { ANNOTATION_SERVER_SINCE, deploymentName, keyOf, objectKey, secretName } from '../core/naming.js';
+import {
+  ANNOTATION_SERVER_SINCE,
+  ANNOTATION_SPEC_HASH,
+  deploymentName,
+  keyOf,
+  objectKey,
+  secretName,
+} from '../core/naming.js';
 import { chooseServer, poolCounts, type StickyChoice } from '../core/server-choice.js';
 import { computeStatus, failoverDuration, statusChanged, type StatusInput } from '../core/status.js';
 import { serverEndpoint, type ServerEndpoint } from '../core/vpn-config.js';
@@ -28,7 +35,14 @@ import { UnavailableError, errorMessage } from '../errors.js';
 import type { Logger } from '../../../common/log.js';
 import type { OperatorMetrics } from '../metrics.js';
 import type { ProcessResult } from './work-queue.js';
-import { slimDeployment, slimSecret } from './cache-shapes.js';
+import { slimDeployment, slimSecret, type CachedDeployment, type CachedSecret } from './cache-shapes.js';
+import { deploymentDrifted, deploymentSpecHash, secretDrifted } from '../core/drift.js';
+
+/** A cache of owned objects by "namespace/name" (informer stores; several namespaces may stand behind one). */
+export interface ObjectStore<T> {
+  get(key: string): T | undefined;
+  set(key: string, value: T): void;
+}
 
 /** The Kubernetes calls a reconcile makes (KubeClient implements them). */
 export interface ReconcileKube {
@@ -37,6 +51,12 @@ export interface ReconcileKube {
   createDeployment(body: V1Deployment): Promise<V1Deployment>;
   replaceDeployment(body: V1Deployment): Promise<V1Deployment>;
   scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Deployment>;
+  annotateDeployment(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    annotations: Record<string, string>,
+  ): Promise<V1Deployment>;
   patchTorChainStatus(namespace: string, name: string, status: TorChain['status'] & object): Promise<TorChain>;
 }
 
@@ -45,8 +65,8 @@ export interface ReconcilerDeps {
   kv: KvReader;
   torchains: ReadonlyMap<string, TorChain>;
   /** Informer stores of the operator's own objects; written through after each write (the watch confirms later). */
-  deployments: Map<string, V1Deployment>;
-  secrets: Map<string, V1Secret>;
+  deployments: ObjectStore<CachedDeployment>;
+  secrets: ObjectStore<CachedSecret>;
   events: EventRecorder;
   metrics: OperatorMetrics;
   log: Logger;
@@ -201,7 +221,9 @@ export class Reconciler {
         ...(this.d.hopServiceAccount ? { serviceAccountName: this.d.hopServiceAccount } : {}),
       };
       const desiredSecret = buildSecret(input);
-      if (!upToDate(existingSecret, desiredSecret)) {
+      const secretDrift = !!existingSecret && secretDrifted(existingSecret.liveDataHash, desiredSecret);
+      if (secretDrift) log.warn('hop Secret edited by hand; putting it back', { secret: secretName(tc) });
+      if (!upToDate(existingSecret, desiredSecret) || secretDrift) {
         // When the hop took this server: kept while the server stays (a config change is not a new server).
         const previous = existingSecret?.metadata?.annotations;
         const since =
@@ -221,7 +243,12 @@ export class Reconciler {
         }
       }
       const desiredDeployment = buildDeployment(input);
-      if (!upToDate(deployment, desiredDeployment))
+      const cached = this.d.deployments.get(keyOf(ns, deploymentName(tc)));
+      const deploymentDrift =
+        !!cached && deploymentDrifted(cached.liveSpecHash, cached.metadata?.annotations ?? undefined);
+      if (deploymentDrift && cached?.metadata?.annotations?.[ANNOTATION_SPEC_HASH])
+        log.warn('hop Deployment edited by hand; putting it back', { deployment: deploymentName(tc) });
+      if (!upToDate(deployment, desiredDeployment) || deploymentDrift)
         deployment = await this.writeDeployment(deployment, desiredDeployment);
     }
 
@@ -384,16 +411,26 @@ export class Reconciler {
     }
   }
 
+  /**
+   * Writes the whole desired Deployment, then records the digest of its spec as the API server stored it (defaults and
+   * admission included): any later difference is a hand edit (core/drift.ts). A crash in between leaves no digest,
+   * which reads as drift: the next reconcile writes again.
+   */
   private async writeDeployment(existing: V1Deployment | undefined, desired: V1Deployment): Promise<V1Deployment> {
     try {
+      const { [ANNOTATION_SPEC_HASH]: _stale, ...annotations } = existing?.metadata?.annotations ?? {};
       const written = existing
-        ? await this.d.kube.replaceDeployment(mergeMeta(existing, desired) as V1Deployment)
+        ? await this.d.kube.replaceDeployment(
+            mergeMeta({ ...existing, metadata: { ...existing.metadata, annotations } }, desired) as V1Deployment,
+          )
         : await this.d.kube.createDeployment(desired);
-      this.d.deployments.set(
-        keyOf(written.metadata?.namespace ?? '', written.metadata?.name ?? ''),
-        slimDeployment(written),
-      );
-      return written;
+      const namespace = written.metadata?.namespace ?? '';
+      const name = written.metadata?.name ?? '';
+      const recorded = await this.d.kube.annotateDeployment(namespace, name, written.metadata?.resourceVersion ?? '', {
+        [ANNOTATION_SPEC_HASH]: deploymentSpecHash(written.spec ?? {}),
+      });
+      this.d.deployments.set(keyOf(namespace, name), slimDeployment(recorded));
+      return recorded;
     } catch (err) {
       throw staleCache(err);
     }

@@ -16,6 +16,8 @@ export const APP_NAME_HOP = 'torchain-hop';
 export const MANAGED_BY = 'torchain-operator';
 
 export const ANNOTATION_CONFIG_HASH = 'torchain.dev/config-hash';
+/** On the hop Deployment: digest of its spec as stored right after the operator's last write (core/drift.ts). */
+export const ANNOTATION_SPEC_HASH = 'torchain.dev/spec-hash';
 /**
  * On the hop Secret: when it began holding its current server (ISO time; kept across config changes of that server).
  * Alerts that began earlier say nothing about that server (core/failover.ts, stale-alert).

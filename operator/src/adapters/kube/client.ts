@@ -274,6 +274,25 @@ export class KubeClient {
     }
   }
 
+  /** Merge patch of metadata.annotations with a resourceVersion precondition (409 when the object moved on). */
+  async annotateDeployment(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    annotations: Record<string, string>,
+  ): Promise<V1Deployment> {
+    try {
+      return asPlain(
+        await this.apps.patchNamespacedDeployment(
+          { namespace, name, body: { metadata: { resourceVersion, annotations } } },
+          MERGE,
+        ),
+      );
+    } catch (err) {
+      throw kubeError(err, `annotate Deployment ${namespace}/${name}`);
+    }
+  }
+
   // ---- Secrets (only the operator's, by label)
 
   secretListWatch(): ListWatch<V1Secret> {
