@@ -12,6 +12,11 @@ export interface OperatorConfig {
   httpHost: string;
   webhookTokenFile: string;
   watchNamespace: string;
+  /**
+   * Namespaces where the operator manages hop Secrets and Deployments (and watches them, by label): its RBAC grants
+   * it exactly these. undefined: every namespace (cluster-wide RBAC).
+   */
+  workloadNamespaces: string[] | undefined;
   podName: string;
   podNamespace: string;
   leaseName: string;
@@ -57,6 +62,34 @@ function pullPolicy(raw: string | undefined): HopImages['pullPolicy'] {
   throw new Error(`TORCHAIN_IMAGE_PULL_POLICY=${raw}: use Always, IfNotPresent or Never`);
 }
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * TORCHAIN_WORKLOAD_NAMESPACES: unset or `*` — every namespace; a comma-separated list — those only (empty: none).
+ * With TORCHAIN_WATCH_NAMESPACE only that namespace holds TorChains, so it is the one workload namespace.
+ */
+function workloadNamespaces(raw: string | undefined, watchNamespace: string): string[] | undefined {
+  if (watchNamespace) {
+    const listed = raw === undefined || raw.trim() === '*' ? undefined : raw.split(',').map((n) => n.trim());
+    if (listed && !listed.includes(watchNamespace))
+      throw new Error(
+        `TORCHAIN_WORKLOAD_NAMESPACES=${raw ?? ''} does not include TORCHAIN_WATCH_NAMESPACE=${watchNamespace}: the operator manages hop workloads where it watches TorChains`,
+      );
+    return [watchNamespace];
+  }
+  if (raw === undefined || raw.trim() === '*') return undefined;
+  const names = raw
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const bad = names.filter((n) => !DNS_LABEL.test(n));
+  if (bad.length)
+    throw new Error(
+      `TORCHAIN_WORKLOAD_NAMESPACES=${raw}: ${bad.join(', ')} is not a namespace name; give a comma-separated list, or * for every namespace`,
+    );
+  return [...new Set(names)].sort();
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): OperatorConfig {
   const webhookTokenFile = env.TORCHAIN_WEBHOOK_TOKEN_FILE ?? '';
   if (!webhookTokenFile)
@@ -73,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     httpHost: env.TORCHAIN_HTTP_HOST || '0.0.0.0',
     webhookTokenFile,
     watchNamespace: env.TORCHAIN_WATCH_NAMESPACE ?? '',
+    workloadNamespaces: workloadNamespaces(env.TORCHAIN_WORKLOAD_NAMESPACES, env.TORCHAIN_WATCH_NAMESPACE ?? ''),
     podName: env.POD_NAME || `torchain-operator-${String(process.pid)}`,
     podNamespace: env.POD_NAMESPACE || 'torchain-system',
     leaseName: env.TORCHAIN_LEASE_NAME || 'torchain-operator',

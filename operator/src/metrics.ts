@@ -17,6 +17,7 @@ export interface OperatorMetrics {
   poolExhausted: Gauge<'namespace' | 'torchain' | 'hop'>;
   leader: Gauge<string>;
   alertmanagerRequests: Counter<'result'>;
+  kubeForbidden: Counter<'verb' | 'resource' | 'namespace'>;
   suppressedAlerts: Counter<'reason'>;
 }
 
@@ -90,6 +91,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
       name: 'torchain_operator_safety_net_suppressed_alerts_total',
       help: 'Firing switch alerts the safety net left alone because Alertmanager holds them silenced or inhibited.',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    kubeForbidden: new Counter({
+      name: 'torchain_operator_kube_forbidden_total',
+      help: 'Kubernetes API calls refused with 403 (RBAC lacks a rule the operator needs); namespace "" is cluster scope.',
+      labelNames: ['verb', 'resource', 'namespace'],
       registers: [registry],
     }),
     leader: new Gauge({

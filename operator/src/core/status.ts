@@ -29,6 +29,8 @@ export interface StatusInput {
   vaultError?: string;
   /** The pool entry cannot be used (no endpoint, bad config). */
   configError?: string;
+  /** The operator may not manage this hop's objects (RBAC lacks a rule, or the namespace is not a workload one). */
+  forbidden?: string;
   deployment: DeploymentHealth;
   /** A switch happened less than the cooldown ago (the new server is coming up). */
   switching?: boolean;
@@ -82,6 +84,7 @@ function poolExhausted(i: StatusInput): CondSpec {
 }
 
 function ready(i: StatusInput, tunnel: CondSpec): CondSpec {
+  if (i.forbidden) return { status: 'False', reason: 'Forbidden', message: i.forbidden };
   if (i.dropped) return { status: 'False', reason: 'Dropped', message: 'spec.drop > 0: the hop is down on purpose' };
   if (i.configError) return { status: 'False', reason: 'InvalidServerConfig', message: i.configError };
   if (!i.deployment.exists && i.vaultError)
@@ -93,6 +96,7 @@ function ready(i: StatusInput, tunnel: CondSpec): CondSpec {
 }
 
 function phase(i: StatusInput, readyCond: CondSpec): Phase {
+  if (i.forbidden) return 'Error';
   if (i.dropped) return 'Dropped';
   if (i.configError) return 'Error';
   if (readyCond.status === 'True') return 'Running';

@@ -48,6 +48,8 @@ export interface ExecutorDeps {
   now?: () => number;
   /** Concurrent switches of one notification (chains are independent). */
   concurrency?: number;
+  /** Every failed switch (e.g. a 403 to count and report). */
+  onError?: (err: unknown) => void;
 }
 
 export type ChainOutcome =
@@ -155,6 +157,7 @@ export class FailoverExecutor {
         try {
           outcomes[i] = await this.execute(d, alerts, checkVault);
         } catch (err) {
+          this.d.onError?.(err);
           if (err instanceof UnavailableError) unavailable ??= err;
           else {
             // This object's own problem (RBAC, admission): retrying the notification would not help.

@@ -27,6 +27,8 @@ export interface HttpDeps {
   isLeader: () => boolean;
   /** Whether the operator is ready to act (caches synced). */
   isReady: () => boolean;
+  /** Why it is not ready (each cache not synced yet, with its last error: a 403 names the missing RBAC rule). */
+  notReadyReasons?: () => string[];
   metrics: OperatorMetrics;
   log: Logger;
 }
@@ -147,7 +149,12 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
         Connection: 'close',
       });
     if (!deps.isReady())
-      return problem(reply, 503, 'the operator is starting (caches not synced yet)', { 'Retry-After': '5' });
+      return problem(
+        reply,
+        503,
+        `the operator is not ready (caches not synced yet): ${(deps.notReadyReasons?.() ?? []).join('; ') || 'starting'}`,
+        { 'Retry-After': '5' },
+      );
     try {
       const summary = await deps.onNotification(parsed.value);
       return reply.code(200).send(summary);
@@ -165,7 +172,12 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) =>
-    deps.isReady() ? { status: 'ready', leader: deps.isLeader() } : problem(reply, 503, 'caches not synced yet'),
+    deps.isReady()
+      ? { status: 'ready', leader: deps.isLeader() }
+      : reply
+          .code(503)
+          .type('application/json')
+          .send({ error: 'caches not synced yet', reasons: deps.notReadyReasons?.() ?? [] }),
   );
   app.get('/metrics', async (_req, reply) => {
     const body = await metrics.registry.metrics();

@@ -24,6 +24,8 @@ export interface ElectorOptions {
   retryPeriodMs: number;
   onChange: (leader: boolean) => void;
   log: Logger;
+  /** Every failed Lease call (e.g. a 403 to count and report). */
+  onError?: (err: unknown) => void;
 }
 
 export class LeaderElector {
@@ -152,6 +154,7 @@ export class LeaderElector {
       this.armDeadline();
       this.setLeader(true);
     } catch (err) {
+      this.opts.onError?.(err);
       if (isConflict(err)) this.opts.log.debug('lost a Lease race; another replica wrote first', {});
       else this.opts.log.warn('Lease update failed', { error: errorMessage(err) });
       // A leader that cannot renew within the deadline must stop acting before the Lease can pass to another.
