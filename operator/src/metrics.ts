@@ -1,6 +1,7 @@
 // The operator's metrics (contracts.md: operator metrics; alerting, the dashboard and the chart rely on the names).
 // The `namespace` label is the TorChain's namespace, hence honorLabels on the ServiceMonitor.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ForbiddenError } from './adapters/kube/errors.js';
 
 export const FAILOVER_BUCKETS = [5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
 
@@ -120,4 +121,16 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
 export function forgetHop(m: OperatorMetrics, labels: { namespace: string; torchain: string; hop: string }): void {
   for (const state of ['available', 'quarantined']) m.poolServers.remove({ ...labels, state });
   m.poolExhausted.remove(labels);
+}
+
+/** Counts a call the API server refused with 403; returns its labels (for the log line), or undefined for any other error. */
+export function countForbidden(
+  m: OperatorMetrics,
+  err: unknown,
+): { verb: string; resource: string; namespace: string } | undefined {
+  if (!(err instanceof ForbiddenError)) return undefined;
+  const resource = err.call.subresource ? `${err.call.resource}/${err.call.subresource}` : err.call.resource;
+  const labels = { verb: err.call.verb, resource, namespace: err.namespace ?? '' };
+  m.kubeForbidden.inc(labels);
+  return labels;
 }

@@ -9,7 +9,6 @@ import { vaultClientFromEnv, type VaultClient } from './adapters/vault/index.js'
 import type { OperatorConfig } from './config.js';
 import { Informer, type ChangeKind, type KubeObject } from './controller/informer.js';
 import { ALL_NAMESPACES, NamespacedStores } from './controller/namespaced-store.js';
-import { ForbiddenError } from './adapters/kube/errors.js';
 import { Reconciler, RetryError } from './controller/reconciler.js';
 import {
   slimDeployment,
@@ -27,7 +26,7 @@ import { tokenFileSource } from './http/auth.js';
 import { buildHttpServer } from './http/server.js';
 import { LeaderElector } from './leader/elector.js';
 import { createLogger, type Logger } from '../../common/log.js';
-import { createMetrics, forgetHop, type OperatorMetrics } from './metrics.js';
+import { countForbidden, createMetrics, forgetHop, type OperatorMetrics } from './metrics.js';
 import { alertmanagerState } from './safety-net/alertmanager-client.js';
 import { PrometheusPoller } from './safety-net/poller.js';
 
@@ -71,10 +70,8 @@ export async function startOperator(
   let leader = false;
   /** A call RBAC refuses: counted and logged at error level with the rule that is missing. */
   function denied(err: unknown): void {
-    if (!(err instanceof ForbiddenError)) return;
-    const labels = { verb: err.call.verb, resource: err.call.resource, namespace: err.namespace ?? '' };
-    metrics.kubeForbidden.inc(labels);
-    log.error('Kubernetes RBAC refuses a call the operator needs', { ...labels, error: err.message });
+    const labels = countForbidden(metrics, err);
+    if (labels) log.error('Kubernetes RBAC refuses a call the operator needs', { ...labels, error: errorMessage(err) });
   }
 
   const queue: WorkQueue = new WorkQueue({

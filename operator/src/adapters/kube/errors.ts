@@ -60,13 +60,17 @@ export class ForbiddenError extends Error {
  */
 export function kubeError(err: unknown, what: string, call?: KubeCall, namespace?: string): Error {
   if (err instanceof UnavailableError || err instanceof ForbiddenError) return err;
-  if (call && statusCodeOf(err) === 403)
+  if (call && statusCodeOf(err) === 403) {
+    const message = apiMessage(err);
+    // The RBAC authoriser says "... cannot <verb> resource ..."; other 403s (a terminating namespace) are not RBAC's.
+    const rbac = / cannot [a-z]+ resource /.test(message);
     return new ForbiddenError(
-      `forbidden to ${what}: ${apiMessage(err)}; missing RBAC rule: ${missingRule(call, namespace)}`,
+      `forbidden to ${what}: ${message}${rbac ? `; missing RBAC rule: ${missingRule(call, namespace)}` : ''}`,
       call,
       namespace,
       { cause: err },
     );
+  }
   if (isUnavailable(err))
     return new UnavailableError(
       `Kubernetes API unavailable while trying to ${what}: ${apiMessage(err)}`,
