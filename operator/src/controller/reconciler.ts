@@ -48,8 +48,8 @@ export interface ObjectStore<T> {
 export interface ReconcileKube {
   createSecret(body: V1Secret): Promise<V1Secret>;
   replaceSecret(body: V1Secret): Promise<V1Secret>;
-  createDeployment(body: V1Deployment): Promise<V1Deployment>;
-  replaceDeployment(body: V1Deployment): Promise<V1Deployment>;
+  createDeployment(body: V1Deployment, opts?: { dryRun?: boolean }): Promise<V1Deployment>;
+  replaceDeployment(body: V1Deployment, opts?: { dryRun?: boolean }): Promise<V1Deployment>;
   scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Deployment>;
   annotateDeployment(
     namespace: string,
@@ -481,25 +481,44 @@ export class Reconciler {
   }
 
   /**
-   * Writes the whole desired Deployment, then records the digest of its spec as the API server stored it (defaults and
-   * admission included): any later difference is a hand edit (core/drift.ts). A crash in between leaves no digest,
-   * which reads as drift: the next reconcile writes again.
+   * Writes the whole desired Deployment with the digest of its spec as the API server will store it (defaults and
+   * admission included; core/drift.ts), asked first with a dry run of the same write: one stored write, so the watch
+   * brings back only its echo. Should the stored spec still differ (an admission webhook that is not deterministic),
+   * the digest is corrected by a patch.
    */
   private async writeDeployment(existing: V1Deployment | undefined, desired: V1Deployment): Promise<V1Deployment> {
     try {
-      const { [ANNOTATION_SPEC_HASH]: _stale, ...annotations } = existing?.metadata?.annotations ?? {};
-      const written = existing
-        ? await this.d.kube.replaceDeployment(
-            mergeMeta({ ...existing, metadata: { ...existing.metadata, annotations } }, desired) as V1Deployment,
-          )
-        : await this.d.kube.createDeployment(desired);
-      const namespace = written.metadata?.namespace ?? '';
-      const name = written.metadata?.name ?? '';
-      const recorded = await this.d.kube.annotateDeployment(namespace, name, written.metadata?.resourceVersion ?? '', {
-        [ANNOTATION_SPEC_HASH]: deploymentSpecHash(written.spec ?? {}),
-      });
-      this.d.deployments.set(keyOf(namespace, name), slimDeployment(recorded));
-      return recorded;
+      const { [ANNOTATION_SPEC_HASH]: _stale, ...kept } = existing?.metadata?.annotations ?? {};
+      const body = existing
+        ? (mergeMeta({ ...existing, metadata: { ...existing.metadata, annotations: kept } }, desired) as V1Deployment)
+        : desired;
+      const write = (b: V1Deployment, dryRun: boolean) =>
+        existing ? this.d.kube.replaceDeployment(b, { dryRun }) : this.d.kube.createDeployment(b, { dryRun });
+      const preview = await write(body, true);
+      const digest = deploymentSpecHash(preview.spec ?? {});
+      let written = await write(
+        {
+          ...body,
+          metadata: {
+            ...body.metadata,
+            annotations: { ...body.metadata?.annotations, [ANNOTATION_SPEC_HASH]: digest },
+          },
+        },
+        false,
+      );
+      const stored = deploymentSpecHash(written.spec ?? {});
+      if (stored !== digest)
+        written = await this.d.kube.annotateDeployment(
+          written.metadata?.namespace ?? '',
+          written.metadata?.name ?? '',
+          written.metadata?.resourceVersion ?? '',
+          { [ANNOTATION_SPEC_HASH]: stored },
+        );
+      this.d.deployments.set(
+        keyOf(written.metadata?.namespace ?? '', written.metadata?.name ?? ''),
+        slimDeployment(written),
+      );
+      return written;
     } catch (err) {
       throw staleCache(err);
     }

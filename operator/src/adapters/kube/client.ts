@@ -273,10 +273,13 @@ export class KubeClient {
     };
   }
 
-  async createDeployment(body: V1Deployment): Promise<V1Deployment> {
+  /** With dryRun the API server answers what it would store (defaults, admission) and stores nothing. */
+  async createDeployment(body: V1Deployment, opts: { dryRun?: boolean } = {}): Promise<V1Deployment> {
     const namespace = body.metadata!.namespace!;
     try {
-      return asPlain(await this.apps.createNamespacedDeployment({ namespace, body }));
+      return asPlain(
+        await this.apps.createNamespacedDeployment({ namespace, body, ...(opts.dryRun ? { dryRun: 'All' } : {}) }),
+      );
     } catch (err) {
       throw kubeError(
         err,
@@ -287,11 +290,18 @@ export class KubeClient {
     }
   }
 
-  async replaceDeployment(body: V1Deployment): Promise<V1Deployment> {
+  async replaceDeployment(body: V1Deployment, opts: { dryRun?: boolean } = {}): Promise<V1Deployment> {
     const namespace = body.metadata!.namespace!;
     const name = body.metadata!.name!;
     try {
-      return asPlain(await this.apps.replaceNamespacedDeployment({ namespace, name, body }));
+      return asPlain(
+        await this.apps.replaceNamespacedDeployment({
+          namespace,
+          name,
+          body,
+          ...(opts.dryRun ? { dryRun: 'All' } : {}),
+        }),
+      );
     } catch (err) {
       throw kubeError(err, `update Deployment ${namespace}/${name}`, KUBE_CALLS.replaceDeployment, namespace);
     }
