@@ -55,6 +55,10 @@ export interface Kube {
   restartContainer(namespace: string, pod: string, container: string): void;
   /** Replaces a pod's status (what the kubelet writes through pods/status); returns the stored pod. */
   setPodStatus(namespace: string, pod: string, status: Obj): KObject;
+  /** Replaces the status of a core (v1) object, e.g. a Node or a Pod: the kubelet's own channel. */
+  setStatus(namespace: string, resource: string, name: string, status: Obj): KObject;
+  /** Reads a core (v1) object, e.g. a Secret for a volume; undefined when absent. The kubelet's own channel. */
+  getObject(namespace: string, resource: string, name: string): KObject | undefined;
   /** TokenRequest for a ServiceAccount (as POST .../serviceaccounts/{name}/token does); returns the JWT. */
   mintServiceAccountToken(namespace: string, serviceAccount: string, spec?: TokenRequestSpec): string;
   /** TokenReview of a bearer token (as POST /apis/authentication.k8s.io/v1/tokenreviews does). */
@@ -187,6 +191,17 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
     setPodStatus(namespace, name, status) {
       const p = pod(namespace, name);
       return api.update(podType, namespace, name, { ...p, status }, { version: 'v1', subresource: 'status' });
+    },
+    setStatus(namespace, resource, name, status) {
+      const t = registry.byGroupResource('', resource);
+      if (!t) throw new Error(`lab/kube: no core resource ${resource}`);
+      const obj = api.get(t, t.namespaced ? namespace : '', name);
+      return api.update(t, t.namespaced ? namespace : '', name, { ...obj, status }, { version: 'v1', subresource: 'status' });
+    },
+    getObject(namespace, resource, name) {
+      const t = registry.byGroupResource('', resource);
+      if (!t) throw new Error(`lab/kube: no core resource ${resource}`);
+      return store.get(`/${resource}`, t.namespaced ? namespace : '', name);
     },
     mintServiceAccountToken(namespace, serviceAccount, spec = {}) {
       const r = http.mintServiceAccountToken(namespace, serviceAccount, spec);
