@@ -47,6 +47,8 @@ export interface WriteOptions {
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   /** Filled with warnings for the `Warning` response header. */
   warnings?: string[];
+  /** Admission for the requesting user, called with the object about to be written (throws to refuse it). */
+  admit?: (obj: KObject, old?: KObject) => void;
 }
 
 export interface DeleteOptions {
@@ -283,6 +285,7 @@ export class Api {
     if (t.subresources.includes('status')) delete obj.status;
     if (resourceKey(t) === 'apiextensions.k8s.io/customresourcedefinitions') prepareCrd(obj);
     t.prepare?.(obj, undefined);
+    opts.admit?.(obj);
     const problems = [
       ...this.validateMeta(t, obj),
       ...this.customResource(t, obj, opts),
@@ -400,6 +403,7 @@ export class Api {
     const isCrd = resourceKey(t) === 'apiextensions.k8s.io/customresourcedefinitions';
     if (isCrd && sub !== 'status') prepareCrd(obj);
     if (sub !== 'status') t.prepare?.(obj, old);
+    opts.admit?.(obj, old);
     const problems = [
       ...this.validateMeta(t, obj),
       ...this.customResource(t, obj, opts),

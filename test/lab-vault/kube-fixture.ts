@@ -26,8 +26,10 @@ export async function startKubeFixture(): Promise<KubeFixture> {
         {
           method,
           ca: kube.caPem,
+          // the admin's client certificate, as kubectl with the admin kubeconfig authenticates
+          cert: kube.adminCert.certPem,
+          key: kube.adminCert.keyPem,
           headers: {
-            Authorization: `Bearer ${kube.token}`,
             'Content-Type': 'application/json',
             Accept: 'application/json',
           },
