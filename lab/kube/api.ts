@@ -31,6 +31,10 @@ const QUALIFIED_NAME =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 /** Resources whose names are DNS labels rather than subdomains. */
 const LABEL_NAMED = new Set(['/namespaces', '/services']);
+/** RBAC objects are named by path segment (ValidateRBACName = path.IsValidPathSegmentName): `system:…` is fine. */
+const SEGMENT_NAMED = new Set(
+  ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'].map((r) => `rbac.authorization.k8s.io/${r}`),
+);
 /** NamespaceLifecycle admission refuses to delete these. */
 const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -190,7 +194,13 @@ export class Api {
     const name = meta.name ?? '';
     const label = LABEL_NAMED.has(resourceKey(t));
     if (!name) out.push({ field: 'metadata.name', message: 'Required value: name or generateName is required' });
-    else if (label ? !DNS_LABEL.test(name) || name.length > 63 : !DNS_SUBDOMAIN.test(name) || name.length > 253)
+    else if (SEGMENT_NAMED.has(resourceKey(t))) {
+      if (name === '.' || name === '..')
+        out.push({ field: 'metadata.name', message: `Invalid value: "${name}": may not be '${name}'` });
+      for (const bad of ['/', '%'])
+        if (name.includes(bad))
+          out.push({ field: 'metadata.name', message: `Invalid value: "${name}": may not contain '${bad}'` });
+    } else if (label ? !DNS_LABEL.test(name) || name.length > 63 : !DNS_SUBDOMAIN.test(name) || name.length > 253)
       out.push({
         field: 'metadata.name',
         message: label
