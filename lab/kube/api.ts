@@ -18,7 +18,7 @@ import {
 } from './errors.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import type { Registry } from './registry.js';
-import { applyDefaults, dropNulls, prune } from './schema-ops.js';
+import { applyDefaults, dropNulls, prune } from './schema/ops.js';
 import { matchFields, matchLabels, type FieldRequirement, type Requirement } from './selectors.js';
 import type { Store } from './store.js';
 import { groupVersion, resourceKey, type KObject, type Obj, type ObjectMeta, type ResourceType } from './types.js';
@@ -241,7 +241,7 @@ export class Api {
   }
 
   /** Defaulting, pruning and schema validation of a custom resource in the request's version. */
-  private customResource(t: ResourceType, obj: KObject, opts: WriteOptions): FieldProblem[] {
+  private customResource(t: ResourceType, obj: KObject, opts: WriteOptions, old?: KObject): FieldProblem[] {
     const v = t.versions.find((x) => x.name === opts.version);
     if (!v?.schema || !v.validate) return [];
     dropNulls(obj, v.schema);
@@ -251,7 +251,7 @@ export class Api {
       throw badRequest(`strict decoding error: ${dropped.map((d) => `unknown field "${d}"`).join(', ')}`);
     if (dropped.length && opts.fieldValidation !== 'Ignore')
       opts.warnings?.push(...dropped.map((d) => `unknown field "${d}"`));
-    return v.validate(obj).filter((p) => !p.field.startsWith('metadata'));
+    return v.validate(obj, old).filter((p) => !p.field.startsWith('metadata'));
   }
 
   private namespaceCheck(t: ResourceType, ns: string, creating: boolean): void {
@@ -416,7 +416,7 @@ export class Api {
     opts.admit?.(obj, old);
     const problems = [
       ...this.validateMeta(t, obj),
-      ...this.customResource(t, obj, opts),
+      ...this.customResource(t, obj, opts, old),
       ...(t.validate?.(obj, old) ?? []),
     ];
     if (isCrd && sub !== 'status') problems.push(...validateCrd(obj, old));
