@@ -5,8 +5,7 @@
 // https://kubernetes.io/docs/reference/access-authn-authz/controlling-access/
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuditContext, type AuditLog } from '../audit.js';
-import type { Authenticator } from '../authn.js';
-import { forbidden, type Authorizer } from '../authz.js';
+import { forbidden } from '../authz.js';
 import { ApiError, notFound, unauthorized } from '../errors.js';
 import { OpenApi } from '../openapi.js';
 import type { UserInfo } from '../rbac/types.js';
