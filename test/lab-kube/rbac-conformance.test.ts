@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ApiException, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import { ApiException, AuthorizationV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startKube, type Kube } from '../../lab/kube/server.js';
 import { HELM, KUBECTL } from '../../scripts/paths.js';
@@ -297,6 +297,76 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL, HELM] }))('lab/kube authenticat
     await core.deleteNamespacedPod({ namespace: NS, name: 'hop-1' });
     await expect(hopCore.listNamespacedConfigMap({ namespace: NS })).rejects.toMatchObject({ code: 401 });
     expect(kube.reviewToken(projected.token).error).toBe('[invalid bearer token, pod "hop-1" not found]');
+  });
+
+  it('SubjectAccessReview and LocalSubjectAccessReview for a delegating ServiceAccount; a Secret-bound token', async () => {
+    // https://kubernetes.io/docs/reference/access-authn-authz/authorization/#checking-api-access
+    const admin = new KubeConfig();
+    admin.loadFromFile(kube.kubeconfigPath);
+    await admin
+      .makeApiClient(CoreV1Api)
+      .createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'delegate' } } });
+    const token = kube.mintServiceAccountToken(NS, 'delegate');
+    const kc = new KubeConfig();
+    kc.loadFromString(kube.kubeconfigFor(token, NS));
+    const authz = kc.makeApiClient(AuthorizationV1Api);
+    const ask = () =>
+      authz.createSubjectAccessReview({
+        body: {
+          spec: {
+            user: READER,
+            groups: ['system:serviceaccounts'],
+            resourceAttributes: { namespace: NS, verb: 'list', resource: 'secrets' },
+          },
+        },
+      });
+    await expect(ask()).rejects.toMatchObject({ code: 403 });
+    await kubectl(
+      'create',
+      'clusterrolebinding',
+      'delegate',
+      '--clusterrole=system:auth-delegator',
+      `--serviceaccount=${NS}:delegate`,
+    );
+    expect((await ask()).status).toEqual({
+      allowed: true,
+      reason: `RBAC: allowed by RoleBinding "reader/${NS}" of Role "secret-reader" to ServiceAccount "reader/${NS}"`,
+    });
+    const local = await admin.makeApiClient(AuthorizationV1Api).createNamespacedLocalSubjectAccessReview({
+      namespace: NS,
+      body: {
+        metadata: { namespace: NS },
+        spec: { user: READER, resourceAttributes: { namespace: NS, verb: 'delete', resource: 'secrets' } },
+      },
+    });
+    expect(local.status).toEqual({ allowed: false });
+    // impersonating groups needs a user, and the impersonate verb on each group
+    const onlyGroup = await kubectl('get', 'pods', '-n', NS, '--as-group=system:masters');
+    expect(onlyGroup.stderr).toContain('without impersonating a user');
+    const asGroup = await kubectl(
+      'auth',
+      'can-i',
+      'list',
+      'secrets',
+      '-n',
+      NS,
+      '--as=someone',
+      `--as-group=system:serviceaccounts:${NS}`,
+    );
+    expect(asGroup.stdout.trim()).toBe('no');
+    // a token bound to a Secret lives as long as that Secret
+    const secret = await admin
+      .makeApiClient(CoreV1Api)
+      .createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'anchor' } } });
+    const bound = kube.mintServiceAccountToken(NS, 'delegate', {
+      boundObjectRef: { kind: 'Secret', apiVersion: 'v1', name: 'anchor', uid: secret.metadata!.uid },
+    });
+    expect(kube.reviewToken(bound).authenticated).toBe(true);
+    await admin.makeApiClient(CoreV1Api).deleteNamespacedSecret({ namespace: NS, name: 'anchor' });
+    expect(kube.reviewToken(bound)).toMatchObject({
+      authenticated: false,
+      error: '[invalid bearer token, secret "anchor" not found]',
+    });
   });
 
   it('writes an audit.k8s.io/v1 Event per request: who, what, the decision and why; never a secret', async () => {
