@@ -3,7 +3,7 @@
 // with an admin kubeconfig (client certificate) kubectl, Helm and client-node use as they are. In-process hooks let
 // the lab kubelet do what a kubelet does through its own channels — append container log lines, report pod status,
 // project ServiceAccount tokens — and let fixtures use the REST layer directly; they are not authenticated.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -200,6 +200,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   // a directory made here is removed by close(); a caller's --dir is kept (restarts reuse its cert and kubeconfig)
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'lab-kube-'));
+  mkdirSync(dir, { recursive: true });
   const host = opts.host ?? '127.0.0.1';
   const pki = clusterPki(dir, [...new Set(['127.0.0.1', '::1', host].filter((h) => isIP(h)))]);
   // client certificates are requested, not required: ServiceAccount tokens and anonymous requests come without one
