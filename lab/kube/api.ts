@@ -86,6 +86,8 @@ export function timestamp(d: Date): string {
 export class Api {
   /** Hooks run after a CRD is stored or removed (the HTTP layer registers/unregisters its resource). */
   onCrdChange?: () => void;
+  /** Mutating admission plugins run on create, before validation (e.g. the ServiceAccount plugin on pods). */
+  readonly admissionOnCreate: Array<(t: ResourceType, ns: string, obj: KObject) => void> = [];
 
   constructor(
     readonly store: Store,
@@ -295,6 +297,7 @@ export class Api {
     if (t.subresources.includes('status')) delete obj.status;
     if (resourceKey(t) === 'apiextensions.k8s.io/customresourcedefinitions') prepareCrd(obj);
     t.prepare?.(obj, undefined);
+    for (const plugin of this.admissionOnCreate) plugin(t, ns, obj);
     opts.admit?.(obj);
     const problems = [
       ...this.validateMeta(t, obj),

@@ -14,6 +14,8 @@ import { CrdController } from './controllers/crd.js';
 import { DeploymentController } from './controllers/deployment.js';
 import { GarbageCollector } from './controllers/gc.js';
 import { NamespaceController } from './controllers/namespace.js';
+import { RootCaPublisher } from './controllers/root-ca-publisher.js';
+import { admitPodServiceAccount } from './admission/service-account.js';
 import { ClusterRoleAggregationController } from './controllers/clusterrole-aggregation.js';
 import { AuditLog } from './audit.js';
 import { Authenticator, type TokenReviewResult } from './authn.js';
@@ -91,6 +93,9 @@ export interface Kube {
   close(): Promise<void>;
 }
 
+/** ClusterIP of the `default/kubernetes` Service (the first address of the service CIDR, as on every cluster). */
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
+
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 /**
@@ -109,8 +114,8 @@ function publishApiEndpoint(api: Api, port: number): void {
         metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
         spec: {
           type: 'ClusterIP',
-          clusterIP: '10.96.0.1',
-          clusterIPs: ['10.96.0.1'],
+          clusterIP: KUBERNETES_SERVICE_IP,
+          clusterIPs: [KUBERNETES_SERVICE_IP],
           ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }],
         },
       },
@@ -183,6 +188,9 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
     for (const o of objs)
       if (!store.get(`rbac.authorization.k8s.io/${t.plural}`, '', o.metadata.name!))
         api.create(t, '', o, { version: 'v1' });
+  api.admissionOnCreate.push((t, ns, obj) => {
+    if (t.group === '' && t.plural === 'pods') admitPodServiceAccount(store, ns, obj);
+  });
   const controllers: Array<{ stop(): void }> = [
     crds,
     new NamespaceController(api, log),
@@ -206,7 +214,9 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'lab-kube-'));
   mkdirSync(dir, { recursive: true });
   const host = opts.host ?? '127.0.0.1';
-  const pki = clusterPki(dir, [...new Set(['127.0.0.1', '::1', host].filter((h) => isIP(h)))]);
+  // 10.96.0.1: the `kubernetes` Service's ClusterIP, where pods' in-cluster clients reach the API (KUBERNETES_SERVICE_HOST).
+  const pki = clusterPki(dir, [...new Set(['127.0.0.1', '::1', KUBERNETES_SERVICE_IP, host].filter((h) => isIP(h)))]);
+  controllers.push(new RootCaPublisher(api, pki.caPem, log));
   // client certificates are requested, not required: ServiceAccount tokens and anonymous requests come without one
   const server: Server = createServer(
     { cert: pki.servingCertPem, key: pki.servingKeyPem, ca: [pki.caPem], requestCert: true, rejectUnauthorized: false },
@@ -254,7 +264,13 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
       const t = registry.byGroupResource('', resource);
       if (!t) throw new Error(`lab/kube: no core resource ${resource}`);
       const obj = api.get(t, t.namespaced ? namespace : '', name);
-      return api.update(t, t.namespaced ? namespace : '', name, { ...obj, status }, { version: 'v1', subresource: 'status' });
+      return api.update(
+        t,
+        t.namespaced ? namespace : '',
+        name,
+        { ...obj, status },
+        { version: 'v1', subresource: 'status' },
+      );
     },
     getObject(namespace, resource, name) {
       const t = registry.byGroupResource('', resource);

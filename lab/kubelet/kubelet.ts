@@ -203,7 +203,12 @@ export class LabKubelet {
     if (!fit.fits) {
       if (this.unschedulable.get(key) === fit.reason) return;
       this.unschedulable.set(key, fit.reason);
-      this.opts.log({ level: 'warn', msg: 'pod does not fit the lab node; it stays Pending', pod: key, reason: fit.reason });
+      this.opts.log({
+        level: 'warn',
+        msg: 'pod does not fit the lab node; it stays Pending',
+        pod: key,
+        reason: fit.reason,
+      });
       try {
         this.opts.kube.setStatus(pod.metadata!.namespace!, 'pods', pod.metadata!.name!, {
           ...(pod.status ?? {}),
@@ -236,7 +241,12 @@ export class LabKubelet {
       });
       await this.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${this.opts.node.name}`);
     } catch (err) {
-      this.opts.log({ level: 'debug', msg: 'pod binding failed (deleted or bound meanwhile?)', pod: key, error: String(err) });
+      this.opts.log({
+        level: 'debug',
+        msg: 'pod binding failed (deleted or bound meanwhile?)',
+        pod: key,
+        error: String(err),
+      });
     }
   }
 
@@ -269,7 +279,13 @@ export class LabKubelet {
     for (const c of run.containers.values()) this.startContainer(run, c);
     await this.writeStatus(run);
     this.notify();
-    this.opts.log({ level: 'info', msg: 'pod started', pod: run.key, netns: run.sandbox.netns, podIP: run.sandbox.podIP });
+    this.opts.log({
+      level: 'info',
+      msg: 'pod started',
+      pod: run.key,
+      netns: run.sandbox.netns,
+      podIP: run.sandbox.podIP,
+    });
   }
 
   private dataOf(kind: 'secrets' | 'configmaps', ns: string, name: string): Record<string, Buffer> | undefined {
@@ -333,7 +349,13 @@ export class LabKubelet {
       const message = String((err as Error).message ?? err);
       const reason = /ErrImagePull/.test(message) ? 'ErrImagePull' : 'CreateContainerConfigError';
       c.waiting = { reason, message };
-      this.opts.log({ level: 'error', msg: 'container cannot start', pod: run.key, container: c.spec.name, error: message });
+      this.opts.log({
+        level: 'error',
+        msg: 'container cannot start',
+        pod: run.key,
+        container: c.spec.name,
+        error: message,
+      });
       void this.event(pod, 'Warning', 'Failed', `Error: ${message}`);
       void this.writeStatus(run);
       c.restartTimer = setTimeout(() => this.startContainer(run, c), 5000);
@@ -350,12 +372,24 @@ export class LabKubelet {
     void proc.exited.then(({ code, signal }) => {
       for (const p of c.probes) p.stop();
       if (run.stopping || this.closed) return;
-      c.lastExit = { code: code ?? (signal ? 128 + 9 : 1), at: new Date().toISOString(), reason: code === 0 ? 'Completed' : 'Error' };
+      c.lastExit = {
+        code: code ?? (signal ? 128 + 9 : 1),
+        at: new Date().toISOString(),
+        reason: code === 0 ? 'Completed' : 'Error',
+      };
       c.ready = false;
       const delay = BACKOFF_MS[Math.min(c.restarts, BACKOFF_MS.length - 1)]!;
       c.restarts += 1;
       c.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container` };
-      this.opts.log({ level: 'warn', msg: 'container exited; restarting', pod: run.key, container: c.spec.name, code, signal, inMs: delay });
+      this.opts.log({
+        level: 'warn',
+        msg: 'container exited; restarting',
+        pod: run.key,
+        container: c.spec.name,
+        code,
+        signal,
+        inMs: delay,
+      });
       try {
         this.opts.kube.restartContainer(ns, name, c.spec.name);
       } catch {
@@ -371,7 +405,8 @@ export class LabKubelet {
     const podIP = run.sandbox!.podIP;
     const spec = c.spec;
     const make = (kind: 'startup' | 'readiness' | 'liveness') => {
-      const probe = kind === 'startup' ? spec.startupProbe : kind === 'readiness' ? spec.readinessProbe : spec.livenessProbe;
+      const probe =
+        kind === 'startup' ? spec.startupProbe : kind === 'readiness' ? spec.readinessProbe : spec.livenessProbe;
       if (!probe) return undefined;
       return new ProbeRunner(kind, probe, spec, podIP, (o) => {
         if (proc !== c.process) return;
@@ -380,8 +415,18 @@ export class LabKubelet {
           for (const p of c.probes) if (p.kind !== 'startup') p.start();
         } else if (o.kind === 'readiness') c.ready = o.passing;
         else if (o.kind === 'liveness' && !o.passing) {
-          this.opts.log({ level: 'warn', msg: 'liveness probe failed; restarting the container', pod: run.key, container: spec.name });
-          void this.event(run.pod, 'Warning', 'Unhealthy', `Liveness probe failed: container ${spec.name} will be restarted`);
+          this.opts.log({
+            level: 'warn',
+            msg: 'liveness probe failed; restarting the container',
+            pod: run.key,
+            container: spec.name,
+          });
+          void this.event(
+            run.pod,
+            'Warning',
+            'Unhealthy',
+            `Liveness probe failed: container ${spec.name} will be restarted`,
+          );
           void proc.stop((run.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
         }
         void this.writeStatus(run);
@@ -427,9 +472,22 @@ export class LabKubelet {
           restartCount: c.restarts,
           state: running
             ? { running: { startedAt: c.startedAt } }
-            : { waiting: { reason: c.waiting?.reason ?? (run.failure ? run.failure.reason : 'ContainerCreating'), message: c.waiting?.message } },
+            : {
+                waiting: {
+                  reason: c.waiting?.reason ?? (run.failure ? run.failure.reason : 'ContainerCreating'),
+                  message: c.waiting?.message,
+                },
+              },
           ...(c.lastExit
-            ? { lastState: { terminated: { exitCode: c.lastExit.code ?? 137, reason: c.lastExit.reason, finishedAt: c.lastExit.at } } }
+            ? {
+                lastState: {
+                  terminated: {
+                    exitCode: c.lastExit.code ?? 137,
+                    reason: c.lastExit.reason,
+                    finishedAt: c.lastExit.at,
+                  },
+                },
+              }
             : {}),
         };
       }),
@@ -458,9 +516,11 @@ export class LabKubelet {
       }
       await Promise.all([...run.containers.values()].map((c) => c.process?.stop(grace)));
       run.volumes?.stop();
-      await run.sandbox?.destroy().catch((err: unknown) =>
-        this.opts.log({ level: 'warn', msg: 'pod sandbox removal failed', pod: key, error: String(err) }),
-      );
+      await run.sandbox
+        ?.destroy()
+        .catch((err: unknown) =>
+          this.opts.log({ level: 'warn', msg: 'pod sandbox removal failed', pod: key, error: String(err) }),
+        );
       rmSync(run.dir, { recursive: true, force: true });
       this.runs.delete(key);
       this.notify();
@@ -469,7 +529,12 @@ export class LabKubelet {
     if (o.deleteObject && o.pod && (!run || run.pod.metadata?.uid === o.pod.metadata?.uid)) {
       const [namespace, name] = key.split('/') as [string, string];
       await this.core
-        .deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { preconditions: { uid: o.pod.metadata!.uid! } } })
+        .deleteNamespacedPod({
+          name,
+          namespace,
+          gracePeriodSeconds: 0,
+          body: { preconditions: { uid: o.pod.metadata!.uid! } },
+        })
         .catch(() => undefined);
     }
   }

@@ -127,7 +127,11 @@ export interface EffectiveSecurity {
 }
 
 /** Pod and container security contexts merged (the container's wins), with the image's user as the fallback. */
-export function effectiveSecurity(pod: V1Pod, c: V1Container, imageUser?: { uid: number; gid: number }): EffectiveSecurity {
+export function effectiveSecurity(
+  pod: V1Pod,
+  c: V1Container,
+  imageUser?: { uid: number; gid: number },
+): EffectiveSecurity {
   const p = pod.spec?.securityContext ?? {};
   const s: V1SecurityContext = c.securityContext ?? {};
   const uid = s.runAsUser ?? p.runAsUser ?? imageUser?.uid ?? 0;
@@ -157,7 +161,11 @@ export function effectiveSecurity(pod: V1Pod, c: V1Container, imageUser?: { uid:
 }
 
 /** Docker/OCI rules: `command` replaces the image's entrypoint (and drops its cmd); `args` replace the cmd. */
-export function commandLine(c: V1Container, image: { entrypoint: string[]; cmd?: string[] }, env: Record<string, string>) {
+export function commandLine(
+  c: V1Container,
+  image: { entrypoint: string[]; cmd?: string[] },
+  env: Record<string, string>,
+) {
   const argv = c.command?.length
     ? [...c.command, ...(c.args ?? [])]
     : [...image.entrypoint, ...(c.args ?? image.cmd ?? [])];

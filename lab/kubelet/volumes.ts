@@ -99,10 +99,12 @@ export class PodVolumes {
       const data = this.sources.configMap(this.ns, v.configMap.name ?? '');
       if (!data) {
         if (!v.configMap.optional) throw new Error(`configmap "${v.configMap.name}" not found (volume ${v.name})`);
-      } else files.push(...projectKeys(data, v.configMap.items, `configmap ${v.configMap.name}`, !!v.configMap.optional));
+      } else
+        files.push(...projectKeys(data, v.configMap.items, `configmap ${v.configMap.name}`, !!v.configMap.optional));
     } else if (v.downwardAPI) {
       defaultMode = v.downwardAPI.defaultMode ?? DEFAULT_MODE;
-      for (const it of v.downwardAPI.items ?? []) files.push({ path: it.path, value: this.field(it.fieldRef?.fieldPath) });
+      for (const it of v.downwardAPI.items ?? [])
+        files.push({ path: it.path, value: this.field(it.fieldRef?.fieldPath) });
     } else if (v.projected) {
       defaultMode = v.projected.defaultMode ?? DEFAULT_MODE;
       for (const src of v.projected.sources ?? []) {
