@@ -5,6 +5,8 @@
 // Spec field names are the seed's JSON names, kept field for field (drop, numberNode, typeNode, ...).
 // Every pattern here must stay RE2-compatible (no lookaround): the Kubernetes API server evaluates them with Go's regexp.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { PROTOCOLS, type Protocol } from '../../../common/contracts/protocols.js';
+import { PROTOCOL_MODULES } from '../protocols/index.js';
 
 export const GROUP = 'torchain.dev';
 export const VERSION = 'v1alpha1';
@@ -14,8 +16,9 @@ export const PLURAL = 'torchains';
 export const SINGULAR = 'torchain';
 export const SHORT_NAMES = ['tc'];
 
-export const HOP_TYPES = ['openvpn', 'wireguard'] as const;
-export type HopType = (typeof HOP_TYPES)[number];
+/** The protocols a hop can run: the registry (common/contracts/protocols.ts), one module each in operator/src/protocols. */
+export const HOP_TYPES = PROTOCOLS;
+export type HopType = Protocol;
 
 /** Linux interface names (net/core/dev.c dev_valid_name): 1-15 bytes, no '/', ':' or white space, not "." or "..". */
 export const INTERFACE_NAME_PATTERN = '^([^/:\\s.][^/:\\s]{0,14}|\\.[^/:\\s.][^/:\\s]{0,13}|\\.\\.[^/:\\s]{1,13})$';
@@ -48,7 +51,7 @@ export const TorChainSpecSchema = Type.Object(
       minimum: 1,
     }),
     typeNode: stringEnum(HOP_TYPES, {
-      description: 'VPN client the hop runs: openvpn or wireguard. The image follows it unless image is set.',
+      description: `VPN client the hop runs: ${HOP_TYPES.join(', ')}. The image follows it unless image is set.`,
     }),
     nameTorChain: Type.String({
       description: 'Name of the chain this hop belongs to (hops of one chain share it within a namespace).',
@@ -66,8 +69,7 @@ export const TorChainSpecSchema = Type.Object(
     ),
     vpnFileConfig: Type.Optional(
       Type.String({
-        description:
-          'File name of the VPN config mounted into the vpn container (default: client.ovpn for openvpn, wg-<chain>-<hop>.conf for wireguard).',
+        description: `File name of the VPN config mounted into the vpn container (default: ${HOP_TYPES.map((t) => `${PROTOCOL_MODULES[t].defaultConfigFileName('<chain>', '<hop>')} for ${t}`).join(', ')}).`,
         minLength: 1,
         maxLength: 255,
         pattern: FILE_NAME_PATTERN,
