@@ -12,7 +12,10 @@ export interface HopProcess {
   hop: HopHandle;
   daemon: Daemon;
   env: Record<string, string>;
-  /** Resolves once the tunnel is up: OpenVPN's "Initialization Sequence Completed", or a WireGuard handshake. */
+  /**
+   * Resolves once the tunnel is up: OpenVPN's "Initialization Sequence Completed", a WireGuard handshake, or
+   * OpenConnect's "Configured as" (and its DTLS session, when DTLS is admitted) with the tunnel address in place.
+   */
   waitUp(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -35,7 +38,7 @@ export async function wgLatestHandshake(netns: string, iface: string): Promise<n
 
 export async function startHop(hop: HopHandle, opts: StartHopOptions): Promise<HopProcess> {
   await mkdir(hop.tmpDir, { recursive: true, mode: 0o700 });
-  const env = { ...hop.env({ mtu: opts.mtu, server: opts.server ?? 0 }), ...(opts.extraEnv ?? {}) };
+  const env = { ...(await hop.env({ mtu: opts.mtu, server: opts.server ?? 0 })), ...(opts.extraEnv ?? {}) };
   const daemon = new Daemon({
     netns: hop.netns,
     cmd: 'bash',
@@ -52,6 +55,18 @@ export async function startHop(hop: HopHandle, opts: StartHopOptions): Promise<H
     async waitUp(timeoutMs = 20_000) {
       if (hop.type === 'openvpn') {
         await daemon.waitForLine(/Initialization Sequence Completed/, timeoutMs, startedAt);
+        return;
+      }
+      if (hop.type === 'openconnect') {
+        await daemon.waitForLine(/Configured as /, timeoutMs, startedAt);
+        if (env.TORCHAIN_PROTO!.includes('udp'))
+          await daemon.waitForLine(/Established DTLS connection/, timeoutMs, startedAt);
+        await waitFor(
+          `the tunnel address on hop ${hop.number} (${hop.tunIf})`,
+          async () => /inet /.test((await nsRun(hop.netns, 'ip', ['-4', 'address', 'show', 'dev', hop.tunIf])).stdout),
+          timeoutMs,
+          100,
+        );
         return;
       }
       await waitFor(

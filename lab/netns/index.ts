@@ -15,7 +15,7 @@ export {
   formatEndpoint,
   type VpnServer,
   type VpnServerSpec,
-} from './servers.js';
+} from './servers/index.js';
 export { createPki, type Pki } from './pki.js';
 export { cleanupPrefix, type CleanupReport } from './cleanup-core.js';
 export { startCapture, type Capture, type CapturedPacket } from './capture.js';
