@@ -1,5 +1,6 @@
 // What may cross a hop's external link, and what is a leak. Shared by the data-plane tests and the lab's leak-check.
 import type { CapturedPacket } from './capture.js';
+import { SERVER_MODULES } from './servers/index.js';
 import type { Topology } from './topology.js';
 
 /** One hop's side of its external link, and the server endpoints it may talk to (one, or its whole pool). */
@@ -7,7 +8,8 @@ export interface LinkParties {
   hopAddress: string;
   hopMac: string;
   servers: Array<{ address: string; port: number }>;
-  proto: 'udp' | 'tcp';
+  /** The L4 protocols of the tunnel (OpenConnect: TLS and DTLS). */
+  protos: Array<'udp' | 'tcp'>;
   /** The hop's next hop toward its servers (hop k-1's inInterface address), whose ICMP errors may reach it. */
   gateway?: string;
 }
@@ -20,7 +22,7 @@ export function linkParties(topo: Topology, k: number, server?: number): LinkPar
     hopAddress: hop.outAddress.split('/')[0]!,
     hopMac: hop.outMac,
     servers: pool.map((s) => ({ address: s.spec.address, port: s.spec.port })),
-    proto: hop.transport,
+    protos: SERVER_MODULES[hop.type].protos(hop.transport),
     ...(hop.outGateway ? { gateway: hop.outGateway } : {}),
   };
 }
@@ -38,13 +40,13 @@ export function violation(p: CapturedPacket, l: LinkParties): string | undefined
   const endpoints = l.servers.map((s) => `${s.address}:${s.port}`).join(', ');
   if (p.srcMac === l.hopMac) {
     const toServer = l.servers.some((s) => p.dst === s.address && p.dport === s.port);
-    if (p.kind === 'ipv4' && p.src === l.hopAddress && toServer && p.proto === l.proto) return undefined;
-    return `the hop sent a packet that is not a tunnel packet to ${endpoints}/${l.proto}: ${desc}`;
+    if (p.kind === 'ipv4' && p.src === l.hopAddress && toServer && l.protos.some((x) => x === p.proto)) return undefined;
+    return `the hop sent a packet that is not a tunnel packet to ${endpoints}/${l.protos.join('+')}: ${desc}`;
   }
   if (p.dstMac === l.hopMac) {
     const server = l.servers.find((s) => p.src === s.address);
     if (p.kind === 'ipv4' && server && p.dst === l.hopAddress) {
-      if (p.proto === l.proto && p.sport === server.port) return undefined;
+      if (l.protos.some((x) => x === p.proto) && p.sport === server.port) return undefined;
       if (p.proto === 'icmp' && p.icmpType === 3) return undefined;
     }
     // The hop above answers "unreachable" for our tunnel packets while its own tunnel is down: no payload of ours.
