@@ -40,7 +40,8 @@ export function violation(p: CapturedPacket, l: LinkParties): string | undefined
   const endpoints = l.servers.map((s) => `${s.address}:${s.port}`).join(', ');
   if (p.srcMac === l.hopMac) {
     const toServer = l.servers.some((s) => p.dst === s.address && p.dport === s.port);
-    if (p.kind === 'ipv4' && p.src === l.hopAddress && toServer && l.protos.some((x) => x === p.proto)) return undefined;
+    if (p.kind === 'ipv4' && p.src === l.hopAddress && toServer && l.protos.some((x) => x === p.proto))
+      return undefined;
     return `the hop sent a packet that is not a tunnel packet to ${endpoints}/${l.protos.join('+')}: ${desc}`;
   }
   if (p.dstMac === l.hopMac) {

@@ -98,7 +98,7 @@ export interface HopHandle {
    * device, no routes or rules of the entrypoint, no address on inIf; IPv4 forwarding off everywhere except where
    * `sysctls` (the pod's securityContext.sysctls) turn it on. The attachments stay (captures keep running).
    */
-  newPodSandbox(sysctls?: Array<{ name: string; value: string }>): Promise<void>;
+  newPodSandbox(sysctls?: Array<{ name: string; value: string }>, opts?: { ipamInAddress?: boolean }): Promise<void>;
 }
 
 export interface Topology {
@@ -181,7 +181,12 @@ async function segmentOnTransmit(ns: string): Promise<void> {
 }
 
 /** See HopHandle.newPodSandbox. */
-async function newPodSandbox(ns: string, tunIf: string, sysctls: Array<{ name: string; value: string }>) {
+async function newPodSandbox(
+  ns: string,
+  tunIf: string,
+  sysctls: Array<{ name: string; value: string }>,
+  ipamInAddress: string | undefined,
+) {
   await run('ip', ['netns', 'exec', ns, 'nft', 'flush', 'ruleset']);
   await ipBatch([`link del ${tunIf}`], ns).catch(() => undefined);
   await ipBatch(
@@ -194,6 +199,8 @@ async function newPodSandbox(ns: string, tunIf: string, sysctls: Array<{ name: s
     'net.ipv4.conf.in0.forwarding=0',
   ];
   await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', ...defaults, ...sysctls.map((s) => `${s.name}=${s.value}`)]);
+  // The design this replaced: an attachment whose IPAM gives inIf its address from the start.
+  if (ipamInAddress) await ipBatch([`address add ${ipamInAddress} dev in0`], ns);
 }
 
 export async function buildTopology(spec: TopologySpec): Promise<Topology> {
@@ -382,7 +389,8 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
             ...module.mtuEnv?.(p, mtu),
           };
         },
-        newPodSandbox: (sysctls = []) => newPodSandbox(hopNs, tunIf, sysctls),
+        newPodSandbox: (sysctls = [], opts = {}) =>
+          newPodSandbox(hopNs, tunIf, sysctls, opts.ipamInAddress ? inAddress : undefined),
       });
     }
     if (spec.startServers ?? true) for (const s of servers) await s.start();

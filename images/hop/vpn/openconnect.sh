@@ -61,8 +61,13 @@ oc_script() {
         mtu=$INTERNAL_IP4_MTU
         oc_log warn "the server's tunnel MTU $INTERNAL_IP4_MTU is below TORCHAIN_MTU $want: using $mtu; set spec.mtu for this hop and the hops below"
       fi
-      ip address flush dev "$TUNDEV"
+      # The new address first, then the others go: a device left without an IPv4 address loses every route through
+      # it (table 188's default included), and a reconnect would black-hole the hops below for good.
       ip address replace "$INTERNAL_IP4_ADDRESS/32" dev "$TUNDEV"
+      local a
+      while read -r _ _ _ a _; do
+        [[ ${a%/*} == "$INTERNAL_IP4_ADDRESS" ]] || ip address del "$a" dev "$TUNDEV"
+      done < <(ip -4 -o address show dev "$TUNDEV")
       ip link set dev "$TUNDEV" mtu "$mtu" up
       oc_log info "tunnel configured: address $INTERNAL_IP4_ADDRESS, mtu $mtu (routes and DNS stay with the hop)"
       ;;
