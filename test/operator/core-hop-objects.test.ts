@@ -133,7 +133,10 @@ describe('hop Deployment', () => {
     const nets = JSON.parse(
       buildDeployment(input(tc)).spec!.template.metadata!.annotations!['k8s.v1.cni.cncf.io/networks']!,
     );
-    expect(nets).toEqual([{ name: 'uplink', namespace: 'kube-system', interface: 'ext0' }]);
+    expect(nets).toEqual([
+      { name: 'uplink', namespace: 'kube-system', interface: 'ext0' },
+      { name: 'alpha-hop1-in', interface: 'net1' },
+    ]);
   });
 
   it('owns the Deployment, mounts the Secret read-only, recreates instead of surging', () => {
