@@ -25,7 +25,8 @@
 # container is restarted, so a dead client black-holes traffic instead of leaking it. Everything is replaced
 # atomically on the next start (with a new server endpoint if the config changed).
 #
-# Needs CAP_NET_ADMIN only (inside the pod's network namespace), bash, iproute2, nftables and the protocol's client.
+# Needs CAP_NET_ADMIN only (inside the pod's network namespace), bash, iproute2, nftables, perl (devconf.pl, where
+# /proc/sys is read-only) and the protocol's client.
 # Own log lines are JSON on stderr; stdout carries only the VPN client's output.
 set -Eeuo pipefail
 
@@ -322,16 +323,25 @@ set_sysctl() {
   [[ $have == "$want" ]] && return 0
   { printf '%s\n' "$want" >"$path"; } 2>/dev/null
 }
-# Forwarding only for what enters on IN_IF (clients, the next hop) and what comes back from the tunnel: the pod
-# network and OUT_IF never forward, whatever the kill switch says.
+# set_devconf IFNAME NAME VALUE: net.ipv4.conf.IFNAME.NAME. Runtimes built on runc mount /proc/sys read-only even for
+# a NET_ADMIN container with its own network namespace; rtnetlink sets the same per-interface value with
+# CAP_NET_ADMIN alone (devconf.pl).
+set_devconf() {
+  set_sysctl "net/ipv4/conf/$1/$2" "$3" && return 0
+  [[ $1 != all && $1 != default ]] && command -v perl >/dev/null || return 1
+  perl "$HOP_DIR/devconf.pl" "$1" "$2" "$3"
+}
+# Forwarding only for what enters on IN_IF (clients, the next hop) and what comes back from the tunnel. (A new
+# network namespace inherits IPv4 forwarding from the node, usually on: what keeps a hop unreachable until now is
+# that IN_IF has no address before the next step.)
 for dev in "$IN_IF" "$TUN_IF"; do
-  set_sysctl "net/ipv4/conf/$dev/forwarding" 1 ||
-    die "cannot enable forwarding on $dev: /proc/sys is read-only in this container; the runtime must mount /proc/sys/net read-write for a NET_ADMIN container with its own network namespace (see docs/dataplane.md)" interface "$dev"
+  set_devconf "$dev" forwarding 1 ||
+    die "cannot enable forwarding on $dev: /proc/sys is read-only and rtnetlink refused too; the container needs CAP_NET_ADMIN (and perl for images/hop/devconf.pl)" interface "$dev"
 done
 # A reply from the internet arrives on the tunnel although the main table routes its source elsewhere (or
 # nowhere): reverse-path filtering must not drop it. Effective value = max(all, interface).
 for dev in all "$TUN_IF"; do
-  if ! set_sysctl "net/ipv4/conf/$dev/rp_filter" 0; then
+  if ! set_devconf "$dev" rp_filter 0; then
     log warn "could not set rp_filter=0; strict reverse-path filtering would drop replies from the tunnel" interface "$dev"
   fi
 done

@@ -13,6 +13,7 @@
 // none: the hop entrypoint assigns it (TORCHAIN_GATEWAY, the TorChain's ipGateWay) once its kill switch holds. With
 // `podNetwork`, every hop also gets the pod's primary interface `eth0` with a default route into a cluster network,
 // exactly where a leak would go.
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,8 +96,8 @@ export interface HopHandle {
   prepared(server?: number): PreparedServer;
   /**
    * Puts the hop's namespace into the state of a new pod sandbox before its containers run: no nftables, no tunnel
-   * device, no routes or rules of the entrypoint, no address on inIf; IPv4 forwarding off everywhere except where
-   * `sysctls` (the pod's securityContext.sysctls) turn it on. The attachments stay (captures keep running).
+   * device, no routes or rules of the entrypoint, no address on inIf; IPv4 forwarding as a new namespace on this node
+   * inherits it, then `sysctls` (the pod's securityContext.sysctls). The attachments stay (captures keep running).
    */
   newPodSandbox(sysctls?: Array<{ name: string; value: string }>, opts?: { ipamInAddress?: boolean }): Promise<void>;
 }
@@ -187,18 +188,37 @@ async function newPodSandbox(
   sysctls: Array<{ name: string; value: string }>,
   ipamInAddress: string | undefined,
 ) {
+  // Forwarding first, straight to the new sandbox's values (a real new pod is a new namespace: there is no moment
+  // with the old forwarding and no kill switch). A new namespace inherits the node's IPv4 settings
+  // (net.core.devconf_inherit_init_net=0, the default): on a node that routes (ip_forward=1, as Kubernetes nodes do)
+  // a pod forwards from its first instant unless its own sysctls say otherwise.
+  const node = (key: string) => readFileSync(`/proc/sys/net/ipv4/conf/${key}/forwarding`, 'utf8').trim();
+  let all = node('all');
+  let dflt = node('default');
+  let in0 = dflt;
+  const others: string[] = [];
+  for (const { name, value } of sysctls) {
+    if (name === 'net.ipv4.ip_forward' || name === 'net.ipv4.conf.all.forwarding') all = dflt = in0 = value;
+    else if (name === 'net.ipv4.conf.default.forwarding') dflt = in0 = value;
+    else others.push(`${name}=${value}`);
+  }
+  await run('ip', [
+    'netns',
+    'exec',
+    ns,
+    'sysctl',
+    '-qw',
+    `net.ipv4.conf.all.forwarding=${all}`,
+    `net.ipv4.conf.default.forwarding=${dflt}`,
+    `net.ipv4.conf.in0.forwarding=${in0}`,
+    ...others,
+  ]);
   await run('ip', ['netns', 'exec', ns, 'nft', 'flush', 'ruleset']);
   await ipBatch([`link del ${tunIf}`], ns).catch(() => undefined);
   await ipBatch(
     ['address flush dev in0', 'rule del pref 188', 'route flush table 188', 'route flush proto 73'],
     ns,
   ).catch(() => undefined);
-  const defaults = [
-    'net.ipv4.conf.all.forwarding=0',
-    'net.ipv4.conf.default.forwarding=0',
-    'net.ipv4.conf.in0.forwarding=0',
-  ];
-  await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', ...defaults, ...sysctls.map((s) => `${s.name}=${s.value}`)]);
   // The design this replaced: an attachment whose IPAM gives inIf its address from the start.
   if (ipamInAddress) await ipBatch([`address add ${ipamInAddress} dev in0`], ns);
 }

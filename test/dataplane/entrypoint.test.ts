@@ -15,6 +15,7 @@ import {
   startCapture,
   startHop,
   waitFor,
+  wgLatestHandshake,
   type HopHandle,
   type Topology,
 } from '../../lab/netns/index.js';
@@ -192,6 +193,42 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('hop e
     expect(code).toBe(1);
     expect(stderr).toMatch(/could not configure wireguard-go with TORCHAIN_CONFIG/);
     expect(existsSync(marker)).toBe(false);
+  });
+
+  it('enables forwarding through rtnetlink where /proc/sys is read-only (as runc mounts it for a NET_ADMIN container)', async () => {
+    await nsRun(hop.netns, 'sysctl', ['-qw', 'net.ipv4.conf.all.forwarding=0']);
+    const env = await hop.env({ mtu: 1440 });
+    // A mount namespace of its own with /proc/sys read-only, then the entrypoint: what a container sees.
+    const script = `mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec bash ${ENTRYPOINT}`;
+    const daemon = new Daemon({
+      netns: hop.netns,
+      cmd: 'unshare',
+      args: ['-m', 'bash', '-c', script],
+      env: { PATH: process.env.PATH, ...env },
+    });
+    daemon.start();
+    try {
+      await waitFor(
+        'a WireGuard handshake',
+        async () => (await wgLatestHandshake(hop.netns, hop.tunIf).catch(() => 0)) > 0,
+        20_000,
+        100,
+      );
+      const { stdout } = await nsRun(hop.netns, 'sysctl', [
+        '-n',
+        'net.ipv4.conf.all.forwarding',
+        `net.ipv4.conf.${hop.inIf}.forwarding`,
+        `net.ipv4.conf.${hop.tunIf}.forwarding`,
+        `net.ipv4.conf.${hop.outIf}.forwarding`,
+      ]);
+      // Only the two interfaces that must forward do.
+      expect(stdout.trim().split('\n')).toEqual(['0', '1', '1', '0']);
+      const ping = await nsRun(topo.client.netns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', topo.internet.address]);
+      expect(ping.stdout).toMatch(/2 received/);
+      expect(daemon.stderr.join('\n')).not.toMatch(/"level":"error"/);
+    } finally {
+      await daemon.close();
+    }
   });
 
   it('while the hop is switched to another server under a steady ping, its link carries only tunnel packets, to the old server and then the new one', async () => {

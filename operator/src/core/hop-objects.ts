@@ -226,9 +226,14 @@ export function buildDeployment(input: HopBuildInput): V1Deployment {
           ...(s.nameK8sNode ? { nodeSelector: { 'kubernetes.io/hostname': s.nameK8sNode } } : {}),
           ...(input.serviceAccountName ? { serviceAccountName: input.serviceAccountName } : {}),
           terminationGracePeriodSeconds: 10,
-          // No forwarding sysctl: a pod that forwarded from its first instant would pass traffic before the kill
-          // switch exists. The entrypoint enables forwarding on its two interfaces once the kill switch holds.
-          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          // Forwarding OFF from the sandbox's first instant: a new network namespace inherits IPv4 forwarding from
+          // the node (on, on a Kubernetes node), and a peer that still knows our MAC would have its packets routed
+          // around the tunnel before the kill switch exists. The entrypoint turns forwarding on for its two
+          // interfaces once the kill switch holds.
+          securityContext: {
+            seccompProfile: { type: 'RuntimeDefault' },
+            sysctls: [{ name: 'net.ipv4.ip_forward', value: '0' }],
+          },
           containers: [
             {
               name: 'vpn',
