@@ -2,6 +2,7 @@
 // topology id, so that `cleanup.ts --prefix P` can find and remove every leftover after a crash.
 import type { Protocol } from '../../common/contracts/protocols.js';
 import { protocolModule } from '../../operator/src/protocols/index.js';
+import { SERVER_MODULES } from './servers/index.js';
 
 export const DEFAULT_PREFIX = 'tcd';
 
@@ -56,8 +57,17 @@ export function names(prefix: string, id: string): Names {
     hop: (k) => `${ns}hop${k}`,
     server: (k, j) => `${ns}srv${k}-${j}`,
     hopTunnel: (k, type) =>
-      ifname(type === 'wireguard' ? `${prefix}wg${id}h${k}` : `${protocolModule(type).interfacePrefix}${k}`),
-    serverTunnel: (k, j, type) => ifname(type === 'wireguard' ? `${prefix}wg${id}s${k}-${j}` : `tun${k}s${j}`),
+      ifname(
+        SERVER_MODULES[type].globalTunnelNames
+          ? `${prefix}${protocolModule(type).interfacePrefix}${id}h${k}`
+          : `${protocolModule(type).interfacePrefix}${k}`,
+      ),
+    serverTunnel: (k, j, type) =>
+      ifname(
+        SERVER_MODULES[type].globalTunnelNames
+          ? `${prefix}${protocolModule(type).interfacePrefix}${id}s${k}-${j}`
+          : `tun${k}s${j}`,
+      ),
     tmpDirPrefix: `torchain-netns-${prefix}-${id}-`,
   };
 }

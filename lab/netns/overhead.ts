@@ -63,7 +63,7 @@ export async function measureOverhead(
       hopNs,
     );
     await ipBatch([`address add ${srvAddr}/${plen} dev eth0 nodad`, 'link set eth0 up'], srvNs);
-    const wgName = `${prefix}wg${id}o`;
+    const wgName = `${prefix}${protocolModule(c.type).interfacePrefix}${id}o`;
     server = await createVpnServer(
       {
         name: `overhead-${c.type}-${c.transport}-${c.family}`,
@@ -72,7 +72,7 @@ export async function measureOverhead(
         netns: srvNs,
         address: srvAddr,
         port: SERVER_MODULES[c.type].port,
-        tunnelIf: c.type === 'wireguard' ? `${wgName}s` : 'tun0',
+        tunnelIf: SERVER_MODULES[c.type].globalTunnelNames ? `${wgName}s` : 'tun0',
         tunnelNet: '10.77.0.0/24',
         egressIf: 'eth0',
       },
@@ -80,7 +80,7 @@ export async function measureOverhead(
       SERVER_MODULES[c.type].needsPki ? await createPki(join(dir, 'pki')) : undefined,
     );
     await server.start();
-    const tunIf = c.type === 'wireguard' ? `${wgName}h` : 'tun1';
+    const tunIf = SERVER_MODULES[c.type].globalTunnelNames ? `${wgName}h` : 'tun1';
     const srv = server;
     const module = protocolModule(c.type);
     const ready = module.prepare(srv.clientConfig);

@@ -5,7 +5,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatEndpoint } from '../../../operator/src/protocols/endpoint.js';
-import { run } from '../exec.js';
+import { nsRun, run } from '../exec.js';
 import type { Pki } from '../pki.js';
 import type { ServerModule } from './types.js';
 
@@ -21,6 +21,17 @@ export function pinOf(certPem: string): string {
 
 export const openconnectServer: ServerModule = {
   type: 'openconnect',
+  globalTunnelNames: false,
+  // Authenticated and configured, DTLS up when admitted, and the tunnel address in place (the hop's script sets it).
+  clientUp: async (ctx, timeoutMs) => {
+    await ctx.waitForLine(/Configured as /, timeoutMs);
+    if (ctx.env.TORCHAIN_PROTO!.includes('udp')) await ctx.waitForLine(/Established DTLS connection/, timeoutMs);
+    await ctx.waitFor(
+      `the tunnel address on ${ctx.tunIf}`,
+      async () => /inet /.test((await nsRun(ctx.netns, 'ip', ['-4', 'address', 'show', 'dev', ctx.tunIf])).stdout),
+      timeoutMs,
+    );
+  },
   port: 443,
   transports: ['udp', 'tcp'],
   protos: (t) => (t === 'udp' ? ['tcp', 'udp'] : ['tcp']),

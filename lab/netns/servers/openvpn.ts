@@ -51,6 +51,10 @@ export function openvpnConfigs(
 
 export const openvpnServer: ServerModule = {
   type: 'openvpn',
+  globalTunnelNames: false,
+  clientUp: async (ctx, timeoutMs) => {
+    await ctx.waitForLine(/Initialization Sequence Completed/, timeoutMs);
+  },
   port: 1194,
   transports: ['udp', 'tcp'],
   protos: (t) => [t],

@@ -53,8 +53,27 @@ export interface ReadyContext {
   waitForLine(pattern: RegExp, timeoutMs: number): Promise<string>;
 }
 
+/** A hop's client of this protocol, as the hop entrypoint runs it: what `clientUp` may look at. */
+export interface ClientContext {
+  netns: string;
+  tunIf: string;
+  /** The entrypoint's TORCHAIN_* environment. */
+  env: Record<string, string>;
+  /** Waits for a line of the client's output since it started. */
+  waitForLine(pattern: RegExp, timeoutMs: number): Promise<string>;
+  /** Polls `check` until it is true; stops early, with the entrypoint's last words, when the entrypoint exits. */
+  waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void>;
+}
+
 export interface ServerModule {
   readonly type: VpnType;
+  /**
+   * Tunnel interface names are global on the host (wireguard-go's UAPI socket /var/run/wireguard/<if>.sock): the
+   * lab then names them with its prefix and topology id.
+   */
+  readonly globalTunnelNames: boolean;
+  /** Resolves once a hop's client of this protocol has its tunnel up. */
+  clientUp(ctx: ClientContext, timeoutMs: number): Promise<void>;
   /** Default listening port. */
   readonly port: number;
   readonly transports: readonly Transport[];

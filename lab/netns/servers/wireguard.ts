@@ -44,10 +44,24 @@ async function wgKeyPair(): Promise<{ priv: string; pub: string }> {
   return { priv, pub };
 }
 
+/** Latest WireGuard handshake (unix seconds) on `iface` in `netns`; 0 when none yet. */
+export async function latestHandshake(netns: string, iface: string): Promise<number> {
+  const { stdout } = await nsRun(netns, 'wg', ['show', iface, 'latest-handshakes']).catch(() => ({ stdout: '' }));
+  return Math.max(0, ...stdout.split('\n').map((l) => Number(l.trim().split(/\s+/)[1] ?? 0) || 0));
+}
+
 const socketOf = (spec: VpnServerSpec) => `/var/run/wireguard/${spec.tunnelIf}.sock`;
 
 export const wireguardServer: ServerModule = {
   type: 'wireguard',
+  globalTunnelNames: true,
+  // wireguard-go says nothing when its tunnel is up: the first handshake says it.
+  clientUp: (ctx, timeoutMs) =>
+    ctx.waitFor(
+      `a WireGuard handshake on ${ctx.tunIf}`,
+      async () => (await latestHandshake(ctx.netns, ctx.tunIf)) > 0,
+      timeoutMs,
+    ),
   port: 51820,
   transports: ['udp'],
   protos: () => ['udp'],
