@@ -29,7 +29,8 @@ export function linkParties(topo: Topology, k: number, server?: number): LinkPar
 
 /**
  * Why a packet seen on a hop's external link is not allowed there, or undefined when it is. Frames the hop sends
- * (its MAC as source) must be tunnel packets to a server endpoint of its own, whatever their IP addresses; frames sent
+ * (its MAC as source) must be tunnel packets to a server endpoint of its own (or ICMP errors about that server's own
+ * packets), whatever their IP addresses; frames sent
  * to the hop must come from such an endpoint (or be an ICMP error about our tunnel packets: from the server's host, as
  * a killed server's host answers, or from the hop above while its tunnel is down). Other frames on the wire (a bridge floods unknown destinations to every port)
  * are not the hop's. ARP is link plumbing and carries no payload.
@@ -41,6 +42,17 @@ export function violation(p: CapturedPacket, l: LinkParties): string | undefined
   if (p.srcMac === l.hopMac) {
     const toServer = l.servers.some((s) => p.dst === s.address && p.dport === s.port);
     if (p.kind === 'ipv4' && p.src === l.hopAddress && toServer && l.protos.some((x) => x === p.proto))
+      return undefined;
+    // An ICMP error about the server's own tunnel packets (a fresh pod sandbox, whose kill switch is not loaded yet,
+    // answers a late packet of its previous server with "port unreachable"): it carries nothing but that packet's
+    // headers, to that same endpoint — the mirror of the ICMP errors the server's host may send us.
+    if (
+      p.kind === 'ipv4' &&
+      p.src === l.hopAddress &&
+      p.proto === 'icmp' &&
+      p.icmpType === 3 &&
+      l.servers.some((s) => p.dst === s.address)
+    )
       return undefined;
     return `the hop sent a packet that is not a tunnel packet to ${endpoints}/${l.protos.join('+')}: ${desc}`;
   }
