@@ -6,7 +6,8 @@ import { Value } from '@sinclair/typebox/value';
 
 const Name = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' });
 const AbsPath = Type.String({ pattern: '^/[^\\0]*$' });
-const RelPath = Type.String({ pattern: '^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$' });
+// Relative, inside the tree: no `.` or `..` component.
+const RelPath = Type.String({ pattern: '^(?!\\.\\.?(/|$))[A-Za-z0-9._-]+(/(?!\\.\\.?(/|$))[A-Za-z0-9._-]+)*$' });
 
 const PackageSchema = Type.Object(
   {
