@@ -3,7 +3,7 @@
 // 200 (the operator against lab/kube and lab/vault), the hop images until the entrypoint has checked its input and
 // exited (64: no config given). Medians of N runs; podman's own start-up is part of every figure.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -22,6 +22,7 @@ const out = join(REPO_ROOT, 'images/out');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const dir = await mkdtemp(join(tmpdir(), 'torchain-bench-images-'));
+await chmod(dir, 0o755); // the operator runs as 65534: its mounted Secret folder must be readable
 const kube = await startKube({});
 const vault = await startVault();
 await pexec(KUBECTL, [
