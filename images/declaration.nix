@@ -26,6 +26,7 @@ rec {
       script = "${appDir}/${builtins.elemAt img.entrypoint 1}";
       nodeFlags = img.nodeFlags or [ ];
       copy = img.copy or { };
+      links = img.links or { };
       bundle = img.bundle or null;
       inherit (img) env user dirs ports;
     };

@@ -25,6 +25,10 @@ pkgs.dockerTools.buildLayeredImage {
       mkdir -p .${dir}
       chmod ${mode} .${dir}
     '') spec.dirs)}
+    ${lib.concatStrings (lib.mapAttrsToList (link: prog: ''
+      mkdir -p "$(dirname .${link})"
+      ln -s ${pkgs.${prog}}/bin/${prog} .${link}
+    '') spec.links)}
   '';
   config = {
     Entrypoint = [ program "${app}/${spec.script}" ];

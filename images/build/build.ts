@@ -1,8 +1,8 @@
 // Builds the images of images/images.json into images/out/<image>.oci.tar: stage the locked Debian packages, pick the
 // files (closure.ts), add the hop scripts or the Node bundle and binary, write the tree, archive it as OCI.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { bundle } from '../bundle.js';
 import { selectFiles } from './closure.js';
 import {
@@ -154,11 +154,17 @@ async function buildOne(
     dirs: img.dirs,
   });
   const pathDirs = IMAGE_PATH.split(':');
-  const entrypoint = entrypointOf(img, (program) => {
+  const onPath = (program: string, what: string) => {
     const found = pathDirs.map((d) => `${d}/${program}`).find((p) => existsSync(join(tree, p)));
-    if (!found) throw new Error(`image ${name}: entrypoint program ${program} is not on the image's PATH`);
+    if (!found) throw new Error(`image ${name}: ${what} ${program} is not on the image's PATH`);
     return found;
-  });
+  };
+  for (const [link, program] of Object.entries(img.links ?? {})) {
+    if (existsSync(join(tree, link))) throw new Error(`image ${name}: link ${link} would replace a file of the image`);
+    await mkdir(join(tree, dirname(link)), { recursive: true, mode: 0o755 });
+    await symlink(onPath(program, `link ${link} →`), join(tree, link));
+  }
+  const entrypoint = entrypointOf(img, (program) => onPath(program, 'entrypoint program'));
   const ref = imageRef(decl, name);
   const result = await writeOciArchive(tree, work, join(opts.outDir, `${name}.oci.tar`), {
     ref,

@@ -9,6 +9,8 @@ const AbsPath = Type.String({ pattern: '^/[^\\0]*$' });
 // Relative, inside the tree: no `.` or `..` component.
 const RelPath = Type.String({ pattern: '^(?!\\.\\.?(/|$))[A-Za-z0-9._-]+(/(?!\\.\\.?(/|$))[A-Za-z0-9._-]+)*$' });
 
+const Program = Type.String({ pattern: '^[a-z0-9_.-]+$' });
+
 const PackageSchema = Type.Object(
   {
     /** Debian binary package; its files (less debian.exclude) go into the image. */
@@ -36,7 +38,9 @@ const ImageSchema = Type.Object(
     /** node's own flags (memory tuning), placed between `node` and the bundle. */
     nodeFlags: Type.Optional(Type.Array(Type.String({ pattern: '^--' }))),
     /** [program on PATH, arguments relative to the application directory]. */
-    entrypoint: Type.Tuple([Type.String({ pattern: '^[a-z0-9_.-]+$' }), RelPath]),
+    entrypoint: Type.Tuple([Program, RelPath]),
+    /** Symlinks to programs on PATH, e.g. /bin/sh → bash (openconnect runs its --script with /bin/sh -c). */
+    links: Type.Optional(Type.Record(AbsPath, Program)),
     env: Type.Record(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' }), Type.String()),
     user: Type.String({ pattern: '^[0-9]+:[0-9]+$' }),
     /** Empty directories with their octal mode. */

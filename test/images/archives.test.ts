@@ -118,6 +118,10 @@ describe.skipIf(skipUnless({ root: true, binaries: IMAGE_BINARIES }))('the image
       );
       expect(copied, `${name}: images/hop`).toEqual(hopFolder);
       expect(files.get('var/run/wireguard')?.type).toBe('d');
+      // openconnect runs its --script through /bin/sh -c: that image alone has sh, as a link to bash.
+      expect(files.get('bin/sh'), name).toEqual(
+        name === 'hop-openconnect' ? expect.objectContaining({ type: 'l', link: '/bin/bash' }) : undefined,
+      );
     }
   });
 

@@ -110,6 +110,7 @@ interface NixSpec {
   dirs: Record<string, string>;
   ports: number[];
   copy: Record<string, string>;
+  links: Record<string, string>;
   bundle: { entry: string; file: string } | null;
 }
 
@@ -145,12 +146,13 @@ describe.skipIf(skipUnless({ binaries: [NIX] }))('the Nix expressions', () => {
       expect(s.program).toBe(img.entrypoint[0]);
       expect(`/usr/${s.script}`).toBe(`${APP_DIR}/${img.entrypoint[1]}`);
       expect(s.nodeFlags).toEqual(img.nodeFlags ?? []);
-      expect([s.env, s.user, s.dirs, s.ports, s.copy, s.bundle]).toEqual([
+      expect([s.env, s.user, s.dirs, s.ports, s.copy, s.links, s.bundle]).toEqual([
         img.env,
         img.user,
         img.dirs,
         img.ports,
         img.copy ?? {},
+        img.links ?? {},
         img.bundle ?? null,
       ]);
     }

@@ -183,6 +183,18 @@ describe.skipIf(
     });
     expect((await version.exited).code).toBe(0);
     expect(lines.join('\n')).toMatch(/OpenConnect version v\d/);
+    // openconnect starts its --script with /bin/sh -c: sh must run in this image.
+    const sh: string[] = [];
+    const viaSh = runContainer({
+      name: `${PREFIX}-hop-oc-sh`,
+      image: refs['hop-openconnect']!,
+      network: 'none',
+      command: ['/bin/sh', '-c', 'echo "sh runs $0"'],
+      readOnlyRootFilesystem: true,
+      onLine: (l) => sh.push(l),
+    });
+    expect((await viaSh.exited).code).toBe(0);
+    expect(sh).toEqual(['sh runs /bin/sh']);
     const bad = runContainer({
       name: `${PREFIX}-hop-oc-bad`,
       image: refs['hop-openconnect']!,
