@@ -62,7 +62,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${sorted[@]}" >/dev/null
   # Debian starts these daemons on install where systemd runs; the lab and tests start their own on their own ports.
-  for svc in prometheus prometheus-alertmanager prometheus-node-exporter openvpn podman podman.socket; do
+  for svc in prometheus prometheus-alertmanager prometheus-node-exporter openvpn; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
       systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi
