@@ -51,8 +51,19 @@ async function listDeb(deb: string): Promise<StagedPackage> {
  * Stages `req` under `cacheDir/<key>` (reused when complete, unless `fresh`). A request of pinned versions that
  * the mirror no longer carries fails with apt's message and the advice to update the lock.
  */
-export async function stage(req: StageRequest, cacheDir: string, fresh = false): Promise<Staged> {
+export function stage(req: StageRequest, cacheDir: string, fresh = false): Promise<Staged> {
+  // Images with the same packages (the two Node images) share one staging: never run two mmdebstraps into one dir.
   const dir = join(cacheDir, stageKey(req));
+  const running = inflight.get(dir);
+  if (running) return running;
+  const p = stageInto(dir, req, fresh).finally(() => inflight.delete(dir));
+  inflight.set(dir, p);
+  return p;
+}
+
+const inflight = new Map<string, Promise<Staged>>();
+
+async function stageInto(dir: string, req: StageRequest, fresh: boolean): Promise<Staged> {
   const root = join(dir, 'root');
   const manifest = join(dir, 'packages.json');
   if (!fresh && existsSync(manifest)) {

@@ -3,9 +3,9 @@
 // emptyDirs for TORCHAIN_TMP_DIR and /var/run/wireguard), /dev/net/tun, the pod's env and sysctls. The tunnel comes
 // up through a real server, the MTU is the one given, the kill switch lets nothing out in the clear when the server
 // dies, and bad input exits 64.
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildTopology,
@@ -46,16 +46,21 @@ async function startHopContainer(
   const tmp = join(dir, 'tmp');
   const wg = join(dir, 'wireguard');
   for (const d of [cfg, tmp, wg]) await mkdir(d, { recursive: true });
-  const server = hop.servers[0]!;
-  await copyFile(server.clientConfigPath, join(cfg, basename(server.clientConfigPath)));
+  // The config as the topology hands it to the entrypoint (TORCHAIN_CONFIG), with its companions (`<name>.*`, e.g.
+  // a password file), becomes the pod's read-only Secret volume. `await`: env() is async on newer lab/netns.
+  const env = await hop.env({ mtu: opts.mtu });
+  const source = env.TORCHAIN_CONFIG!;
+  const file = basename(source);
+  for (const f of await readdir(dirname(source)))
+    if (f === file || f.startsWith(`${file}.`)) await copyFile(join(dirname(source), f), join(cfg, f));
   const lines: string[] = [];
   const container = runContainer({
     name: opts.name,
     image,
     network: { netns: hop.netns },
     env: {
-      ...hop.env({ mtu: opts.mtu }),
-      TORCHAIN_CONFIG: `/etc/torchain/vpn/${basename(server.clientConfigPath)}`,
+      ...env,
+      TORCHAIN_CONFIG: `/etc/torchain/vpn/${file}`,
       TORCHAIN_TMP_DIR: '/tmp',
       ...opts.env,
     },
