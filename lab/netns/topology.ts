@@ -32,6 +32,8 @@ export interface HopSpec {
 }
 
 export interface TopologySpec {
+  /** Name of server j of hop k (its Vault key in the lab). Default `hop<k>-s<j>`. */
+  serverName?: (k: number, j: number) => string;
   /** hops[0] is hop 1 (outermost). 1..9 hops. */
   hops: HopSpec[];
   /** Name prefix of every namespace (`<prefix>-<id>-…`) and WireGuard interface (`<prefix>wg<id>…`). Default tcd. */
@@ -221,6 +223,152 @@ async function newPodSandbox(
   ).catch(() => undefined);
   // The design this replaced: an attachment whose IPAM gives inIf its address from the start.
   if (ipamInAddress) await ipBatch([`address add ${ipamInAddress} dev in0`], ns);
+}
+
+/** A hop's server pool in a world. */
+export interface HopPool {
+  number: number;
+  type: VpnType;
+  transport: Transport;
+  servers: VpnServer[];
+}
+
+/**
+ * Everything of a chain but its hops: the node ("fabric") namespace with the LAN bridge and the internet bridge,
+ * the LAN client, the internet host and every hop's server pool. The lab builds one per chain and lets its pods'
+ * attachments (the chart's NetworkAttachmentDefinitions) join the bridges; buildTopology adds fixed hop namespaces.
+ */
+export interface World {
+  prefix: string;
+  id: string;
+  names: Names;
+  dir: string;
+  linkMtu: number;
+  fabricNetns: string;
+  /** The LAN's bridge in the fabric: the macvlan parent of hop N's LAN attachment and of the client. */
+  lanBridge: string;
+  /** The internet segment's bridge in the fabric: hop 1's external attachment joins it. */
+  internetBridge: string;
+  /** LAN gateway address with prefix (hop N's ipGateWay). */
+  lanGateway: string;
+  /** Hop 1's address on the internet segment, with prefix. */
+  hop1Address: string;
+  client: Endpoint & { gateway: string };
+  internet: Endpoint;
+  pools: HopPool[];
+  servers: VpnServer[];
+  teardown(): Promise<void>;
+}
+
+export async function buildWorld(spec: TopologySpec): Promise<World> {
+  validate(spec);
+  const prefix = spec.prefix ?? DEFAULT_PREFIX;
+  const id = spec.id ?? randomId();
+  const n = names(prefix, id);
+  const linkMtu = spec.linkMtu ?? 1500;
+  const per = spec.serversPerHop ?? 1;
+  const N = spec.hops.length;
+  // Fail before creating anything when a name would be too long.
+  spec.hops.forEach((h, i) => {
+    n.hopTunnel(i + 1, h.type);
+    for (let j = 0; j < per; j++) n.serverTunnel(i + 1, j, h.type);
+  });
+  const dir = await mkdtemp(join(tmpdir(), n.tmpDirPrefix));
+  const servers: VpnServer[] = [];
+  let torn = false;
+  const teardown = async () => {
+    if (torn) return;
+    torn = true;
+    await Promise.allSettled(servers.map((s) => s.close()));
+    await cleanupPrefix(n.netnsPrefix.replace(/-$/, ''), { quiet: true });
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const all = [n.fabric, n.client, n.internet];
+    for (let k = 1; k <= N; k++) for (let j = 0; j < per; j++) all.push(n.server(k, j));
+    for (const ns of all) await addNetns(ns);
+    const mtu = `mtu ${linkMtu}`;
+    const fabric: string[] = [
+      `link add br-lan ${mtu} type bridge`,
+      'link set br-lan up',
+      `link add br-inet ${mtu} type bridge`,
+      'link set br-inet up',
+      // the LAN host: a macvlan child of br-lan, as on the node's LAN NIC
+      `link add lan-client link br-lan ${mtu} type macvlan mode bridge`,
+      `link set lan-client netns ${n.client} name eth0`,
+      `link add inet ${mtu} type veth peer name eth0 ${mtu} netns ${n.internet}`,
+      'link set inet master br-inet up',
+    ];
+    for (let k = 1; k <= N; k++)
+      for (let j = 0; j < per; j++)
+        fabric.push(
+          `link add s${k}-${j} ${mtu} type veth peer name eth0 ${mtu} netns ${n.server(k, j)}`,
+          `link set s${k}-${j} master br-inet up`,
+        );
+    await ipBatch(fabric, n.fabric);
+    // veth and macvlan hand whole TSO/GSO super-packets to the peer; a real NIC segments them on the wire. Make
+    // every link transmit MTU-sized frames, so that captures show what a wire would carry.
+    for (const ns of all) await segmentOnTransmit(ns);
+    await ipBatch(
+      [`address add ${CLIENT_ADDRESS}/24 dev eth0`, 'link set eth0 up', `route add default via ${LAN_NET}.1`],
+      n.client,
+    );
+    await ipBatch([`address add ${INTERNET_HOST}/16 dev eth0`, 'link set eth0 up'], n.internet);
+    const pki: Pki | undefined = spec.hops.some((h) => SERVER_MODULES[h.type].needsPki)
+      ? await createPki(join(dir, 'pki'))
+      : undefined;
+    const pools: HopPool[] = [];
+    for (let k = 1; k <= N; k++) {
+      const h = spec.hops[k - 1]!;
+      const transport: Transport = h.transport ?? 'udp';
+      const pool: VpnServer[] = [];
+      for (let j = 0; j < per; j++) {
+        const ns = n.server(k, j);
+        const address = serverAddress(k, j);
+        await ipBatch([`address add ${address}/16 dev eth0`, 'link set eth0 up'], ns);
+        const server = await createVpnServer(
+          {
+            name: spec.serverName?.(k, j) ?? `hop${k}-s${j}`,
+            type: h.type,
+            transport,
+            netns: ns,
+            address,
+            port: SERVER_MODULES[h.type].port,
+            tunnelIf: n.serverTunnel(k, j, h.type),
+            tunnelNet: tunnelNet(k, j),
+            egressIf: 'eth0',
+            allowFrom: k > 1 ? Array.from({ length: per }, (_, i) => serverAddress(k - 1, i)) : undefined,
+          },
+          dir,
+          pki,
+        );
+        pool.push(server);
+        servers.push(server);
+      }
+      pools.push({ number: k, type: h.type, transport, servers: pool });
+    }
+    if (spec.startServers ?? true) for (const s of servers) await s.start();
+    return {
+      prefix,
+      id,
+      names: n,
+      dir,
+      linkMtu,
+      fabricNetns: n.fabric,
+      lanBridge: 'br-lan',
+      internetBridge: 'br-inet',
+      lanGateway: LAN_GATEWAY,
+      hop1Address: `${HOP1_OUT}/16`,
+      client: { netns: n.client, iface: 'eth0', address: CLIENT_ADDRESS, gateway: `${LAN_NET}.1` },
+      internet: { netns: n.internet, iface: 'eth0', address: INTERNET_HOST },
+      pools,
+      servers,
+      teardown,
+    };
+  } catch (e) {
+    await teardown().catch(() => undefined);
+    throw e;
+  }
 }
 
 export async function buildTopology(spec: TopologySpec): Promise<Topology> {
