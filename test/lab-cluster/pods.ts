@@ -75,11 +75,17 @@ export class TestPod {
   }
 
   /** From this pod: the peer's answer (its pod name), `timeout` (dropped) or `refused`. */
-  probe(proto: 'tcp' | 'udp', host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<string> {
+  probe(
+    proto: 'tcp' | 'udp',
+    host: string,
+    port: number,
+    timeoutMs = PROBE_TIMEOUT_MS,
+    connectOnly = false,
+  ): Promise<string> {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
-      this.agent!.stdin!.write(JSON.stringify({ id, proto, host, port, timeoutMs }) + '\n');
+      this.agent!.stdin!.write(JSON.stringify({ id, proto, host, port, timeoutMs, connectOnly }) + '\n');
     });
   }
 

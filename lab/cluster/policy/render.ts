@@ -43,11 +43,14 @@ export interface PolicyRenderResult {
 type Direction = 'ingress' | 'egress';
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 
-/** An nft identifier from a readable name: kept when short and safe, else shortened with a hash. */
+/**
+ * An nft identifier from a readable name: characters nft refuses become `_` (Kubernetes names never hold them), and a
+ * name past nft's limits is shortened with a hash.
+ */
 export function ident(text: string): string {
   const safe = text.replace(/[^A-Za-z0-9_./-]/g, '_');
-  if (safe.length <= 200 && safe === text) return safe;
-  return `${safe.slice(0, 180)}~${createHash('sha256').update(text).digest('hex').slice(0, 10)}`;
+  if (safe.length <= 200) return safe;
+  return `${safe.slice(0, 180)}_${createHash('sha256').update(text).digest('hex').slice(0, 10)}`;
 }
 
 const sortIps = (ips: string[]): string[] => [...ips].sort((a, b) => ipToInt(a) - ipToInt(b));
