@@ -16,6 +16,8 @@ export interface ServiceInfo {
 
 export interface SliceEndpoint {
   ip: string;
+  /** `hostname` of the endpoint (a pod with spec.hostname and subdomain = the Service). */
+  hostname?: string;
   ready: boolean;
   serving: boolean;
   terminating: boolean;
@@ -64,6 +66,7 @@ export function slicesFromApi(
     ports?: Array<{ name?: string; port?: number; protocol?: string }> | null;
     endpoints?: Array<{
       addresses?: string[];
+      hostname?: string;
       conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null };
     }>;
   }>,
@@ -79,6 +82,7 @@ export function slicesFromApi(
           const ready = e.conditions?.ready ?? true;
           return {
             ip,
+            ...(e.hostname ? { hostname: e.hostname } : {}),
             ready: ready !== false,
             serving: (e.conditions?.serving ?? ready) !== false,
             terminating: e.conditions?.terminating === true,
