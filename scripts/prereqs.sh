@@ -31,6 +31,7 @@ declare -A probe=(
   [time]=/usr/bin/time
   [ca-certificates]=/etc/ssl/certs
   [busybox]=/bin/busybox
+  [dnsmasq-base]=/usr/sbin/dnsmasq
 )
 
 missing=()

@@ -69,6 +69,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       hairpinSnatIP: opts.nodeIP,
     });
     if (last?.body === result.body) return;
+    for (const e of result.errors) log({ level: 'error', msg: 'service conflict', table, error: e });
     try {
       await replaceTable('ip', table, result.body);
     } catch (err) {

@@ -79,9 +79,10 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/dnsmasq', '/usr/s
     dns = await startClusterDns({ stem: STEM, kubeconfigPath: kube.kubeconfigPath, podNetwork: net });
     await pod.start(net, kube);
     dns.writePodResolvConf(pod.netns, 'torchain-system');
+    // explicit ClusterIPs: lab/kube's allocator counts up from 10.96.0.10 without skipping addresses already taken
     apply(kube, '', 'services', {
       metadata: { name: 'torchain-operator', namespace: 'torchain-system' },
-      spec: { selector: { app: 'op' }, ports: [{ name: 'http', port: 8080 }] },
+      spec: { clusterIP: '10.96.1.20', selector: { app: 'op' }, ports: [{ name: 'http', port: 8080 }] },
     });
     apply(kube, '', 'services', {
       metadata: { name: 'hl', namespace: 'shop' },
@@ -133,7 +134,10 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/dnsmasq', '/usr/s
   });
 
   it('answers a new Service at once and forgets a deleted one', async () => {
-    apply(kube, '', 'services', { metadata: { name: 'late', namespace: 'shop' }, spec: { ports: [{ port: 1 }] } });
+    apply(kube, '', 'services', {
+      metadata: { name: 'late', namespace: 'shop' },
+      spec: { clusterIP: '10.96.1.21', ports: [{ port: 1 }] },
+    });
     await waitFor('late resolves', async () => (await getent('late.shop')) === clusterIP('shop', 'late'));
     kube.api.delete(kube.api.registry.byGroupResource('', 'services')!, 'shop', 'late', { version: 'v1' });
     await waitFor('late gone', async () => (await getent('late.shop')).startsWith('exit'));

@@ -78,6 +78,24 @@ describe('service proxy renderer (pure)', () => {
     expect(services.map((s) => s.name)).toEqual(['kube-dns', 'torchain-operator', 'vault']);
   });
 
+  it('reports two Services on one ClusterIP and port, and keeps the first', () => {
+    const dup = servicesFromApi([
+      {
+        metadata: { namespace: 'a', name: 'one' },
+        spec: { clusterIP: '10.96.0.10', ports: [{ port: 53, protocol: 'UDP' }] },
+      },
+      {
+        metadata: { namespace: 'b', name: 'two' },
+        spec: { clusterIP: '10.96.0.10', ports: [{ port: 53, protocol: 'UDP' }] },
+      },
+    ]);
+    const r = renderServiceTable({ services: dup, slices: [], hairpinSnatIP: '10.251.0.1' });
+    expect(r.errors).toEqual([
+      "Service b/two port 10.96.0.10:53/UDP is also Service a/one's: b/two gets no traffic there; give it another ClusterIP",
+    ]);
+    expect(r.targets.map((t) => t.service)).toEqual(['a/one']);
+  });
+
   it('matches slice ports by name and protocol', () => {
     const vault = services.find((s) => s.name === 'vault')!;
     expect(endpointsFor(vault, vault.ports[0]!, slices)).toEqual(['10.251.0.1:18200']);

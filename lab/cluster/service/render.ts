@@ -26,6 +26,8 @@ export interface ServiceTarget {
 export interface ServiceRenderResult {
   body: string;
   targets: ServiceTarget[];
+  /** Conflicts (two Services on one ClusterIP and port): the first Service in name order keeps it. */
+  errors: string[];
 }
 
 /** The endpoints a Service port sends to: ready ones, else serving-and-terminating ones. */
@@ -48,10 +50,21 @@ export function renderServiceTable(input: ServiceRenderInput): ServiceRenderResu
   const mapElems: string[] = [];
   const hairpin = new Set<string>();
   const clusterIPs = new Set<string>();
+  const owners = new Map<string, string>();
+  const errors: string[] = [];
   for (const svc of input.services) {
     clusterIPs.add(svc.clusterIP);
     for (const sp of svc.ports) {
       const key = `${svc.namespace}/${svc.name}`;
+      const slot = `${svc.clusterIP}:${sp.port}/${sp.protocol}`;
+      const owner = owners.get(slot);
+      if (owner) {
+        errors.push(
+          `Service ${key} port ${slot} is also Service ${owner}'s: ${key} gets no traffic there; give it another ClusterIP`,
+        );
+        continue;
+      }
+      owners.set(slot, key);
       const endpoints = endpointsFor(svc, sp, input.slices);
       targets.push({ service: key, clusterIP: svc.clusterIP, port: sp, endpoints });
       if (!endpoints.length) continue;
@@ -94,5 +107,5 @@ export function renderServiceTable(input: ServiceRenderInput): ServiceRenderResu
     '  chain reject-pods {\n    type filter hook forward priority filter - 10; policy accept;\n    ip daddr @cluster-ips counter name no-endpoints reject\n  }',
     '  chain reject-host {\n    type filter hook output priority filter - 10; policy accept;\n    ip daddr @cluster-ips counter name no-endpoints reject\n  }',
   ].join('\n');
-  return { body: body + '\n', targets };
+  return { body: body + '\n', targets, errors };
 }
