@@ -10,7 +10,7 @@
 //   (DNAT in the output hook) even on a machine without a default route;
 // - table `ip <stem>_pod` keeps pod traffic inside the cluster: pods reach other pods and the node IP, nothing else.
 // Forwarding is enabled per host-side veth only (IPv4 forwards by the input device's setting), never machine-wide.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { ipBatch, run } from '../netns/exec.js';
 import { cidrContains, Ipam, isIPv4, parseCidr } from './ipv4.js';
 import { clusterNames, type ClusterNames } from './names.js';
@@ -109,6 +109,25 @@ export async function createPodNetwork(opts: PodNetworkOptions): Promise<PodNetw
 
   const byNetns = new Map<string, { ip: string; hostIf: string; podKey: string }>();
   let closed = false;
+  // Writing net.ipv4.ip_forward (or conf.all.forwarding) resets forwarding on every interface: a process elsewhere on
+  // the machine turning it off would cut every pod off. Put it back and say so.
+  const watchdog = setInterval(async () => {
+    const off: string[] = [];
+    for (const { hostIf } of byNetns.values()) {
+      const v = await readFile(`/proc/sys/net/ipv4/conf/${hostIf}/forwarding`, 'utf8').catch(() => '1');
+      if (v.trim() === '0') {
+        off.push(hostIf);
+        await sysctl(`ipv4/conf/${hostIf}/forwarding`, '1').catch(() => undefined);
+      }
+    }
+    if (off.length)
+      log({
+        level: 'warn',
+        msg: 'forwarding was turned off on pod interfaces (net.ipv4.ip_forward=0 written?); turned it back on',
+        interfaces: off,
+      });
+  }, 2000);
+  watchdog.unref();
   return {
     names,
     nodeIP,
@@ -165,6 +184,7 @@ export async function createPodNetwork(opts: PodNetworkOptions): Promise<PodNetw
     },
     async close() {
       closed = true;
+      clearInterval(watchdog);
       byNetns.clear();
       const r = await cleanupPodNetwork(opts.stem);
       log({ level: 'info', msg: 'pod network down', stem: opts.stem, ...r });

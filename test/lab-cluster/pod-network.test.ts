@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupPodNetwork, createPodNetwork, type PodNetwork } from '../../lab/cluster/pod-network.js';
 import { run } from '../../lab/netns/exec.js';
+import { waitFor } from '../../lab/runtime/wait.js';
 import { skipUnless } from '../support/env.js';
 import { hostProbe, TestPod } from './pods.js';
 
@@ -29,12 +30,13 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/nft', '/usr/sbin/
   () => {
     let net: PodNetwork;
     let hostServer: Server;
+    const logs: Array<Record<string, unknown>> = [];
     const a = new TestPod(`${STEM}-a`, { namespace: 'n', name: 'pod-a', tcp: [8080] });
     const b = new TestPod(`${STEM}-b`, { namespace: 'n', name: 'pod-b', tcp: [8080] });
 
     beforeAll(async () => {
       await cleanupPodNetwork(STEM);
-      net = await createPodNetwork({ stem: STEM, podCIDR: '10.247.0.0/16', nodeIP: NODE_IP });
+      net = await createPodNetwork({ stem: STEM, podCIDR: '10.247.0.0/16', nodeIP: NODE_IP, log: (e) => logs.push(e) });
       await a.start(net);
       await b.start(net);
       // a host process listening on every address: pods may reach it only at the node IP
@@ -79,6 +81,15 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/nft', '/usr/sbin/
       expect(await a.probe('tcp', '10.245.0.1', 18080)).toBe('timeout');
       expect(await a.probe('tcp', '10.245.0.2', 9)).toBe('timeout');
       expect(await a.probe('tcp', '192.0.2.1', 80, 800)).toMatch(/timeout|EHOSTUNREACH|ENETUNREACH/);
+    });
+
+    it('puts forwarding back when something resets it on every interface', async () => {
+      const hostIf = net.names.hostVeth(a.netns);
+      await run('sysctl', ['-q', '-w', `net.ipv4.conf.${hostIf}.forwarding=0`]);
+      await waitFor('forwarding back on', async () => (await a.probe('tcp', b.ip, 8080, 500)) === 'pod-b', {
+        timeoutMs: 10_000,
+      });
+      expect(logs.some((l) => String(l.msg).startsWith('forwarding was turned off'))).toBe(true);
     });
 
     it('releases a pod IP on removal and hands it out again', async () => {

@@ -135,14 +135,29 @@ describe('NetworkPolicy renderer (pure)', () => {
     expect(r.body).toContain('10.250.0.30 : goto eg.torchain-system/operator');
   });
 
-  it('resolves a named ingress port on the destination pod itself, per pod', () => {
+  it('resolves a named ingress port on each destination pod the policy selects', () => {
     const r = renderPolicyTable(input);
-    expect(chainOf(r.body, 'in.chain-a/hop-1')).toContain('ip saddr { 10.250.0.20 } meta l4proto tcp th dport 9108');
-    expect(chainOf(r.body, 'in.chain-a/hop-2')).toContain('ip saddr { 10.250.0.20 } meta l4proto tcp th dport 9109');
+    expect(chainOf(r.body, 'policy.chain-a/hops.ingress')).toContain(
+      'ip saddr { 10.250.0.20 } meta l4proto tcp ip daddr . th dport { 10.250.0.11 . 9108, 10.250.0.12 . 9109 }',
+    );
+  });
+
+  it('gives each isolated pod a chain that jumps to the chains of the policies selecting it, then drops', () => {
+    expect(
+      chainOf(renderPolicyTable(input).body, 'eg.chain-a/hop-1')
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toEqual([
+      'comment "egress of pod chain-a/hop-1 (10.250.0.11)"',
+      'ip daddr 10.250.0.11 accept comment "a pod can always reach itself"',
+      'jump policy.chain-a/default-deny.egress',
+      'jump policy.chain-a/hops.egress',
+      'counter name drop.egress.chain-a/hop-1 drop',
+    ]);
   });
 
   it('resolves a named egress port on each destination pod the peer selects', () => {
-    const eg = chainOf(renderPolicyTable(input).body, 'eg.torchain-system/operator');
+    const eg = chainOf(renderPolicyTable(input).body, 'policy.torchain-system/operator.egress');
     expect(eg).toContain(
       'ip daddr { 10.250.0.11, 10.250.0.12 } meta l4proto tcp ip daddr . th dport { 10.250.0.11 . 9108, 10.250.0.12 . 9109 }',
     );
@@ -150,21 +165,24 @@ describe('NetworkPolicy renderer (pure)', () => {
 
   it('renders ipBlock except as a disjoint set and endPort as a range; IPv6 blocks never match', () => {
     const body = renderPolicyTable(input).body;
-    expect(chainOf(body, 'eg.torchain-system/operator')).toContain(
+    expect(chainOf(body, 'policy.torchain-system/operator.egress')).toContain(
       'ip daddr 10.0.0.0/8 ip daddr != { 10.96.0.0/12, 10.250.0.0/16 } counter',
     );
-    expect(chainOf(body, 'eg.torchain-system/operator')).toContain('meta l4proto udp th dport 30000-30010 counter');
-    expect(chainOf(body, 'eg.chain-a/hop-1')).not.toContain('::');
+    expect(chainOf(body, 'policy.torchain-system/operator.egress')).toContain(
+      'meta l4proto udp th dport 30000-30010 counter',
+    );
+    expect(chainOf(body, 'policy.chain-a/hops.egress')).not.toContain('::');
   });
 
   it('a namespaceSelector peer without podSelector takes every pod of the selected namespaces', () => {
-    const inOp = chainOf(renderPolicyTable(input).body, 'in.torchain-system/operator');
+    const inOp = chainOf(renderPolicyTable(input).body, 'policy.torchain-system/operator.ingress');
     expect(inOp).toContain('ip saddr { 10.250.0.2, 10.250.0.11, 10.250.0.12, 10.250.0.20, 10.250.0.30 }');
   });
 
   it('unions the rules of every policy that selects a pod', () => {
-    const eg = chainOf(renderPolicyTable(input).body, 'eg.chain-a/hop-1');
-    expect(eg).toContain('isolated by default-deny, hops');
+    const body = renderPolicyTable(input).body;
+    expect(chainOf(body, 'eg.chain-a/hop-1')).toContain('jump policy.chain-a/default-deny.egress');
+    const eg = chainOf(body, 'policy.chain-a/hops.egress');
     expect(eg).toContain('ip daddr { 10.250.0.2 } meta l4proto udp th dport 53');
     expect(eg).toContain('ip daddr 10.251.0.1/32 meta l4proto tcp th dport 6443');
   });
@@ -194,9 +212,9 @@ describe('NetworkPolicy renderer (pure)', () => {
       'NetworkPolicy chain-a/broken: spec.ingress[2].from[0]: a peer needs podSelector, namespaceSelector or ipBlock; this peer matches nothing',
       'NetworkPolicy chain-a/broken: spec.ingress[3].ports[0].protocol: "ICMP" is not TCP, UDP or SCTP; this port matches nothing',
     ]);
-    const chain = chainOf(r.body, 'in.chain-a/hop-1');
-    expect(chain.split('\n').filter((l) => l.includes('accept'))).toHaveLength(1); // only "itself"
-    expect(chain).toContain('drop');
+    expect(chainOf(r.body, 'policy.chain-a/broken.ingress').split('\n')).toHaveLength(1); // its comment, no rule
+    expect(chainOf(r.body, 'in.chain-a/hop-1')).toContain('jump policy.chain-a/broken.ingress');
+    expect(chainOf(r.body, 'in.chain-a/hop-1')).toContain('drop');
   });
 
   it('keeps host-network and finished pods out, and gives a reused IP to the newest pod', () => {

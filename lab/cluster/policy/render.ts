@@ -168,8 +168,8 @@ class Renderer {
     return { addr: `ip ${key} { ${sortIps([...set]).join(', ')} }`, admits: (ip) => set.has(ip) };
   }
 
-  /** Port matches of one port entry: named ports resolve on `target` (ingress) or on each pod `peer` admits (egress). */
-  port(p: PolicyInfo, field: string, port: PolicyPort, dir: Direction, target: PodInfo, peer: Match): string[] {
+  /** Port matches of one port entry: named ports resolve on `targets` (ingress) or on each pod `peer` admits (egress). */
+  port(p: PolicyInfo, field: string, port: PolicyPort, dir: Direction, targets: PodInfo[], peer: Match): string[] {
     const protocol = port.protocol ?? 'TCP';
     if (!PROTOCOLS.includes(protocol)) {
       this.err(
@@ -203,16 +203,15 @@ class Renderer {
     const name = String(port.port);
     const numbersOf = (pod: PodInfo) =>
       pod.ports.filter((cp) => cp.name === name && cp.protocol === protocol).map((cp) => cp.containerPort);
-    if (dir === 'ingress') return [...new Set(numbersOf(target))].map((n) => `${l4} th dport ${n}`);
-    // egress: the name resolves on each destination pod the peer admits
-    const pairs = this.input.pods
-      .filter((pod) => peer.admits(pod.ip))
-      .flatMap((pod) => numbersOf(pod).map((n) => `${pod.ip} . ${n}`));
+    // ingress: the name resolves on each pod the policy selects (the destination); egress: on each peer pod
+    const dests = dir === 'ingress' ? targets : this.input.pods.filter((pod) => peer.admits(pod.ip));
+    const pairs = dests.flatMap((pod) => numbersOf(pod).map((n) => `${pod.ip} . ${n}`));
+
     if (!pairs.length) return [];
     return [`${l4} ip daddr . th dport { ${[...new Set(pairs)].join(', ')} }`];
   }
 
-  rules(p: PolicyInfo, dir: Direction, target: PodInfo): string[] {
+  rules(p: PolicyInfo, dir: Direction, targets: PodInfo[]): string[] {
     const list: PolicyRule[] = (dir === 'ingress' ? p.spec.ingress : p.spec.egress) ?? [];
     const counter = `counter name ${ident(`allow.${p.namespace}/${p.name}.${dir}`)}`;
     const out: string[] = [];
@@ -226,7 +225,7 @@ class Renderer {
         : [{ admits: () => true }];
       for (const peer of peers) {
         const ports = rule.ports?.length
-          ? rule.ports.flatMap((port, k) => this.port(p, `${field}.ports[${k}]`, port, dir, target, peer))
+          ? rule.ports.flatMap((port, k) => this.port(p, `${field}.ports[${k}]`, port, dir, targets, peer))
           : [''];
         for (const port of ports) {
           const parts = [
@@ -261,6 +260,16 @@ export function renderPolicyTable(input: PolicyRenderInput): PolicyRenderResult 
 
   const counters: string[] = [];
   const chains: string[] = [];
+  // one chain per policy and direction, shared by the pods it selects (as Calico's policy chains)
+  const policyChain = (p: PolicyInfo, d: Direction) => ident(`policy.${p.namespace}/${p.name}.${d}`);
+  for (const p of policies) {
+    const selected = r.selected(p);
+    if (!selected.length) continue;
+    for (const d of policyTypes(p)) {
+      const body = [`comment ${quote(`NetworkPolicy ${p.namespace}/${p.name} (${d})`)}`, ...r.rules(p, d, selected)];
+      chains.push(`  chain ${policyChain(p, d)} {\n${body.map((l) => `    ${l}`).join('\n')}\n  }`);
+    }
+  }
   const maps: Record<Direction, string[]> = { ingress: [], egress: [] };
   const seen = new Set<string>();
   let isolatedIngress = 0;
@@ -282,9 +291,9 @@ export function renderPolicyTable(input: PolicyRenderInput): PolicyRenderResult 
       counters.push(`  counter ${drop} {\n    comment ${quote(`${d} refused by pod ${key} (${pod.ip})`)}\n  }`);
       const self = d === 'ingress' ? `ip saddr ${pod.ip}` : `ip daddr ${pod.ip}`;
       const body = [
-        `comment ${quote(`${d} of pod ${key} (${pod.ip}), isolated by ${ps.map((p) => p.name).join(', ')}`)}`,
+        `comment ${quote(`${d} of pod ${key} (${pod.ip})`)}`,
         `${self} accept comment "a pod can always reach itself"`,
-        ...ps.flatMap((p) => r.rules(p, d, pod)),
+        ...ps.map((p) => `jump ${policyChain(p, d)}`),
         `counter name ${drop} drop`,
       ];
       chains.push(`  chain ${chain} {\n${body.map((l) => `    ${l}`).join('\n')}\n  }`);
