@@ -26,7 +26,7 @@ import { TestPod } from './pods.js';
 
 const exec = promisify(execFile);
 const STEM = 'tkgdn';
-const NODE_IP = '10.246.0.4';
+const NODE_IP = '100.65.0.4';
 const RESOLVE = join(import.meta.dirname, 'fixtures', 'resolve.mjs');
 
 describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/dnsmasq', '/usr/sbin/nft'] }))('cluster DNS', () => {
@@ -72,7 +72,7 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/dnsmasq', '/usr/s
     await cleanupPodNetwork(STEM);
     await cleanupServiceProxy(STEM);
     await cleanupClusterDns(STEM);
-    net = await createPodNetwork({ stem: STEM, podCIDR: '10.243.0.0/16', nodeIP: NODE_IP });
+    net = await createPodNetwork({ stem: STEM, podCIDR: '100.64.4.0/24', nodeIP: NODE_IP });
     kube = await startKube({ dir, host: NODE_IP });
     for (const ns of ['torchain-system', 'shop']) ensureNamespace(kube, ns);
     proxy = await startServiceProxy({ stem: STEM, kubeconfigPath: kube.kubeconfigPath, nodeIP: NODE_IP });
@@ -88,8 +88,8 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/dnsmasq', '/usr/s
       metadata: { name: 'hl', namespace: 'shop' },
       spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ port: 80 }] },
     });
-    createPod(kube, { namespace: 'shop', name: 'web-1', labels: { app: 'web' }, podIP: '10.243.9.1' });
-    createPod(kube, { namespace: 'shop', name: 'web-2', labels: { app: 'web' }, podIP: '10.243.9.2', ready: false });
+    createPod(kube, { namespace: 'shop', name: 'web-1', labels: { app: 'web' }, podIP: '100.64.9.1' });
+    createPod(kube, { namespace: 'shop', name: 'web-2', labels: { app: 'web' }, podIP: '100.64.9.2', ready: false });
   });
   afterAll(async () => {
     await pod.stop(net).catch(() => undefined);
@@ -128,9 +128,9 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/dnsmasq', '/usr/s
   });
 
   it('gives a headless Service its ready pods, and follows readiness', async () => {
-    await waitFor('hl → web-1', async () => (await getent('hl.shop')) === '10.243.9.1');
+    await waitFor('hl → web-1', async () => (await getent('hl.shop')) === '100.64.9.1');
     setPodState(kube, 'shop', 'web-2', { ready: true });
-    await waitFor('hl → web-1 and web-2', async () => (await getent('hl.shop')) === '10.243.9.1,10.243.9.2');
+    await waitFor('hl → web-1 and web-2', async () => (await getent('hl.shop')) === '100.64.9.1,100.64.9.2');
   });
 
   it('answers a new Service at once and forgets a deleted one', async () => {
@@ -148,7 +148,7 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/dnsmasq', '/usr/s
     expect(await resolve('example.com', 'nope.shop.svc.cluster.local', 'hl.shop.svc.cluster.local')).toEqual({
       'example.com': 'EREFUSED',
       'nope.shop.svc.cluster.local': 'ENOTFOUND',
-      'hl.shop.svc.cluster.local': '10.243.9.1,10.243.9.2',
+      'hl.shop.svc.cluster.local': '100.64.9.1,100.64.9.2',
     });
   });
 

@@ -23,7 +23,7 @@ import { apply, ensureNamespace, kubectl } from './kube-fixtures.js';
 import { hostProbe, TestPod } from './pods.js';
 
 const STEM = 'tkgnp';
-const NODE_IP = '10.246.0.2';
+const NODE_IP = '100.65.0.2';
 const HOST_PORT = 18082;
 const http = [
   { name: 'http', containerPort: 8080, protocol: 'TCP' },
@@ -98,7 +98,7 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/nft', KUBECTL] })
     kube = await startKube({ dir });
     ensureNamespace(kube, 'alpha', { team: 'a' });
     ensureNamespace(kube, 'beta', { team: 'b' });
-    net = await createPodNetwork({ stem: STEM, podCIDR: '10.248.0.0/16', nodeIP: NODE_IP });
+    net = await createPodNetwork({ stem: STEM, podCIDR: '100.64.2.0/24', nodeIP: NODE_IP });
     for (const p of [web, aClient, bClient, bOther]) await p.start(net, kube);
     hostServer = createServer((s) => s.end('host\n')).listen(HOST_PORT, NODE_IP);
     enforcer = await startNetworkPolicy({
@@ -265,7 +265,7 @@ spec:
   policyTypes: [Ingress, Egress]
   ingress:
     - from:
-        - ipBlock: {cidr: 10.248.0.0/16, except: [${bOther.ip}/32]}
+        - ipBlock: {cidr: 100.64.2.0/24, except: [${bOther.ip}/32]}
   egress:
     - to:
         - ipBlock: {cidr: ${NODE_IP}/32}
@@ -448,7 +448,7 @@ spec:
       metadata: { name: 'broken', namespace: 'alpha' },
       spec: {
         podSelector: { matchLabels: { app: 'web' } },
-        ingress: [{ from: [{ ipBlock: { cidr: '10.248.0.0/99' } }] }],
+        ingress: [{ from: [{ ipBlock: { cidr: '100.64.2.0/99' } }] }],
       },
     });
     applied.add('alpha/broken');

@@ -12,7 +12,7 @@ import { skipUnless } from '../support/env.js';
 import { hostProbe, TestPod } from './pods.js';
 
 const STEM = 'tkgpn';
-const NODE_IP = '10.246.0.1';
+const NODE_IP = '100.65.0.1';
 const OUTSIDE = 'tkgo-outside'; // a namespace routed from the host but not part of the pod network
 
 async function leftovers(stem: string): Promise<string[]> {
@@ -36,7 +36,7 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/nft', '/usr/sbin/
 
     beforeAll(async () => {
       await cleanupPodNetwork(STEM);
-      net = await createPodNetwork({ stem: STEM, podCIDR: '10.247.0.0/16', nodeIP: NODE_IP, log: (e) => logs.push(e) });
+      net = await createPodNetwork({ stem: STEM, podCIDR: '100.64.1.0/24', nodeIP: NODE_IP, log: (e) => logs.push(e) });
       await a.start(net);
       await b.start(net);
       // a host process listening on every address: pods may reach it only at the node IP
@@ -44,11 +44,11 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/nft', '/usr/sbin/
       await run('ip', ['netns', 'del', OUTSIDE]).catch(() => undefined);
       await run('ip', ['netns', 'add', OUTSIDE]);
       await run('ip', ['link', 'add', 'tkgoh', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', OUTSIDE]);
-      await run('ip', ['addr', 'add', '10.245.0.1/24', 'dev', 'tkgoh']);
+      await run('ip', ['addr', 'add', '100.66.0.1/24', 'dev', 'tkgoh']);
       await run('ip', ['link', 'set', 'tkgoh', 'up']);
-      await run('ip', ['-n', OUTSIDE, 'addr', 'add', '10.245.0.2/24', 'dev', 'eth0']);
+      await run('ip', ['-n', OUTSIDE, 'addr', 'add', '100.66.0.2/24', 'dev', 'eth0']);
       await run('ip', ['-n', OUTSIDE, 'link', 'set', 'eth0', 'up']);
-      await run('ip', ['-n', OUTSIDE, 'route', 'add', 'default', 'via', '10.245.0.1']);
+      await run('ip', ['-n', OUTSIDE, 'route', 'add', 'default', 'via', '100.66.0.1']);
     });
     afterAll(async () => {
       hostServer?.close();
@@ -59,7 +59,7 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/nft', '/usr/sbin/
     });
 
     it('gives each pod eth0 with a /32 and a default route via 169.254.1.1, answered by proxy ARP', async () => {
-      expect(a.ip).toMatch(/^10\.247\.0\.\d+$/);
+      expect(a.ip).toMatch(/^100\.64\.1\.\d+$/);
       const addr = (await run('ip', ['-n', a.netns, '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout;
       expect(addr).toContain(`inet ${a.ip}/32`);
       const routes = (await run('ip', ['-n', a.netns, 'route'])).stdout;
@@ -77,9 +77,9 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/nft', '/usr/sbin/
     });
 
     it('pods reach nothing else: not other host addresses, not networks the host routes to', async () => {
-      expect(await hostProbe('tcp', '10.245.0.1', 18080)).toBe('host'); // the host itself reaches both
-      expect(await a.probe('tcp', '10.245.0.1', 18080)).toBe('timeout');
-      expect(await a.probe('tcp', '10.245.0.2', 9)).toBe('timeout');
+      expect(await hostProbe('tcp', '100.66.0.1', 18080)).toBe('host'); // the host itself reaches both
+      expect(await a.probe('tcp', '100.66.0.1', 18080)).toBe('timeout');
+      expect(await a.probe('tcp', '100.66.0.2', 9)).toBe('timeout');
       expect(await a.probe('tcp', '192.0.2.1', 80, 800)).toMatch(/timeout|EHOSTUNREACH|ENETUNREACH/);
     });
 
@@ -104,8 +104,8 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/nft', '/usr/sbin/
 
     it('refuses bad options with an error naming them', async () => {
       await expect(createPodNetwork({ stem: 'Bad-Stem' })).rejects.toThrow(/stem "Bad-Stem" must match/);
-      await expect(createPodNetwork({ stem: 'tkgpx', podCIDR: '10.247.0.1/16' })).rejects.toThrow(/host bits set/);
-      await expect(createPodNetwork({ stem: 'tkgpx', podCIDR: '10.247.0.0/16', nodeIP: '10.247.3.3' })).rejects.toThrow(
+      await expect(createPodNetwork({ stem: 'tkgpx', podCIDR: '100.64.1.1/24' })).rejects.toThrow(/host bits set/);
+      await expect(createPodNetwork({ stem: 'tkgpx', podCIDR: '100.64.1.0/24', nodeIP: '100.64.1.3' })).rejects.toThrow(
         /inside the pod CIDR/,
       );
       expect(await leftovers('tkgpx')).toEqual([]);

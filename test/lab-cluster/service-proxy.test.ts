@@ -18,7 +18,7 @@ import { apply, ensureNamespace, setPodState } from './kube-fixtures.js';
 import { hostProbe, TestPod } from './pods.js';
 
 const STEM = 'tkgsp';
-const NODE_IP = '10.246.0.3';
+const NODE_IP = '100.65.0.3';
 const NS = 'shop';
 
 describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/nft'] }))('service proxy', () => {
@@ -65,7 +65,7 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/nft'] }))('servic
   beforeAll(async () => {
     await cleanupPodNetwork(STEM);
     await cleanupServiceProxy(STEM);
-    net = await createPodNetwork({ stem: STEM, podCIDR: '10.244.0.0/16', nodeIP: NODE_IP });
+    net = await createPodNetwork({ stem: STEM, podCIDR: '100.64.3.0/24', nodeIP: NODE_IP });
     // lab/kube on the node IP, as the lab will run it: default/kubernetes then points there
     kube = await startKube({ dir, host: NODE_IP });
     ensureNamespace(kube, NS);
