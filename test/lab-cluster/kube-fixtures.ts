@@ -27,6 +27,9 @@ export function ensureNamespace(kube: Kube, name: string, labels: Record<string,
       { version: 'v1' },
     );
   else kube.api.create(t, '', { metadata: { name, labels } }, { version: 'v1' });
+  // what the namespace controller does a moment later: pods are refused until the default ServiceAccount exists
+  if (!kube.api.store.get('/serviceaccounts', name, 'default'))
+    kube.api.create(type(kube, '', 'serviceaccounts'), name, { metadata: { name: 'default' } }, { version: 'v1' });
 }
 
 export interface PodFixture {
