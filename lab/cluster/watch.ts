@@ -41,8 +41,11 @@ export class ClusterWatch {
     for (const s of specs) {
       const inf = makeInformer(kc, s.path, s.list(kc));
       for (const verb of ['add', 'update', 'delete'] as const)
-        inf.on(verb, (obj) => this.onChange({ resource: s.name, verb, obj }));
-      inf.on('connect', () => this.failures.delete(s.name));
+        inf.on(verb, (obj) => {
+          this.failures.delete(s.name);
+          this.onChange({ resource: s.name, verb, obj });
+        });
+      // client-node reports a failed list or watch here (never by rejecting start()), also during a start
       inf.on('error', (err) => this.restart(s.name, err));
       this.informers.set(s.name, inf);
     }
@@ -79,16 +82,11 @@ export class ClusterWatch {
       });
     const t = setTimeout(async () => {
       this.timers.delete(t);
-      const inf = this.informers.get(name)!;
-      try {
-        if (err === undefined) await inf.stop();
-        if (!this.stopped) await inf.start();
-      } catch (e) {
-        this.restarting.delete(name);
-        this.restart(name, e);
-        return;
-      }
+      // the guard covers the wait only: an error of the start below must schedule the next attempt
       this.restarting.delete(name);
+      const inf = this.informers.get(name)!;
+      if (err === undefined) await inf.stop();
+      if (!this.stopped) await inf.start().catch((e: unknown) => this.restart(name, e));
     }, delay);
     this.timers.add(t);
   }
