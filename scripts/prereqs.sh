@@ -40,6 +40,8 @@ declare -A probe=(
   [podman]=/usr/bin/podman
   [runc]=/usr/sbin/runc
   [skopeo]=/usr/bin/skopeo
+  # The lab's cluster DNS (lab/cluster/dns.ts).
+  [dnsmasq-base]=/usr/sbin/dnsmasq
 )
 
 missing=()

@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Api } from './api.js';
 import { builtinTypes } from './builtin.js';
+import { endpointSliceType } from './discovery.js';
 import { CrdController } from './controllers/crd.js';
 import { DeploymentController } from './controllers/deployment.js';
+import { apiServerEndpoint, EndpointSliceController } from './controllers/endpointslice.js';
 import { GarbageCollector } from './controllers/gc.js';
 import { NamespaceController } from './controllers/namespace.js';
 import { RootCaPublisher } from './controllers/root-ca-publisher.js';
@@ -143,6 +145,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   const store = new Store(opts.watchHistory ?? 10_000);
   const registry = new Registry();
   for (const t of builtinTypes()) registry.add(t);
+  registry.add(endpointSliceType());
   const api = new Api(store, registry);
   const tokens = new TokenAuthority(snap?.keys);
   if (snap) restoreSnapshot(store, snap);
@@ -238,6 +241,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   log({ level: 'info', msg: 'lab/kube listening', url, kubeconfig: kubeconfigPath });
 
   publishApiEndpoint(api, addr.port);
+  controllers.push(new EndpointSliceController(api, log, { apiServerEndpoint: apiServerEndpoint(host, addr.port) }));
 
   const podType = registry.byGroupResource('', 'pods')!;
   const pod = (ns: string, name: string) => api.get(podType, ns, name);
