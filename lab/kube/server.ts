@@ -75,8 +75,8 @@ export interface Kube {
   setPodStatus(namespace: string, pod: string, status: Obj): KObject;
   /** Replaces the status of a core (v1) object, e.g. a Node or a Pod: the kubelet's own channel. */
   setStatus(namespace: string, resource: string, name: string, status: Obj): KObject;
-  /** Reads a core (v1) object, e.g. a Secret for a volume; undefined when absent. The kubelet's own channel. */
-  getObject(namespace: string, resource: string, name: string): KObject | undefined;
+  /** Reads an object (core group by default), e.g. a Secret for a volume; undefined when absent. The kubelet's channel. */
+  getObject(namespace: string, resource: string, name: string, group?: string): KObject | undefined;
   /** TokenRequest for a ServiceAccount (as POST .../serviceaccounts/{name}/token does); returns the JWT. */
   mintServiceAccountToken(namespace: string, serviceAccount: string, spec?: TokenRequestSpec): string;
   /**
@@ -276,10 +276,10 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
         { version: 'v1', subresource: 'status' },
       );
     },
-    getObject(namespace, resource, name) {
-      const t = registry.byGroupResource('', resource);
-      if (!t) throw new Error(`lab/kube: no core resource ${resource}`);
-      return store.get(`/${resource}`, t.namespaced ? namespace : '', name);
+    getObject(namespace, resource, name, group = '') {
+      const t = registry.byGroupResource(group, resource);
+      if (!t) return undefined;
+      return store.get(`${group}/${resource}`, t.namespaced ? namespace : '', name);
     },
     mintServiceAccountToken(namespace, serviceAccount, spec = {}) {
       const r = issuer.request(namespace, serviceAccount, spec);
