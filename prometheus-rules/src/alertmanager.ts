@@ -4,10 +4,12 @@ import { stringify } from 'yaml';
 import { validateParams, type AlertingParams } from './params.js';
 import { SWITCH_LABEL } from '../../common/contracts/labels.js';
 import { webhookMaxAlerts } from './webhook-size.js';
+import { RECEIVER } from './receiver.js';
+
+export { RECEIVER };
 
 /** Alerts of one chain go out together, so the operator sees every failing hop and picks the topmost one. */
 export const GROUP_BY = ['namespace', 'torchain'] as const;
-export const RECEIVER = 'torchain-operator';
 export const WEBHOOK_PATH = '/v1/alertmanager';
 
 export interface WebhookTarget {
