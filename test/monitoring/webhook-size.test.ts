@@ -2,7 +2,7 @@
 // generated route gets more worst-case switch alerts of one chain than max_alerts allows, and the body it sends the
 // operator carries exactly max_alerts alerts, counts the rest in truncatedAlerts, and stays under the limit.
 import { createServer, type Server } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BODY_LIMIT } from '../../operator/src/http/server.js';
@@ -16,6 +16,7 @@ import { MAX_ALERTS } from '../../prometheus-rules/src/alertmanager.js';
 import { envelopeBytes, webhookMaxAlerts, worstCaseAlert } from '../../prometheus-rules/src/webhook-size.js';
 import { ALERTMANAGER, freePort, startDaemon, tempDir, waitFor, type Daemon } from '../prometheus-rules/support.js';
 import { skipUnless } from '../support/env.js';
+import { REPO_ROOT } from '../../scripts/paths.js';
 
 describe('the size of a worst-case notification', () => {
   it('max_alerts worst-case alerts and the envelope fit in the body limit; one more does not', () => {
@@ -25,6 +26,14 @@ describe('the size of a worst-case notification', () => {
     expect(envelopeBytes() + (MAX_ALERTS + 1) * per).toBeGreaterThan(BODY_LIMIT);
     // A chain has at most 63 hops and two switch alerts per hop and server: far fewer than max_alerts.
     expect(MAX_ALERTS).toBeGreaterThanOrEqual(2 * 63 * 2);
+  });
+
+  it('docs/alerting.md states the figures the code computes', () => {
+    const docs = readFileSync(join(REPO_ROOT, 'docs', 'alerting.md'), 'utf8');
+    const group = (n: number) => n.toLocaleString('en').replace(/,/g, ' ');
+    expect(docs).toContain(`so **${MAX_ALERTS}** alerts fit`);
+    expect(docs).toContain(`is ${group(Buffer.byteLength(JSON.stringify(worstCaseAlert())))} bytes`);
+    expect(docs).toContain(`envelope ${group(envelopeBytes())} bytes`);
   });
 });
 
