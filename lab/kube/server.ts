@@ -11,6 +11,7 @@ import { Api } from './api.js';
 import { builtinTypes } from './builtin.js';
 import { CrdController } from './controllers/crd.js';
 import { DeploymentController } from './controllers/deployment.js';
+import { EndpointsController } from './controllers/endpoints.js';
 import { GarbageCollector } from './controllers/gc.js';
 import { NamespaceController } from './controllers/namespace.js';
 import { KubeHttp, type TokenRequestSpec } from './http.js';
@@ -133,6 +134,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
     crds,
     new NamespaceController(api, log),
     new GarbageCollector(api, log),
+    new EndpointsController(api, log),
   ];
   if (opts.workloadControllers !== false) controllers.push(new DeploymentController(api, log));
   // a pod's logs go with the pod; a terminated container's follow streams end

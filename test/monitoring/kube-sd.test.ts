@@ -2,7 +2,8 @@
 // the chart's objects discovers pods in lab/kube the way kube-prometheus-stack's Prometheus does in a cluster:
 // kubernetes_sd_configs against lab/kube's API (apiserverConfig → api_server, a ServiceAccount token file, the CA
 // file), the chart's PodMonitor relabelings giving each hop's target the identity labels, pods of namespaces the
-// PodMonitor does not list left out, the operator's ServiceMonitor and kps' Alertmanager found through Endpoints.
+// PodMonitor does not list left out, the operator's ServiceMonitor finding its pods through the Endpoints lab/kube's
+// endpoints controller fills, kps' Alertmanager found through Endpoints written by hand.
 // Targets are loopback addresses where nothing listens: discovery and relabeling are under test, not the scrape.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -133,23 +134,30 @@ describe.skipIf(skipUnless({ binaries: [HELM, PROMETHEUS_K8S] }))(
         namespace: 'torchain-system',
         body: { metadata: operatorSvc.metadata, spec: operatorSvc.spec } as Obj,
       });
-      await core.createNamespacedEndpoints({
-        namespace: 'torchain-system',
-        body: {
-          metadata: { name: 'torchain-operator', labels: operatorSvc.metadata.labels },
-          subsets: [
-            {
-              addresses: [
-                {
-                  ip: '127.77.0.5',
-                  targetRef: { kind: 'Pod', name: 'torchain-operator-0', namespace: 'torchain-system' },
-                },
-              ],
-              ports: [{ name: 'http', port: 8080 }],
-            },
-          ],
-        },
-      });
+      // The operator's pods as its Deployment defines them: lab/kube's endpoints controller fills the Service's
+      // Endpoints from them (the ready one under addresses, the other under notReadyAddresses).
+      const deployment = cluster.objects.find(
+        (o) => o.kind === 'Deployment' && o.metadata.name === 'torchain-operator',
+      )!;
+      const template = (deployment.spec as Obj).template as Obj;
+      for (const [name, ip, ready] of [
+        ['torchain-operator-a', '127.77.0.5', 'True'],
+        ['torchain-operator-b', '127.77.0.7', 'False'],
+      ] as const) {
+        await core.createNamespacedPod({
+          namespace: 'torchain-system',
+          body: {
+            metadata: { name, namespace: 'torchain-system', labels: template.metadata.labels },
+            spec: template.spec,
+          },
+        });
+        kube.setPodStatus('torchain-system', name, {
+          phase: 'Running',
+          podIP: ip,
+          podIPs: [{ ip }],
+          conditions: [{ type: 'Ready', status: ready }],
+        });
+      }
       const amName = 'kube-prometheus-stack-alertmanager';
       await core.createNamespacedService({
         namespace: KPS_NS,
@@ -286,17 +294,27 @@ describe.skipIf(skipUnless({ binaries: [HELM, PROMETHEUS_K8S] }))(
       await waitTargets('the deleted pod gone', (x) => !hopTargets(x).some((y) => y.labels.pod === 'alpha-hop-2-def'));
     });
 
-    it("the operator's ServiceMonitor finds its Endpoints, and kps' Alertmanager is found through its Service", async () => {
-      const t = await waitTargets('the operator target', (x) => x.some((y) => y.labels.job === 'torchain-operator'));
-      const op = t.find((y) => y.labels.job === 'torchain-operator')!;
-      // No `pod` label: the Endpoints name a Pod that lab/kube does not hold, and the generated relabeling copies
-      // __meta_kubernetes_pod_name last, as in a cluster.
-      expect(op.labels).toMatchObject({
-        namespace: 'torchain-system',
-        service: 'torchain-operator',
-        endpoint: 'http',
-        instance: '127.77.0.5:8080',
-      });
+    it("the operator's ServiceMonitor finds its pods through the Endpoints lab/kube fills, and kps' Alertmanager through its Service", async () => {
+      const ops = (
+        await waitTargets(
+          'both operator pods',
+          (x) => x.filter((y) => y.labels.job === 'torchain-operator').length === 2,
+        )
+      )
+        .filter((y) => y.labels.job === 'torchain-operator')
+        .sort((a, b) => String(a.labels.pod).localeCompare(String(b.labels.pod)));
+      expect(
+        ops.map((o) => [
+          o.labels.pod,
+          o.labels.instance,
+          o.labels.endpoint,
+          o.labels.service,
+          o.discoveredLabels.__meta_kubernetes_endpoint_ready,
+        ]),
+      ).toEqual([
+        ['torchain-operator-a', '127.77.0.5:8080', 'http', 'torchain-operator', 'true'],
+        ['torchain-operator-b', '127.77.0.7:8080', 'http', 'torchain-operator', 'false'],
+      ]);
       const deadline = Date.now() + 30_000;
       let ams: Obj[] = [];
       while (Date.now() < deadline) {
