@@ -15,6 +15,7 @@ import { startKube, type Kube } from '../../lab/kube/server.js';
 import { startAlertmanager, type LabAlertmanager } from '../../lab/monitoring/alertmanager.js';
 import { ALERTMANAGER_028, PROMETHEUS_K8S } from '../../lab/monitoring/binaries.js';
 import { readMonitoringObjects } from '../../lab/monitoring/cluster-objects.js';
+import { labMonitoringTranslation } from '../../lab/monitoring/lab-translation.js';
 import {
   kubePrometheusStack,
   translate,
@@ -146,6 +147,15 @@ describe.skipIf(skipUnless({ binaries: [HELM, KUBECTL, PROMETHEUS_K8S, ALERTMANA
         rulesDir: rulesDirOf(join(dir, 'prometheus')),
       };
       translation = translate(input);
+      // The one-call form lab/stack.ts uses gives the same translation.
+      const oneCall = await labMonitoringTranslation({
+        kubeconfigPath: kube.kubeconfigPath,
+        apiServer: { url: kube.url, tokenFile: join(dir, 'token'), caFile: join(dir, 'ca.crt') },
+        rulesDir: rulesDirOf(join(dir, 'prometheus')),
+        prometheusSpec: { scrapeInterval: '1s', evaluationInterval: '1s' },
+      });
+      expect(oneCall.prometheus.yaml).toBe(translation.prometheus.yaml);
+      expect(oneCall.alertmanager.yaml).toBe(translation.alertmanager.yaml);
       const secret = await core.readNamespacedSecret({ namespace: 'torchain-system', name: 'torchain-webhook-token' });
       token = Buffer.from(secret.data!.token!, 'base64').toString();
       alertmanager = await startAlertmanager(supervisor, {
