@@ -16,7 +16,7 @@ import { PROMETHEUS_K8S } from '../../lab/monitoring/binaries.js';
 import { freePort } from '../../lab/runtime/ports.js';
 import { HELM } from '../../scripts/paths.js';
 import { skipUnless } from '../support/env.js';
-import { clusterFor, translateWithKps, valueSets } from './support.js';
+import { clusterFor, grantPrometheusDiscovery, translateWithKps, valueSets } from './support.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -97,21 +97,7 @@ describe.skipIf(skipUnless({ binaries: [HELM, PROMETHEUS_K8S] }))(
 
       // kps' Prometheus runs as a ServiceAccount allowed to read what discovery lists (its ClusterRole, trimmed).
       await core.createNamespacedServiceAccount({ namespace: KPS_NS, body: { metadata: { name: PROM_SA } } });
-      await rbac.createClusterRole({
-        body: {
-          metadata: { name: PROM_SA },
-          rules: [
-            { apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'nodes'], verbs: ['get', 'list', 'watch'] },
-          ],
-        },
-      });
-      await rbac.createClusterRoleBinding({
-        body: {
-          metadata: { name: PROM_SA },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: PROM_SA },
-          subjects: [{ kind: 'ServiceAccount', name: PROM_SA, namespace: KPS_NS }],
-        },
-      });
+      await grantPrometheusDiscovery(rbac, KPS_NS, PROM_SA);
       writeFileSync(join(dir, 'token'), kube.mintServiceAccountToken(KPS_NS, PROM_SA, { expirationSeconds: 3600 }), {
         mode: 0o600,
       });
@@ -140,6 +126,11 @@ describe.skipIf(skipUnless({ binaries: [HELM, PROMETHEUS_K8S] }))(
         (o) => o.kind === 'Deployment' && o.metadata.name === 'torchain-operator',
       )!;
       const template = (deployment.spec as Obj).template as Obj;
+      // Its ServiceAccount first: the ServiceAccount admission refuses a pod whose account does not exist.
+      await core.createNamespacedServiceAccount({
+        namespace: 'torchain-system',
+        body: { metadata: { name: 'torchain-operator' } },
+      });
       for (const [name, ip, ready] of [
         ['torchain-operator-a', '127.77.0.5', 'True'],
         ['torchain-operator-b', '127.77.0.7', 'False'],

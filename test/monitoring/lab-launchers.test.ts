@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKube, type Kube } from '../../lab/kube/server.js';
 import { startAlertmanager, type LabAlertmanager } from '../../lab/monitoring/alertmanager.js';
@@ -32,6 +32,7 @@ import { Supervisor } from '../../lab/runtime/supervisor.js';
 import { CHART_DIR, HELM, KUBECTL } from '../../scripts/paths.js';
 import { ciValueFiles } from '../chart/render.js';
 import { skipUnless } from '../support/env.js';
+import { grantPrometheusDiscovery } from './support.js';
 
 const run = promisify(execFile);
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -132,6 +133,11 @@ describe.skipIf(skipUnless({ binaries: [HELM, KUBECTL, PROMETHEUS_K8S, ALERTMANA
         namespace: 'monitoring',
         body: { metadata: { name: `${kps.fullname}-prometheus` } },
       });
+      await grantPrometheusDiscovery(
+        kc.makeApiClient(RbacAuthorizationV1Api),
+        'monitoring',
+        `${kps.fullname}-prometheus`,
+      );
       writeFileSync(
         join(dir, 'token'),
         kube.mintServiceAccountToken('monitoring', `${kps.fullname}-prometheus`, { expirationSeconds: 3600 }),

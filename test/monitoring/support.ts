@@ -2,6 +2,7 @@
 // would see (namespaces with their labels, deterministic UIDs, a fixed webhook token), and translated as
 // prometheus-operator would with kps's default settings.
 import { basename, join } from 'node:path';
+import type { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { ciValueFiles, render, RELEASE_NAMESPACE, type Manifest } from '../chart/render.js';
 import {
   kubePrometheusStack,
@@ -72,4 +73,31 @@ export function hopsOf(cluster: Cluster): ChainHop[] {
       const spec = o.spec as { nameTorChain: string; numberNode: number; typeNode: string };
       return { namespace: o.metadata.namespace!, chain: spec.nameTorChain, hop: spec.numberNode, type: spec.typeNode };
     });
+}
+
+/**
+ * What kube-prometheus-stack grants its Prometheus for service discovery (its ClusterRole, trimmed to discovery):
+ * lab/kube enforces RBAC as kube-apiserver does, so a Prometheus token without it sees nothing.
+ */
+export async function grantPrometheusDiscovery(
+  rbac: RbacAuthorizationV1Api,
+  namespace: string,
+  serviceAccount: string,
+): Promise<void> {
+  await rbac.createClusterRole({
+    body: {
+      metadata: { name: serviceAccount },
+      rules: [
+        { apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'nodes'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+      ],
+    },
+  });
+  await rbac.createClusterRoleBinding({
+    body: {
+      metadata: { name: serviceAccount },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: serviceAccount },
+      subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace }],
+    },
+  });
 }
