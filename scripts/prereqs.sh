@@ -141,4 +141,33 @@ if [ "$(.tools/node24/bin/node --version 2>/dev/null)" != "v$node24_version" ]; 
   rm -rf "$tmp24"
 fi
 
-log "ready: $(.tools/bin/helm version --short 2>/dev/null), kubectl $(.tools/bin/kubectl version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | head -1), node24 $(.tools/node24/bin/node --version)"
+# Prometheus with Kubernetes service discovery, into .tools/debian13/bin (the system's /usr/bin/prometheus stays).
+# Debian 12's prometheus 2.42 is built without discovery/kubernetes, so the lab's Prometheus could not discover pods
+# in lab/kube the way kube-prometheus-stack's does. Debian 13's build (2.53) has it and runs on Debian 12's libc; its
+# promtool checks kubernetes_sd_configs, and its Alertmanager (0.28) has --enable-feature=receiver-name-in-metrics.
+# Downloaded with apt-get from the same Debian mirror this machine uses, through a private package list (the
+# machine's own sources are not touched), and unpacked with dpkg-deb.
+d13=.tools/debian13/bin
+if [ ! -x "$d13/prometheus" ] || [ ! -x "$d13/promtool" ] || [ ! -x "$d13/prometheus-alertmanager" ] || [ ! -x "$d13/amtool" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "$d13 lacks Debian 13's prometheus, promtool and prometheus-alertmanager: run this script as root once"
+    exit 1
+  fi
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null | awk -v r="$codename" '$2 == r { print $1; exit }')
+  [ -n "$mirror" ] || { log "no apt source for Debian '$codename' found (apt-get indextargets): run apt-get update first"; exit 1; }
+  log "fetching Debian 13's prometheus, promtool and prometheus-alertmanager into $d13"
+  dtmp=$(mktemp -d)
+  mkdir -p "$dtmp/lists/partial" "$dtmp/cache/archives/partial" "$dtmp/root"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/} trixie main" >"$dtmp/sources.list"
+  aptopts=(-o Dir::Etc::sourcelist="$dtmp/sources.list" -o Dir::Etc::sourceparts=- -o Dir::State::Lists="$dtmp/lists"
+    -o Dir::Cache="$dtmp/cache" -o APT::Sandbox::User=root -o Debug::NoLocking=1)
+  apt-get "${aptopts[@]}" update -qq
+  (cd "$dtmp" && apt-get "${aptopts[@]}" download -qq prometheus promtool prometheus-alertmanager)
+  for deb in "$dtmp"/*.deb; do dpkg-deb -x "$deb" "$dtmp/root"; done
+  mkdir -p "$d13"
+  for bin in prometheus promtool prometheus-alertmanager amtool; do install -m 0755 "$dtmp/root/usr/bin/$bin" "$d13/$bin"; done
+  rm -rf "$dtmp"
+fi
+
+log "ready: $(.tools/bin/helm version --short 2>/dev/null), kubectl $(.tools/bin/kubectl version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | head -1), node24 $(.tools/node24/bin/node --version), prometheus $($d13/prometheus --version 2>&1 | head -1 | cut -d" " -f3)"
