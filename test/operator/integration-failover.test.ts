@@ -314,7 +314,13 @@ describe('failover through the webhook (operator process, lab/kube, lab/vault)',
         apiVersion: 'torchain.dev/v1alpha1',
         kind: 'TorChain',
         metadata: { name: 'delta-1', namespace: 'vpn' },
-        spec: { numberNode: 1, typeNode: 'openvpn', nameTorChain: 'delta', outInterface: 'net-up' },
+        spec: {
+          numberNode: 1,
+          typeNode: 'openvpn',
+          nameTorChain: 'delta',
+          outInterface: 'net-up',
+          inInterface: 'net-lan',
+        },
       },
     });
     await ready('delta-1', 'de:frankfurt-01');
