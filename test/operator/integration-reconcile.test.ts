@@ -111,9 +111,13 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
   });
 
   it('a hop Secret deleted by hand is put back', async () => {
+    const before = await getSecret(s, 'alpha-2-vpn-config');
+    expect(Date.parse(before!.metadata!.annotations!['torchain.dev/server-since']!)).toBeGreaterThan(0);
     await s.core.deleteNamespacedSecret({ namespace: NS, name: 'alpha-2-vpn-config' });
     const back = await eventually(async () => getSecret(s, 'alpha-2-vpn-config'), 'the Secret to come back', 10_000);
     expect(secretConfig(back)).toContain('Endpoint = 198.51.100.20:51820');
+    // Same server as before: when the hop took it is unknown now, never "just now" (its alerts stay valid).
+    expect(back!.metadata!.annotations!['torchain.dev/server-since']).toBeUndefined();
   });
 
   it('a hand-edited hop Secret is put back (drift)', async () => {

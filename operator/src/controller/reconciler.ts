@@ -337,10 +337,13 @@ export class Reconciler {
     const secretDrift = !!existingSecret && secretDrifted(existingSecret.liveDataHash, desiredSecret);
     if (secretDrift) log.warn('hop Secret edited by hand; putting it back', { secret: secretName(tc) });
     if (!upToDate(existingSecret, desiredSecret) || secretDrift) {
-      // When the hop took this server: kept while the server stays (a config change is not a new server).
+      // When the hop took this server: kept while the server stays (a config change is not a new server); unknown
+      // when a Secret deleted by hand comes back for the server the hop already ran (its alerts stay valid).
       const previous = existingSecret?.metadata?.annotations;
-      const since =
-        previous?.[ANNOTATION_SERVER] === w.server ? previous[ANNOTATION_SERVER_SINCE] : new Date(now).toISOString();
+      const sameServer = existingSecret
+        ? previous?.[ANNOTATION_SERVER] === w.server
+        : tc.status?.currentServer === w.server;
+      const since = sameServer ? previous?.[ANNOTATION_SERVER_SINCE] : new Date(now).toISOString();
       if (since) desiredSecret.metadata!.annotations![ANNOTATION_SERVER_SINCE] = since;
       await this.writeSecret(existingSecret, desiredSecret);
       if (sticky && sticky.server !== w.server) {
