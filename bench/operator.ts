@@ -99,6 +99,7 @@ async function main() {
           numberNode: hop,
           typeNode: 'openvpn',
           nameTorChain: `c${String(c)}`,
+          inInterface: 'net1',
           poolPath: `bench/hop-${String(hop)}`,
         },
       });
