@@ -31,6 +31,9 @@ declare -A probe=(
   [time]=/usr/bin/time
   [ca-certificates]=/etc/ssl/certs
   [busybox]=/bin/busybox
+  [ocserv]=/usr/sbin/ocserv
+  [openconnect]=/usr/sbin/openconnect
+  [gnutls-bin]=/usr/bin/certtool
 )
 
 missing=()

@@ -1,10 +1,11 @@
-// Line → effect, by the pattern table. Pure; compiled once per log type.
-import { PATTERNS, type Pattern } from './patterns.js';
-import type { LogType } from './reasons.js';
+// Line → effect, by the protocol's pattern table. Pure; compiled once per protocol.
+import type { Protocol } from '../../common/contracts/protocols.js';
+import { protocolModule } from './protocols/index.js';
+import type { Pattern } from './protocols/pattern.js';
 
 export interface Classifier {
-  type: LogType;
-  /** The first pattern of this log type that matches the line, or undefined (an unmatched line). */
+  type: Protocol;
+  /** The first pattern of this protocol that matches the line, or undefined (an unmatched line). */
   classify(line: string): Pattern | undefined;
 }
 
@@ -12,8 +13,11 @@ export function compilePattern(p: Pattern): RegExp {
   return new RegExp(p.regex);
 }
 
-export function createClassifier(type: LogType, patterns: readonly Pattern[] = PATTERNS): Classifier {
-  const table = patterns.filter((p) => p.type === type).map((p) => ({ pattern: p, re: compilePattern(p) }));
+export function createClassifier(
+  type: Protocol,
+  patterns: readonly Pattern[] = protocolModule(type).patterns,
+): Classifier {
+  const table = patterns.map((p) => ({ pattern: p, re: compilePattern(p) }));
   return {
     type,
     classify(line: string): Pattern | undefined {

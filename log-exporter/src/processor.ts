@@ -1,14 +1,14 @@
 // Glue of the pure parts: a line (from any source) → classification → state. Used by every mode.
 import { createClassifier, type Classifier } from './classify.js';
 import { LineSplitter } from './line-splitter.js';
-import type { LogType } from './reasons.js';
+import type { Protocol } from '../../common/contracts/protocols.js';
 import { applyLine, initialState, type ExporterState } from './state.js';
 
 export class LineProcessor {
   readonly state: ExporterState;
   private readonly classifier: Classifier;
 
-  constructor(type: LogType, opts: { probeFailuresForDown?: number } = {}) {
+  constructor(type: Protocol, opts: { probeFailuresForDown?: number } = {}) {
     this.state = initialState(type, opts.probeFailuresForDown);
     this.classifier = createClassifier(type);
   }

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import type { HandshakeReaderKind } from '../config.js';
+import type { HandshakeRead, HandshakeReaderKind } from '../protocol.js';
 
 /** Latest handshake (unix seconds, 0 = never) over all peers of a UAPI "get=1" answer. Throws on errno != 0. */
 export function parseUapiGet(text: string): number {
@@ -82,7 +82,7 @@ export function readWgDump(ifname: string, timeoutMs = 2000): Promise<number> {
   });
 }
 
-export function handshakeReader(kind: HandshakeReaderKind, ifname: string): (() => Promise<number>) | undefined {
+export function handshakeReader(kind: HandshakeReaderKind, ifname: string): HandshakeRead | undefined {
   if (kind === 'off') return undefined;
   if (kind === 'uapi') return () => readUapi(ifname);
   if (kind === 'wg') return () => readWgDump(ifname);
