@@ -88,6 +88,12 @@ function netUp() {
 }
 
 function netDown() {
+  // The host end first: deleting it removes the pair at once, while a deleted namespace frees its devices later.
+  try {
+    sh('ip', ['link', 'del', 'tkddh0']);
+  } catch {
+    // not there
+  }
   for (const ns of [CLI, SRV]) {
     try {
       for (const pid of sh('ip', ['netns', 'pids', ns]).split('\n').filter(Boolean))

@@ -103,19 +103,34 @@ async function stream(bundle: string, flags: readonly string[], progs: string, c
   writeFileSync(file, '');
   const exporter = spawn(
     process.execPath,
-    [...flags, bundle, '--type', 'openvpn', '--source', 'stdin', '--listen', '127.0.0.1:0', '--log-level', 'warn'],
+    [...flags, bundle, '--type', 'openvpn', '--source', 'stdin', '--listen', '127.0.0.1:0'],
     { stdio: ['pipe', 'ignore', 'pipe'] },
   );
   const mtail = spawn(MTAIL, mtailArgs(progs, file, false), { stdio: 'ignore' });
   const procs: ChildProcess[] = [exporter, mtail];
   const samples = { exporter: [] as number[], mtail: [] as number[] };
   try {
+    let stderr = '';
+    exporter.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const until = Date.now() + 20_000;
+    let port: string | undefined;
+    while (!(port = /"msg":"listening".*?"port":(\d+)/.exec(stderr)?.[1])) {
+      if (Date.now() > until) throw new Error(`the exporter did not start: ${stderr}`);
+      await sleep(50);
+    }
     let sent = 0;
+    let scrapes = 0;
     const started = Date.now();
     let nextSample = started + 1000;
-    // The exporter logs nothing at warn while healthy, so its port is not needed: /metrics is not scraped here but
-    // prom-client's collectors run at scrape time only; the state updates per line are what the stream exercises.
+    let nextScrape = started + 5000;
+    // Scraped every 5 s, as a PodMonitor would (the chart's interval is longer).
     while (Date.now() - started < STREAM_SECONDS * 1000) {
+      if (Date.now() >= nextScrape) {
+        nextScrape += 5000;
+        const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        if (!body.includes('torchain_vpn_tunnel_up')) throw new Error('scrape without the metrics contract');
+        scrapes++;
+      }
       const due = Math.floor(((Date.now() - started) / 1000) * STREAM_RATE);
       if (due > sent) {
         const batch: string[] = [];
@@ -137,6 +152,7 @@ async function stream(bundle: string, flags: readonly string[], progs: string, c
     const half = (xs: number[]) => xs.slice(Math.floor(xs.length / 2));
     return {
       lines: sent,
+      scrapes,
       exporter: { steady: median(half(samples.exporter)), peak: Math.max(...samples.exporter) },
       mtail: { steady: median(half(samples.mtail)), peak: Math.max(...samples.mtail) },
     };
@@ -233,7 +249,9 @@ async function main() {
     // 4. Steady state under 1,000 lines/s.
     if (STREAM_SECONDS > 0) {
       const s = await stream(bundle, EXPORTER_NODE_FLAGS, progs, corpus, dir);
-      console.log(`\nstream: ${s.lines} lines in ${STREAM_SECONDS} s (${STREAM_RATE} lines/s), RSS every second:`);
+      console.log(
+        `\nstream: ${s.lines} lines in ${STREAM_SECONDS} s (${STREAM_RATE} lines/s), ${s.scrapes} scrapes, RSS every second:`,
+      );
       console.log(
         `  bundle + flags (serve, stdin): steady ${mb(s.exporter.steady)} (median of the 2nd half), peak ${mb(s.exporter.peak)}`,
       );

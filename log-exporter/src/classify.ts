@@ -18,9 +18,13 @@ export function createClassifier(
   patterns: readonly Pattern[] = protocolModule(type).patterns,
 ): Classifier {
   const table = patterns.map((p) => ({ pattern: p, re: compilePattern(p) }));
+  // Most lines match nothing: one pass of the union answers those in a single regex call, and only a line that matches
+  // some pattern is tried entry by entry (first match wins). Same verdicts, a fraction of the calls.
+  const any = new RegExp(patterns.map((p) => `(?:${p.regex})`).join('|') || '(?!)');
   return {
     type,
     classify(line: string): Pattern | undefined {
+      if (!any.test(line)) return undefined;
       for (const entry of table) if (entry.re.test(line)) return entry.pattern;
       return undefined;
     },

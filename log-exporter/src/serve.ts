@@ -1,4 +1,6 @@
 // Long-running mode: a line source, the WireGuard handshake reader and the active probe feed the state; HTTP serves it.
+// Built-ins only the long-running mode uses are imported when needed: the image's single-file bundle hoists every
+// static `import 'node:…'` to its start, which would load them (TLS, HTTP, sockets) for a one-shot parse too.
 import { networkInterfaces } from 'node:os';
 import { buildHttp } from './http.js';
 import type { Config, HostPort } from './config.js';
@@ -10,6 +12,7 @@ import { LineProcessor } from './processor.js';
 import { startFileSource } from './sources/file.js';
 import type { LineSource } from './sources/source.js';
 import { startStdinSource } from './sources/stdin.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import { protocolModule } from './protocols/index.js';
 import { applyHandshakeReading, applyProbe, applyTunnelMissing } from './state.js';
 
@@ -43,12 +46,10 @@ export async function serve(config: Config): Promise<number> {
   const processor = new LineProcessor(config.type, { probeFailuresForDown: config.probeFailures });
   const state = processor.state;
   const registry = createRegistry(state);
-  // The exporter's own process metrics (memory, CPU, event loop), prefixed so they cannot clash with the pod's.
-  const { collectDefaultMetrics } = await import('prom-client');
-  collectDefaultMetrics({ register: registry, prefix: 'torchain_log_exporter_' });
+  const stopProcessMetrics = await registerProcessMetrics(registry);
   let source: LineSource | undefined;
-  const app = buildHttp({ registry, state, source: () => source });
-  const stoppers: (() => void)[] = [];
+  const app = await buildHttp({ registry, state, source: () => source });
+  const stoppers: (() => void)[] = [stopProcessMetrics];
 
   if (config.source === 'kube') {
     // Loaded only here: the Kubernetes client is the largest dependency, and the file and stdin modes never use it.
@@ -137,11 +138,10 @@ export async function serve(config: Config): Promise<number> {
   }
 
   try {
-    const address = await app.listen({ host: config.listen.host, port: config.listen.port });
-    const port = app.server.address();
+    const bound = await app.listen(config.listen.host, config.listen.port);
     log.info('listening', {
-      address,
-      port: typeof port === 'object' && port ? port.port : config.listen.port,
+      address: `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
+      port: bound.port,
       type: config.type,
       source: config.source,
     });

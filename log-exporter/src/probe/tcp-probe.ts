@@ -3,7 +3,6 @@
 // failure. It needs no privilege (the sidecar has no capabilities; ICMP would need CAP_NET_RAW or the
 // ping_group_range sysctl plus a ping binary), and for WireGuard the SYN is real data, which makes wireguard-go
 // re-handshake and log the failure — keepalives alone never do (see README).
-import { connect } from 'node:net';
 import type { HostPort } from '../config.js';
 
 export interface ProbeResult {
@@ -13,7 +12,8 @@ export interface ProbeResult {
   millis: number;
 }
 
-export function tcpProbe(target: HostPort, timeoutMs: number): Promise<ProbeResult> {
+export async function tcpProbe(target: HostPort, timeoutMs: number): Promise<ProbeResult> {
+  const { connect } = await import('node:net'); // loaded by serve mode only (see serve.ts)
   const started = performance.now();
   return new Promise((resolve) => {
     const sock = connect({ host: target.host, port: target.port });

@@ -3,9 +3,7 @@
 //   (mode 0700 directory), so in the non-root sidecar it is usually out of reach;
 // - wg: `wg show <if> dump`, which also covers the kernel module but needs CAP_NET_ADMIN there.
 // Where neither works the active probe carries tunnel detection alone (see README).
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import type { HandshakeRead, HandshakeReaderKind } from '../protocol.js';
 
 /** Latest handshake (unix seconds, 0 = never) over all peers of a UAPI "get=1" answer. Throws on errno != 0. */
@@ -42,7 +40,8 @@ export function uapiSocketPath(ifname: string): string {
   return `/var/run/wireguard/${ifname}.sock`;
 }
 
-export function readUapi(ifname: string, timeoutMs = 2000): Promise<number> {
+export async function readUapi(ifname: string, timeoutMs = 2000): Promise<number> {
+  const { connect } = await import('node:net'); // loaded by serve mode only (see serve.ts)
   return new Promise((resolve, reject) => {
     const sock = connect(uapiSocketPath(ifname));
     let text = '';
@@ -69,7 +68,8 @@ export function readUapi(ifname: string, timeoutMs = 2000): Promise<number> {
   });
 }
 
-export function readWgDump(ifname: string, timeoutMs = 2000): Promise<number> {
+export async function readWgDump(ifname: string, timeoutMs = 2000): Promise<number> {
+  const { execFile } = await import('node:child_process'); // loaded by serve mode only (see serve.ts)
   return new Promise((resolve, reject) => {
     execFile('wg', ['show', ifname, 'dump'], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`wg show ${ifname} dump failed: ${(stderr || err.message).trim()}`));
