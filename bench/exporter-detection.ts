@@ -380,12 +380,16 @@ function blackhole(port: number) {
   );
 }
 
+let lastScrape = '';
+
 async function tunnelUp(url: string): Promise<number | undefined> {
   try {
     const text = await (await fetch(url, { signal: AbortSignal.timeout(1000) })).text();
+    lastScrape = text;
     const m = /^torchain_vpn_tunnel_up (\d)$/m.exec(text);
     return m ? Number(m[1]) : undefined;
-  } catch {
+  } catch (err) {
+    lastScrape = `scrape failed: ${String(err)}`;
     return undefined;
   }
 }
@@ -467,6 +471,22 @@ export async function measureDetection(opts: {
             const seconds = (performance.now() - t0) / 1000;
             out[key].push(seconds);
             opts.onRun?.(type, kind, seconds);
+          } catch (err) {
+            // What the exporter and the client said, for the diagnosis.
+            process.stderr.write(
+              `--- last scrape\n${lastScrape
+                .split('\n')
+                .filter((l) => /^torchain_vpn|failed/.test(l))
+                .join('\n')}\n`,
+            );
+            for (const f of [`${tag}-exporter.log`, `${tag}-client.log`]) {
+              const text = sh('tail', ['-n', '40', join(dir, f)]);
+              process.stderr.write(`--- ${f} (last lines)\n${text}\n`);
+            }
+            const keep = mkdtempSync(join(tmpdir(), `tkd-detect-failed-${tag}-`));
+            sh('sh', ['-c', `cp ${dir}/${tag}-* ${keep}/`]);
+            process.stderr.write(`--- logs kept in ${keep}\n`);
+            throw err;
           } finally {
             for (const p of b.procs) p.kill('SIGKILL');
             netDown();
