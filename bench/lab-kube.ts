@@ -4,10 +4,12 @@
 // watchers streaming every TorChain, Secret, Deployment and Pod change (what the operator, the lab kubelet and kubectl
 // add), in the order peer, watched, watched, peer. Prints per-run wall time, the server's CPU seconds and resident memory, the watcher/peer ratios, and list
 // latencies (the whole list vs one label-selected chain).
-// Flags: --chains 1000 --hops 3 --watchers 10 --concurrency 16
+// `--variant audit` compares instead a server writing an audit log (--audit-log, level Metadata) with one that does
+// not, both without watchers, and prints the log's size.
+// Flags: --chains 1000 --hops 3 --watchers 10 --concurrency 16 --variant watchers|audit
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     hops: { type: 'string', default: '3' },
     watchers: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '16' },
+    variant: { type: 'string', default: 'watchers' },
   },
 });
 const CHAINS = Number(values.chains);
@@ -29,6 +32,7 @@ const HOPS = Number(values.hops);
 const WATCHERS = Number(values.watchers);
 const CONCURRENCY = Number(values.concurrency);
 const NS = 'bench';
+const AUDIT = values.variant === 'audit';
 
 async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -45,11 +49,16 @@ interface Server {
   dir: string;
 }
 
-async function setup(): Promise<Server> {
+async function setup(audit = false): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-lab-kube-'));
   const proc = spawn(
     join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-    [join(REPO_ROOT, 'lab', 'kube', 'main.ts'), '--dir', dir],
+    [
+      join(REPO_ROOT, 'lab', 'kube', 'main.ts'),
+      '--dir',
+      dir,
+      ...(audit ? ['--audit-log', join(dir, 'audit.log')] : []),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -70,6 +79,7 @@ async function setup(): Promise<Server> {
 
 function postRaw(kc: KubeConfig, path: string, body: unknown): Promise<void> {
   const cluster = kc.getCurrentCluster()!;
+  const user = kc.getCurrentUser()!;
   const u = new URL(cluster.server + path);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -79,7 +89,10 @@ function postRaw(kc: KubeConfig, path: string, body: unknown): Promise<void> {
         path: u.pathname,
         method: 'POST',
         ca: Buffer.from(cluster.caData!, 'base64'),
-        headers: { authorization: `Bearer ${kc.getCurrentUser()!.token}`, 'content-type': 'application/json' },
+        // the admin kubeconfig authenticates with a client certificate
+        cert: Buffer.from(user.certData!, 'base64'),
+        key: Buffer.from(user.keyData!, 'base64'),
+        headers: { 'content-type': 'application/json' },
       },
       (res) => {
         res.resume();
@@ -117,11 +130,16 @@ function usage(pid: number): { cpuSeconds: number; rssMiB: number } {
   return { cpuSeconds: cpu, rssMiB: rss };
 }
 
-async function stop(server: Server): Promise<void> {
+async function stop(server: Server): Promise<{ auditLines: number; auditMiB: number }> {
   const exited = new Promise((r) => server.proc.once('exit', r));
   server.proc.kill('SIGTERM');
   await exited;
+  const log = join(server.dir, 'audit.log');
+  const audit = existsSync(log)
+    ? { auditLines: readFileSync(log, 'utf8').split('\n').length - 1, auditMiB: statSync(log).size / 2 ** 20 }
+    : { auditLines: 0, auditMiB: 0 };
   rmSync(server.dir, { recursive: true, force: true });
+  return audit;
 }
 
 interface RunResult {
@@ -261,8 +279,10 @@ const mean = (a: RunResult, b: RunResult): RunResult => ({
 const results: RunResult[] = [];
 let listAll = 0;
 let listChain = 0;
-for (const [i, watchers] of [0, WATCHERS, WATCHERS, 0].entries()) {
-  const server = await setup();
+let audit = { auditLines: 0, auditMiB: 0 };
+const WATCHED = AUDIT ? 0 : WATCHERS;
+for (const [i, watchers] of [0, WATCHED, WATCHED, 0].entries()) {
+  const server = await setup(AUDIT && (i === 1 || i === 2));
   results.push(await load(server, watchers));
   if (i === 1) {
     const custom = server.kc.makeApiClient(CustomObjectsApi);
@@ -272,7 +292,8 @@ for (const [i, watchers] of [0, WATCHERS, WATCHERS, 0].entries()) {
       custom.listNamespacedCustomObject({ ...G, labelSelector: `torchain.dev/chain=c-${Math.floor(CHAINS / 2)}` }),
     );
   }
-  await stop(server);
+  const a = await stop(server);
+  if (i === 1) audit = a;
 }
 const peer = mean(results[0]!, results[3]!);
 const watched = mean(results[1]!, results[2]!);
@@ -282,7 +303,7 @@ const rows = [
   ...(
     [
       ['peer: no watchers (mean of 2)', peer],
-      [`${WATCHERS} watchers (mean of 2)`, watched],
+      [AUDIT ? 'audit log on (mean of 2)' : `${WATCHERS} watchers (mean of 2)`, watched],
     ] as const
   ).map(([name, r]) => [
     name,
@@ -300,8 +321,10 @@ console.log(
     bench: 'lab-kube',
     chains: CHAINS,
     hops: HOPS,
-    watchers: WATCHERS,
+    watchers: WATCHED,
+    variant: AUDIT ? 'audit' : 'watchers',
     concurrency: CONCURRENCY,
+    ...(AUDIT ? audit : {}),
     peer,
     watched,
     listAllMs: listAll,
@@ -310,8 +333,9 @@ console.log(
 );
 console.log(rows.map((r) => `| ${r.join(' | ')} |`).join('\n'));
 console.log(
-  `watchers/peer: wall ${(watched.seconds / peer.seconds).toFixed(2)}, server CPU ${(watched.serverCpuSeconds / peer.serverCpuSeconds).toFixed(2)}`,
+  `${AUDIT ? 'audit' : 'watchers'}/peer: wall ${(watched.seconds / peer.seconds).toFixed(2)}, server CPU ${(watched.serverCpuSeconds / peer.serverCpuSeconds).toFixed(2)}`,
 );
+if (AUDIT) console.log(`audit log of one run: ${audit.auditLines} events, ${audit.auditMiB.toFixed(1)} MiB`);
 console.log(
   `list ${CHAINS * HOPS} TorChains: ${listAll.toFixed(1)} ms (median of 5); one chain by label: ${listChain.toFixed(1)} ms; ratio ${(listAll / listChain).toFixed(1)}`,
 );

@@ -18,7 +18,7 @@ import {
 } from './errors.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import type { Registry } from './registry.js';
-import { applyDefaults, dropNulls, prune } from './schema-ops.js';
+import { applyDefaults, dropNulls, prune } from './schema/ops.js';
 import { matchFields, matchLabels, type FieldRequirement, type Requirement } from './selectors.js';
 import type { Store } from './store.js';
 import { groupVersion, resourceKey, type KObject, type Obj, type ObjectMeta, type ResourceType } from './types.js';
@@ -31,6 +31,10 @@ const QUALIFIED_NAME =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 /** Resources whose names are DNS labels rather than subdomains. */
 const LABEL_NAMED = new Set(['/namespaces', '/services']);
+/** RBAC objects are named by path segment (ValidateRBACName = path.IsValidPathSegmentName): `system:…` is fine. */
+const SEGMENT_NAMED = new Set(
+  ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'].map((r) => `rbac.authorization.k8s.io/${r}`),
+);
 /** NamespaceLifecycle admission refuses to delete these. */
 const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -47,6 +51,8 @@ export interface WriteOptions {
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   /** Filled with warnings for the `Warning` response header. */
   warnings?: string[];
+  /** Admission for the requesting user, called with the object about to be written (throws to refuse it). */
+  admit?: (obj: KObject, old?: KObject) => void;
 }
 
 export interface DeleteOptions {
@@ -80,6 +86,8 @@ export function timestamp(d: Date): string {
 export class Api {
   /** Hooks run after a CRD is stored or removed (the HTTP layer registers/unregisters its resource). */
   onCrdChange?: () => void;
+  /** Mutating admission plugins run on create, before validation (e.g. the ServiceAccount plugin on pods). */
+  readonly admissionOnCreate: Array<(t: ResourceType, ns: string, obj: KObject) => void> = [];
 
   constructor(
     readonly store: Store,
@@ -188,7 +196,13 @@ export class Api {
     const name = meta.name ?? '';
     const label = LABEL_NAMED.has(resourceKey(t));
     if (!name) out.push({ field: 'metadata.name', message: 'Required value: name or generateName is required' });
-    else if (label ? !DNS_LABEL.test(name) || name.length > 63 : !DNS_SUBDOMAIN.test(name) || name.length > 253)
+    else if (SEGMENT_NAMED.has(resourceKey(t))) {
+      if (name === '.' || name === '..')
+        out.push({ field: 'metadata.name', message: `Invalid value: "${name}": may not be '${name}'` });
+      for (const bad of ['/', '%'])
+        if (name.includes(bad))
+          out.push({ field: 'metadata.name', message: `Invalid value: "${name}": may not contain '${bad}'` });
+    } else if (label ? !DNS_LABEL.test(name) || name.length > 63 : !DNS_SUBDOMAIN.test(name) || name.length > 253)
       out.push({
         field: 'metadata.name',
         message: label
@@ -229,7 +243,7 @@ export class Api {
   }
 
   /** Defaulting, pruning and schema validation of a custom resource in the request's version. */
-  private customResource(t: ResourceType, obj: KObject, opts: WriteOptions): FieldProblem[] {
+  private customResource(t: ResourceType, obj: KObject, opts: WriteOptions, old?: KObject): FieldProblem[] {
     const v = t.versions.find((x) => x.name === opts.version);
     if (!v?.schema || !v.validate) return [];
     dropNulls(obj, v.schema);
@@ -239,7 +253,7 @@ export class Api {
       throw badRequest(`strict decoding error: ${dropped.map((d) => `unknown field "${d}"`).join(', ')}`);
     if (dropped.length && opts.fieldValidation !== 'Ignore')
       opts.warnings?.push(...dropped.map((d) => `unknown field "${d}"`));
-    return v.validate(obj).filter((p) => !p.field.startsWith('metadata'));
+    return v.validate(obj, old).filter((p) => !p.field.startsWith('metadata'));
   }
 
   private namespaceCheck(t: ResourceType, ns: string, creating: boolean): void {
@@ -283,6 +297,8 @@ export class Api {
     if (t.subresources.includes('status')) delete obj.status;
     if (resourceKey(t) === 'apiextensions.k8s.io/customresourcedefinitions') prepareCrd(obj);
     t.prepare?.(obj, undefined);
+    for (const plugin of this.admissionOnCreate) plugin(t, ns, obj);
+    opts.admit?.(obj);
     const problems = [
       ...this.validateMeta(t, obj),
       ...this.customResource(t, obj, opts),
@@ -400,9 +416,10 @@ export class Api {
     const isCrd = resourceKey(t) === 'apiextensions.k8s.io/customresourcedefinitions';
     if (isCrd && sub !== 'status') prepareCrd(obj);
     if (sub !== 'status') t.prepare?.(obj, old);
+    opts.admit?.(obj, old);
     const problems = [
       ...this.validateMeta(t, obj),
-      ...this.customResource(t, obj, opts),
+      ...this.customResource(t, obj, opts, old),
       ...(t.validate?.(obj, old) ?? []),
     ];
     if (isCrd && sub !== 'status') problems.push(...validateCrd(obj, old));

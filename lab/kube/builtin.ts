@@ -95,6 +95,98 @@ function validateSecret(o: KObject, old: KObject | undefined): FieldProblem[] {
   return out;
 }
 
+/** Role/ClusterRole rules (k8s.io/kubernetes/pkg/apis/rbac/validation): verbs always; groups with resources. */
+function validateRole(o: KObject): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  ((o.rules as Obj[] | null | undefined) ?? []).forEach((r, i) => {
+    const at = `rules[${i}]`;
+    const len = (k: string) => ((r[k] as unknown[] | undefined) ?? []).length;
+    if (!len('verbs'))
+      out.push({ field: `${at}.verbs`, message: 'Required value: verbs must contain at least one value' });
+    if (len('nonResourceURLs')) {
+      if (o.kind === 'Role')
+        out.push({
+          field: `${at}.nonResourceURLs`,
+          message:
+            'Invalid value: ' +
+            JSON.stringify(r.nonResourceURLs).replace(/,/g, ' ') +
+            ': namespaced rules cannot apply to non-resource URLs',
+        });
+      if (len('apiGroups') || len('resources'))
+        out.push({
+          field: `${at}.nonResourceURLs`,
+          message:
+            'Invalid value: ' +
+            JSON.stringify(r.nonResourceURLs).replace(/,/g, ' ') +
+            ': rules cannot apply to both regular resources and non-resource URLs',
+        });
+    } else {
+      if (!len('apiGroups'))
+        out.push({
+          field: `${at}.apiGroups`,
+          message: 'Required value: resource rules must supply at least one api group',
+        });
+      if (!len('resources'))
+        out.push({
+          field: `${at}.resources`,
+          message: 'Required value: resource rules must supply at least one resource',
+        });
+    }
+  });
+  return out;
+}
+
+/** rbac/v1 defaults: roleRef and User/Group subjects in the RBAC group, ServiceAccounts in the core group. */
+function prepareBinding(o: KObject): void {
+  const ref = o.roleRef as Obj | undefined;
+  if (ref && !ref.apiGroup) ref.apiGroup = 'rbac.authorization.k8s.io';
+  for (const s of (o.subjects as Obj[] | null | undefined) ?? [])
+    if (!s.apiGroup && (s.kind === 'User' || s.kind === 'Group')) s.apiGroup = 'rbac.authorization.k8s.io';
+}
+
+/** RoleBinding/ClusterRoleBinding: a valid roleRef that never changes, and well-formed subjects. */
+function validateBinding(o: KObject, old: KObject | undefined): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  const ref = (o.roleRef ?? {}) as Obj;
+  const kinds = o.kind === 'RoleBinding' ? ['Role', 'ClusterRole'] : ['ClusterRole'];
+  if (ref.apiGroup !== 'rbac.authorization.k8s.io')
+    out.push({
+      field: 'roleRef.apiGroup',
+      message: `Unsupported value: ${JSON.stringify(str(ref.apiGroup))}: supported values: "rbac.authorization.k8s.io"`,
+    });
+  if (!kinds.includes(str(ref.kind)))
+    out.push({
+      field: 'roleRef.kind',
+      message: `Unsupported value: ${JSON.stringify(str(ref.kind))}: supported values: ${kinds.map((k) => JSON.stringify(k)).join(', ')}`,
+    });
+  if (!ref.name) out.push({ field: 'roleRef.name', message: 'Required value' });
+  if (old && JSON.stringify(old.roleRef) !== JSON.stringify(o.roleRef))
+    out.push({ field: 'roleRef', message: `Invalid value: ${JSON.stringify(o.roleRef)}: cannot change roleRef` });
+  ((o.subjects as Obj[] | null | undefined) ?? []).forEach((s, i) => {
+    const at = `subjects[${i}]`;
+    if (!s.name) out.push({ field: `${at}.name`, message: 'Required value' });
+    if (!['User', 'Group', 'ServiceAccount'].includes(str(s.kind)))
+      out.push({
+        field: `${at}.kind`,
+        message: `Unsupported value: ${JSON.stringify(str(s.kind))}: supported values: "ServiceAccount", "User", "Group"`,
+      });
+    else if (s.kind === 'ServiceAccount') {
+      if (s.apiGroup)
+        out.push({
+          field: `${at}.apiGroup`,
+          message: `Unsupported value: ${JSON.stringify(s.apiGroup)}: supported values: ""`,
+        });
+      if (o.kind === 'ClusterRoleBinding' && !s.namespace)
+        out.push({ field: `${at}.namespace`, message: 'Required value' });
+    } else if (s.apiGroup !== 'rbac.authorization.k8s.io')
+      out.push({
+        field: `${at}.apiGroup`,
+        message: `Unsupported value: ${JSON.stringify(str(s.apiGroup))}: supported values: "rbac.authorization.k8s.io"`,
+      });
+  });
+  return out;
+}
+
 /** Pod defaults the API server applies (k8s.io/kubernetes/pkg/apis/core/v1/defaults.go), trimmed to what shows. */
 function preparePod(o: KObject, old: KObject | undefined): void {
   const spec = ensure(o, 'spec');
@@ -474,14 +566,39 @@ export function builtinTypes(): ResourceType[] {
       verbs: ['create'],
       virtual: true,
     }),
-    def({ group: 'rbac.authorization.k8s.io', kind: 'Role', plural: 'roles' }),
-    def({ group: 'rbac.authorization.k8s.io', kind: 'RoleBinding', plural: 'rolebindings' }),
-    def({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false }),
+    ...['SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview'].map(
+      (kind) =>
+        def({
+          group: 'authorization.k8s.io',
+          kind,
+          plural: `${kind.toLowerCase()}s`,
+          namespaced: kind === 'LocalSubjectAccessReview',
+          verbs: ['create'],
+          virtual: true,
+        }),
+    ),
+    def({ group: 'rbac.authorization.k8s.io', kind: 'Role', plural: 'roles', validate: validateRole }),
+    def({
+      group: 'rbac.authorization.k8s.io',
+      kind: 'RoleBinding',
+      plural: 'rolebindings',
+      prepare: prepareBinding,
+      validate: validateBinding,
+    }),
+    def({
+      group: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      plural: 'clusterroles',
+      namespaced: false,
+      validate: validateRole,
+    }),
     def({
       group: 'rbac.authorization.k8s.io',
       kind: 'ClusterRoleBinding',
       plural: 'clusterrolebindings',
       namespaced: false,
+      prepare: prepareBinding,
+      validate: validateBinding,
     }),
     def({ group: 'networking.k8s.io', kind: 'NetworkPolicy', plural: 'networkpolicies', shortNames: ['netpol'] }),
     def({ group: 'policy', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', shortNames: ['pdb'] }),

@@ -1,21 +1,16 @@
-// CustomResourceDefinitions: validating an applied CRD (including the structural-schema rules of
-// structural-schema.ts) and turning it into the resource type lab/kube serves, with a per-version schema validator.
+// CustomResourceDefinitions: validating an applied CRD (the structural-schema rules of schema/structural.ts, RE2
+// patterns and CEL rules that compile) and turning it into the resource type lab/kube serves, each version validated
+// with its own openAPIV3Schema (schema/validate.ts) — never with the operator's code, so a bug there shows here.
 // https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/
-import type { Ajv } from 'ajv';
-import { compileValidator, createSchemaAjv } from '../../operator/src/api/schema-validator.js';
 import type { FieldProblem } from './errors.js';
-import { structuralErrors } from './structural-schema.js';
+import { structuralErrors } from './schema/structural.js';
+import { compileSchema } from './schema/validate.js';
 import { AGE_COLUMN, type PrinterColumn } from './table.js';
 import type { KObject, Obj, ResourceType, VersionSpec } from './types.js';
 import { compareKubeVersions } from './registry.js';
 
 const CRUD = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-let sharedAjv: Ajv | undefined;
-function ajv(): Ajv {
-  return (sharedAjv ??= createSchemaAjv());
-}
 
 interface CrdVersion {
   name?: string;
@@ -110,9 +105,11 @@ export function validateCrd(o: KObject, old: KObject | undefined): FieldProblem[
       }
       if (!out.length) {
         try {
-          ajv().compile({ ...schema, $schema: undefined });
+          compileSchema(schema);
         } catch (err) {
-          out.push({ field: `${at}.schema.openAPIV3Schema`, message: `Invalid value: ${(err as Error).message}` });
+          const e = (err as Error).message;
+          const colon = e.indexOf(': ');
+          out.push({ field: `${at}.schema.${e.slice(0, colon)}`, message: e.slice(colon + 2) });
         }
       }
     }
@@ -168,7 +165,7 @@ export function typeFromCrd(o: KObject): ResourceType {
   const raw = [...((spec.versions as CrdVersion[]) ?? [])].sort((a, b) => compareKubeVersions(a.name!, b.name!));
   const versions: VersionSpec[] = raw.map((v) => {
     const schema = v.schema!.openAPIV3Schema!;
-    const check = compileValidator(ajv(), schema);
+    const check = compileSchema(schema);
     const columns: PrinterColumn[] = v.additionalPrinterColumns
       ? v.additionalPrinterColumns.map((c) => ({
           name: String(c.name),
@@ -179,7 +176,14 @@ export function typeFromCrd(o: KObject): ResourceType {
           jsonPath: String(c.jsonPath),
         }))
       : [AGE_COLUMN];
-    return { name: v.name!, served: v.served === true, storage: v.storage === true, columns, schema, validate: check };
+    return {
+      name: v.name!,
+      served: v.served === true,
+      storage: v.storage === true,
+      columns,
+      schema,
+      validate: (obj: unknown, old?: unknown) => check.validate(obj, old),
+    };
   });
   const subresources: string[] = [];
   const anyStatus = raw.some((v) => v.subresources?.status);

@@ -1,20 +1,27 @@
-// The kubeconfig file kubectl, Helm and client-node use as it is: HTTPS on loopback, the self-signed serving
-// certificate as the cluster CA, and the admin bearer token.
+// The kubeconfig kubectl, Helm and client-node use as they are: HTTPS, the cluster CA, and a user — the admin's
+// client certificate (as kubeadm's admin.conf), or a bearer token (a ServiceAccount's, say).
 import { stringify } from 'yaml';
 
-export function kubeconfigYaml(url: string, token: string, caPem: string, namespace = 'default'): string {
+export type KubeconfigUser = { certPem: string; keyPem: string } | { token: string };
+
+export function kubeconfigYaml(url: string, caPem: string, user: KubeconfigUser, namespace = 'default'): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const name = 'token' in user ? 'torchain-lab-user' : 'kubernetes-admin';
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [
+    clusters: [{ name: 'torchain-lab', cluster: { server: url, 'certificate-authority-data': b64(caPem) } }],
+    contexts: [{ name: 'torchain-lab', context: { cluster: 'torchain-lab', user: name, namespace } }],
+    'current-context': 'torchain-lab',
+    users: [
       {
-        name: 'torchain-lab',
-        cluster: { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
+        name,
+        user:
+          'token' in user
+            ? { token: user.token }
+            : { 'client-certificate-data': b64(user.certPem), 'client-key-data': b64(user.keyPem) },
       },
     ],
-    contexts: [{ name: 'torchain-lab', context: { cluster: 'torchain-lab', user: 'torchain-lab-admin', namespace } }],
-    'current-context': 'torchain-lab',
-    users: [{ name: 'torchain-lab-admin', user: { token } }],
     preferences: {},
   });
 }

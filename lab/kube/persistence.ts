@@ -7,7 +7,8 @@ import type { KObject } from './types.js';
 export interface Snapshot {
   version: 1;
   resourceVersion: number;
-  keys: { privatePem: string; adminToken: string };
+  /** The ServiceAccount token signing key (older state files also carry an unused admin token). */
+  keys: { privatePem: string; adminToken?: string };
   objects: Array<[string, KObject]>;
 }
 

@@ -1,8 +1,9 @@
-// startKube(): lab/kube, the Kubernetes API stand-in, on an ephemeral loopback port (HTTPS with a self-signed
-// certificate, see tls.ts), with a kubeconfig kubectl,
-// Helm and client-node use as they are. In-process hooks let the lab kubelet do what a kubelet does through its own
-// channels: append container log lines and report pod status.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// startKube(): lab/kube, the Kubernetes API stand-in, on an ephemeral loopback port: HTTPS with a cluster CA
+// (pki.ts), every request authenticated (authn.ts), authorised by RBAC (authz.ts, rbac/) and audited (audit.ts),
+// with an admin kubeconfig (client certificate) kubectl, Helm and client-node use as they are. In-process hooks let
+// the lab kubelet do what a kubelet does through its own channels — append container log lines, report pod status,
+// project ServiceAccount tokens — and let fixtures use the REST layer directly; they are not authenticated.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,14 +14,22 @@ import { CrdController } from './controllers/crd.js';
 import { DeploymentController } from './controllers/deployment.js';
 import { GarbageCollector } from './controllers/gc.js';
 import { NamespaceController } from './controllers/namespace.js';
-import { KubeHttp, type TokenRequestSpec } from './http.js';
+import { RootCaPublisher } from './controllers/root-ca-publisher.js';
+import { admitPodServiceAccount } from './admission/service-account.js';
+import { ClusterRoleAggregationController } from './controllers/clusterrole-aggregation.js';
+import { AuditLog } from './audit.js';
+import { Authenticator, type TokenReviewResult } from './authn.js';
+import { Authorizer } from './authz.js';
+import { KubeHttp } from './http/router.js';
 import { kubeconfigYaml } from './kubeconfig.js';
+import { clusterPki } from './pki.js';
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles, kubeadmAdminBinding } from './rbac/bootstrap.js';
+import { TokenIssuer, type TokenRequestSpec } from './token-request.js';
 import { loadSnapshot, Persister, restoreSnapshot } from './persistence.js';
 import { PodLogs } from './pod-logs.js';
 import { Registry } from './registry.js';
 import { Store } from './store.js';
-import { servingCert } from './tls.js';
-import { TokenAuthority, type UserInfo } from './tokens.js';
+import { TokenAuthority } from './tokens.js';
 import type { KObject, Obj } from './types.js';
 
 export interface KubeOptions {
@@ -39,15 +48,22 @@ export interface KubeOptions {
   workloadControllers?: boolean;
   /** Structured log sink (one object per call); default: JSON lines on stderr for warnings only. */
   log?: (entry: Record<string, unknown>) => void;
+  /** Append an audit.k8s.io/v1 Event per request stage to this file (as --audit-log-path, level Metadata). */
+  auditLogPath?: string;
 }
+
+export type { TokenRequestSpec };
 
 export interface Kube {
   url: string;
+  /** Admin kubeconfig: client certificate CN=kubernetes-admin, O=kubeadm:cluster-admins (bound to cluster-admin). */
   kubeconfigPath: string;
-  /** The admin bearer token in the kubeconfig. */
-  token: string;
-  /** PEM of the self-signed serving certificate (the CA a client must trust, e.g. Vault's kubernetes_ca_cert). */
+  /** PEM of the cluster CA: the CA a client must trust (e.g. Vault's kubernetes_ca_cert). */
   caPem: string;
+  /** The admin's client certificate and key (what the kubeconfig carries), for clients built by hand. */
+  adminCert: { certPem: string; keyPem: string };
+  /** Where the audit log is written, when startKube was given auditLogPath. */
+  auditLogPath?: string;
   api: Api;
   /** Appends one line to a container's log (what the lab kubelet reads from the process). */
   appendPodLog(namespace: string, pod: string, container: string, line: string, at?: Date): void;
@@ -55,15 +71,30 @@ export interface Kube {
   restartContainer(namespace: string, pod: string, container: string): void;
   /** Replaces a pod's status (what the kubelet writes through pods/status); returns the stored pod. */
   setPodStatus(namespace: string, pod: string, status: Obj): KObject;
+  /** Replaces the status of a core (v1) object, e.g. a Node or a Pod: the kubelet's own channel. */
+  setStatus(namespace: string, resource: string, name: string, status: Obj): KObject;
+  /** Reads a core (v1) object, e.g. a Secret for a volume; undefined when absent. The kubelet's own channel. */
+  getObject(namespace: string, resource: string, name: string): KObject | undefined;
   /** TokenRequest for a ServiceAccount (as POST .../serviceaccounts/{name}/token does); returns the JWT. */
   mintServiceAccountToken(namespace: string, serviceAccount: string, spec?: TokenRequestSpec): string;
+  /**
+   * The kubelet's projected ServiceAccount token for a pod: exactly what TokenRequest with `boundObjectRef` to the
+   * pod gives (refused once the pod or its ServiceAccount is gone, or once it expires).
+   */
+  projectServiceAccountToken(
+    namespace: string,
+    pod: string,
+    opts?: { audience?: string; expirationSeconds?: number },
+  ): { token: string; expirationTimestamp: string };
   /** TokenReview of a bearer token (as POST /apis/authentication.k8s.io/v1/tokenreviews does). */
-  reviewToken(
-    token: string,
-    audiences?: string[],
-  ): { authenticated: boolean; user?: UserInfo; audiences?: string[]; error?: string };
+  reviewToken(token: string, audiences?: string[]): TokenReviewResult;
+  /** A kubeconfig (YAML) for this server that authenticates with a bearer token, e.g. a ServiceAccount's. */
+  kubeconfigFor(token: string, namespace?: string): string;
   close(): Promise<void>;
 }
+
+/** ClusterIP of the `default/kubernetes` Service (the first address of the service CIDR, as on every cluster). */
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -83,8 +114,8 @@ function publishApiEndpoint(api: Api, port: number): void {
         metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
         spec: {
           type: 'ClusterIP',
-          clusterIP: '10.96.0.1',
-          clusterIPs: ['10.96.0.1'],
+          clusterIP: KUBERNETES_SERVICE_IP,
+          clusterIPs: [KUBERNETES_SERVICE_IP],
           ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }],
         },
       },
@@ -117,22 +148,54 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   if (snap) restoreSnapshot(store, snap);
   const logs = new PodLogs();
   const crds = new CrdController(api, log);
+  const authn = new Authenticator(store, tokens);
+  const authz = new Authorizer(store);
+  const issuer = new TokenIssuer(api, tokens);
+  const audit = opts.auditLogPath
+    ? new AuditLog(opts.auditLogPath, (err) =>
+        log({
+          level: 'error',
+          msg: 'audit log write failed; auditing stops',
+          path: opts.auditLogPath,
+          error: err.message,
+        }),
+      )
+    : undefined;
   let address = '';
   const http = new KubeHttp({
     api,
     tokens,
     logs,
+    authn,
+    authz,
+    issuer,
+    audit,
     address: () => address,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     log,
+    watchClosers: new Set(),
   });
   const nsType = registry.byGroupResource('', 'namespaces')!;
   for (const ns of DEFAULT_NAMESPACES)
     if (!store.get('/namespaces', '', ns)) api.create(nsType, '', { metadata: { name: ns } }, { version: 'v1' });
+  // the bootstrap policy the real server reconciles at start (created when missing), and kubeadm's admin binding
+  const crType = registry.byGroupResource('rbac.authorization.k8s.io', 'clusterroles')!;
+  const crbType = registry.byGroupResource('rbac.authorization.k8s.io', 'clusterrolebindings')!;
+  for (const [t, objs] of [
+    [crType, bootstrapClusterRoles()],
+    [crbType, [...bootstrapClusterRoleBindings(), kubeadmAdminBinding()]],
+  ] as const)
+    for (const o of objs)
+      if (!store.get(`rbac.authorization.k8s.io/${t.plural}`, '', o.metadata.name!))
+        api.create(t, '', o, { version: 'v1' });
+  api.admissionOnCreate.push((t, ns, obj) => {
+    if (t.group === '' && t.plural === 'pods') admitPodServiceAccount(store, ns, obj);
+  });
   const controllers: Array<{ stop(): void }> = [
     crds,
     new NamespaceController(api, log),
     new GarbageCollector(api, log),
+    new ClusterRoleAggregationController(api, log),
   ];
   if (opts.workloadControllers !== false) controllers.push(new DeploymentController(api, log));
   // a pod's logs go with the pod; a terminated container's follow streams end
@@ -149,9 +212,16 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   // a directory made here is removed by close(); a caller's --dir is kept (restarts reuse its cert and kubeconfig)
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'lab-kube-'));
+  mkdirSync(dir, { recursive: true });
   const host = opts.host ?? '127.0.0.1';
-  const tls = servingCert(dir, [...new Set(['127.0.0.1', '::1', host].filter((h) => isIP(h)))]);
-  const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, http.handle);
+  // 10.96.0.1: the `kubernetes` Service's ClusterIP, where pods' in-cluster clients reach the API (KUBERNETES_SERVICE_HOST).
+  const pki = clusterPki(dir, [...new Set(['127.0.0.1', '::1', KUBERNETES_SERVICE_IP, host].filter((h) => isIP(h)))]);
+  controllers.push(new RootCaPublisher(api, pki.caPem, log));
+  // client certificates are requested, not required: ServiceAccount tokens and anonymous requests come without one
+  const server: Server = createServer(
+    { cert: pki.servingCertPem, key: pki.servingKeyPem, ca: [pki.caPem], requestCert: true, rejectUnauthorized: false },
+    http.handle,
+  );
   server.keepAliveTimeout = 65_000;
   // answer small requests at once: without it, Nagle + delayed ACK add ~40 ms to every request/response pair
   server.on('connection', (socket: Socket) => socket.setNoDelay(true));
@@ -163,7 +233,8 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   address = `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   const url = `https://${address}`;
   const kubeconfigPath = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfigPath, kubeconfigYaml(url, tokens.adminToken, tls.certPem), { mode: 0o600 });
+  const adminCert = { certPem: pki.adminCertPem, keyPem: pki.adminKeyPem };
+  writeFileSync(kubeconfigPath, kubeconfigYaml(url, pki.caPem, adminCert), { mode: 0o600 });
   log({ level: 'info', msg: 'lab/kube listening', url, kubeconfig: kubeconfigPath });
 
   publishApiEndpoint(api, addr.port);
@@ -173,8 +244,9 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   return {
     url,
     kubeconfigPath,
-    token: tokens.adminToken,
-    caPem: tls.certPem,
+    caPem: pki.caPem,
+    adminCert,
+    auditLogPath: opts.auditLogPath,
     api,
     appendPodLog(namespace, name, container, line, at) {
       const p = pod(namespace, name);
@@ -188,20 +260,40 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
       const p = pod(namespace, name);
       return api.update(podType, namespace, name, { ...p, status }, { version: 'v1', subresource: 'status' });
     },
+    setStatus(namespace, resource, name, status) {
+      const t = registry.byGroupResource('', resource);
+      if (!t) throw new Error(`lab/kube: no core resource ${resource}`);
+      const obj = api.get(t, t.namespaced ? namespace : '', name);
+      return api.update(
+        t,
+        t.namespaced ? namespace : '',
+        name,
+        { ...obj, status },
+        { version: 'v1', subresource: 'status' },
+      );
+    },
+    getObject(namespace, resource, name) {
+      const t = registry.byGroupResource('', resource);
+      if (!t) throw new Error(`lab/kube: no core resource ${resource}`);
+      return store.get(`/${resource}`, t.namespaced ? namespace : '', name);
+    },
     mintServiceAccountToken(namespace, serviceAccount, spec = {}) {
-      const r = http.mintServiceAccountToken(namespace, serviceAccount, spec);
+      const r = issuer.request(namespace, serviceAccount, spec);
       return (r.status as { token: string }).token;
     },
-    reviewToken: (token, audiences) => http.reviewToken(token, audiences),
+    projectServiceAccountToken: (namespace, name, projection) => issuer.projectForPod(pod(namespace, name), projection),
+    reviewToken: (token, audiences) => authn.reviewToken(token, audiences),
+    kubeconfigFor: (token, namespace) => kubeconfigYaml(url, pki.caPem, { token }, namespace),
     async close() {
       for (const c of controllers) c.stop();
       unsubscribeLogs();
-      for (const close of http.watchClosers) close();
+      for (const close of http.deps.watchClosers) close();
       persister?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await audit?.close();
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,6 @@
-// Bearer-token authentication: the kubeconfig's admin token, and ServiceAccount tokens minted by the TokenRequest
-// subresource as the real server mints them (RS256 JWTs with the `kubernetes.io` claims, bound to the service
-// account's uid and optionally a pod), checked by TokenReview.
+// The ServiceAccount token signer: RS256 JWTs with the `kubernetes.io` claims, as the real server mints them for
+// TokenRequest (bound to the service account's uid, optionally to a pod or secret), verified for authentication and
+// TokenReview, and published as JWKS for OIDC discovery.
 // https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#bound-service-account-tokens
 // https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-review-v1/
 import {
@@ -8,7 +8,6 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
-  randomBytes,
   randomUUID,
   sign,
   verify,
@@ -19,12 +18,8 @@ export const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 /** The API server's own audience (--api-audiences defaults to the issuer). */
 export const API_AUDIENCES = [ISSUER];
 
-export interface UserInfo {
-  username: string;
-  uid?: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
-}
+export type { UserInfo } from './rbac/types.js';
+import type { UserInfo } from './rbac/types.js';
 
 export interface SaClaims {
   aud: string[];
@@ -39,36 +34,28 @@ export interface SaClaims {
     serviceaccount: { name: string; uid: string };
     pod?: { name: string; uid: string };
     secret?: { name: string; uid: string };
+    node?: { name: string; uid: string };
   };
 }
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
 export class TokenAuthority {
-  readonly adminToken: string;
   private readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
   readonly kid: string;
 
-  constructor(keys?: { privatePem: string; adminToken: string }) {
-    if (keys) {
-      this.privateKey = createPrivateKey(keys.privatePem);
-      this.adminToken = keys.adminToken;
-    } else {
-      const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      this.privateKey = pair.privateKey;
-      this.adminToken = randomBytes(32).toString('hex');
-    }
+  constructor(keys?: { privatePem: string }) {
+    this.privateKey = keys
+      ? createPrivateKey(keys.privatePem)
+      : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     this.publicKey = createPublicKey(this.privateKey);
     const der = this.publicKey.export({ type: 'spki', format: 'der' });
     this.kid = b64(createHash('sha256').update(der).digest());
   }
 
-  exportKeys(): { privatePem: string; adminToken: string } {
-    return {
-      privatePem: this.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      adminToken: this.adminToken,
-    };
+  exportKeys(): { privatePem: string } {
+    return { privatePem: this.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
   }
 
   /** Signs a service-account token; `now` in seconds. */
@@ -123,6 +110,10 @@ export function serviceAccountUser(claims: SaClaims): UserInfo {
     extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
     extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
   }
+  if (k.node) {
+    extra['authentication.kubernetes.io/node-name'] = [k.node.name];
+    extra['authentication.kubernetes.io/node-uid'] = [k.node.uid];
+  }
   return {
     username: `system:serviceaccount:${k.namespace}:${k.serviceaccount.name}`,
     uid: k.serviceaccount.uid,
@@ -130,8 +121,3 @@ export function serviceAccountUser(claims: SaClaims): UserInfo {
     extra,
   };
 }
-
-export const ADMIN_USER: UserInfo = {
-  username: 'kubernetes-admin',
-  groups: ['system:masters', 'system:authenticated'],
-};

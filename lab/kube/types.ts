@@ -44,7 +44,8 @@ export interface VersionSpec {
   columns: PrinterColumn[];
   /** CRD versions: the structural schema and its compiled validator. */
   schema?: Obj;
-  validate?: (obj: unknown) => FieldProblem[];
+  /** Validates an object (and, for CEL transition rules, its previous version) against the schema. */
+  validate?: (obj: unknown, old?: unknown) => FieldProblem[];
 }
 
 /** How one resource behaves; built-ins come from builtin.ts, custom resources from their CRD. */

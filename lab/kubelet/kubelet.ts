@@ -1,8 +1,12 @@
-// The lab kubelet: runs the hop pods that lab/kube's Deployment controller creates, as processes inside each hop's
-// network namespace, the way a kubelet runs containers: Secret and emptyDir volumes materialised on disk, env with
-// fieldRefs resolved, containers restarted when they exit (with back-off), readiness probes polled, pod status and
-// container logs reported to the API. It watches pods through the API over HTTP (list then watch) like a real kubelet.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// The lab kubelet: the one node of the lab. It schedules the pods that fit it (binding them, or leaving them Pending
+// with the scheduler's reason), and runs the pods bound to it the way a kubelet does: a sandbox per pod (a fresh
+// network namespace from the lab's pod network, plus the Multus attachments its annotation asks for), its volumes
+// materialised (Secrets, ConfigMaps, projected ServiceAccount tokens bound to the pod), each container started by a
+// container runtime (processes by default, podman with --containers) with its env, mounts and security context,
+// restarted with back-off when it exits, probed (startup, readiness, liveness), its output streamed to `pods/log`,
+// and the pod's status written back. A deleted pod is stopped within its grace period, its sandbox removed, and the
+// pod object finally deleted, as the kubelet does.
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CoreV1Api,
@@ -10,36 +14,40 @@ import {
   makeInformer,
   type Informer,
   type V1Container,
+  type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Kube } from '../kube/server.js';
-import type { Managed, Supervisor } from '../runtime/supervisor.js';
+import { commandLine, containerEnv, effectiveSecurity } from './pod-spec.js';
+import { ProbeRunner } from './probes.js';
+import type { ContainerRuntime, Mount, RunningContainer } from './runtime/types.js';
+import { fitsNode, type NodeInfo } from './scheduler.js';
+import { PodVolumes } from './volumes.js';
 
-/** Where a pod runs: the hop's network namespace and the address its primary ("cluster") interface has there. */
-export interface PodPlacement {
+/** A pod's network: its namespace and the address of its primary interface. */
+export interface Sandbox {
   netns: string;
   podIP: string;
+  destroy(): Promise<void>;
 }
 
-/** What runs for a container image: a local command line (the lab has no image runtime). */
-export interface ContainerCommand {
-  command: string;
-  args: string[];
-  /** Added to the container's env (e.g. KUBECONFIG for the lab's API address). */
-  env?: Record<string, string>;
+export interface SandboxProvider {
+  /** Creates the pod's network namespace with its primary interface and every Multus attachment it asks for. */
+  create(pod: V1Pod): Promise<Sandbox>;
 }
 
 export interface KubeletOptions {
   kube: Kube;
-  /** kubeconfig the kubelet itself uses to watch pods and read Secrets. */
+  /** kubeconfig of the kubelet's own watch (the lab gives it a client certificate of its own). */
   kubeconfigPath: string;
-  supervisor: Supervisor;
+  node: NodeInfo;
+  /** The node's address (status.hostIP of its pods). */
+  nodeIP: string;
+  runtime: ContainerRuntime;
+  sandboxes: SandboxProvider;
   /** Per-pod volumes live below this directory. */
   stateDir: string;
-  labelSelector: string;
-  placement(pod: V1Pod): PodPlacement | undefined;
-  commandFor(container: V1Container, pod: V1Pod, volumeDirs: Map<string, string>): ContainerCommand;
-  /** Called whenever the set of running pods changes (the lab writes Prometheus file-SD targets from it). */
+  /** Called whenever the set of running pods or their readiness changes. */
   onPodsChanged?(pods: RunningPod[]): void;
   log(entry: Record<string, unknown>): void;
 }
@@ -56,230 +64,330 @@ export interface RunningPod {
 
 interface ContainerState {
   spec: V1Container;
-  process?: Managed;
+  process?: RunningContainer;
   restarts: number;
   startedAt?: string;
-  lastExit?: { code: number | null; at: string };
+  lastExit?: { code: number | null; at: string; reason: string };
+  waiting?: { reason: string; message?: string };
   ready: boolean;
+  started: boolean;
+  probes: ProbeRunner[];
+  restartTimer?: NodeJS.Timeout;
 }
 
 interface PodRun {
   pod: V1Pod;
   key: string;
-  placement: PodPlacement;
+  sandbox?: Sandbox;
+  volumes?: PodVolumes;
   dir: string;
-  volumeDirs: Map<string, string>;
   containers: Map<string, ContainerState>;
   stopping: boolean;
-  stopped: Promise<void>;
-  release: () => void;
-  probeTimer?: NodeJS.Timeout;
+  failure?: { reason: string; message: string };
   lastStatus?: string;
 }
 
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 10_000];
+const keyOf = (p: V1Pod): string => `${p.metadata?.namespace}/${p.metadata?.name}`;
 
 export class LabKubelet {
   private readonly runs = new Map<string, PodRun>();
-  /** netns → the promise that the previous pod in it has stopped (two hop pods must never share a namespace). */
-  private readonly netnsFree = new Map<string, Promise<void>>();
+  private readonly unschedulable = new Map<string, string>();
   private readonly core: CoreV1Api;
-  private informer?: Informer<V1Pod>;
+  private readonly informer: Informer<V1Pod>;
   private closed = false;
 
   constructor(private readonly opts: KubeletOptions) {
     const kc = new KubeConfig();
     kc.loadFromFile(opts.kubeconfigPath);
     this.core = kc.makeApiClient(CoreV1Api);
-    const selector = opts.labelSelector;
-    this.informer = makeInformer(
-      kc,
-      '/api/v1/pods',
-      () => this.core.listPodForAllNamespaces({ labelSelector: selector }),
-      selector,
-    );
+    this.informer = makeInformer(kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces());
     this.informer.on('add', (p) => this.sync(p));
     this.informer.on('update', (p) => this.sync(p));
-    this.informer.on('delete', (p) => void this.remove(keyOf(p)));
+    this.informer.on('delete', (p) => void this.stopPod(keyOf(p), { deleteObject: false }));
     this.informer.on('error', (err) => {
       if (this.closed) return;
-      opts.log({ level: 'warn', msg: 'pod watch failed; restarting in 1s', error: String(err) });
-      setTimeout(() => void this.informer?.start().catch(() => undefined), 1000);
+      opts.log({ level: 'warn', msg: 'kubelet pod watch failed; restarting in 1s', error: String(err) });
+      setTimeout(() => void this.informer.start().catch(() => undefined), 1000);
     });
   }
 
   async start(): Promise<void> {
-    await this.informer!.start();
+    await this.registerNode();
+    await this.informer.start();
   }
 
   runningPods(): RunningPod[] {
     return [...this.runs.values()]
-      .filter((r) => !r.stopping)
+      .filter((r) => !r.stopping && r.sandbox)
       .map((r) => ({
         namespace: r.pod.metadata!.namespace!,
         name: r.pod.metadata!.name!,
         uid: r.pod.metadata!.uid!,
         labels: r.pod.metadata!.labels ?? {},
-        podIP: r.placement.podIP,
-        netns: r.placement.netns,
-        ready: [...r.containers.values()].every((c) => c.ready),
+        podIP: r.sandbox!.podIP,
+        netns: r.sandbox!.netns,
+        ready: podReady(r),
       }));
   }
 
   async stop(): Promise<void> {
     this.closed = true;
-    await this.informer?.stop();
-    await Promise.all([...this.runs.keys()].map((k) => this.remove(k)));
+    await this.informer.stop();
+    await Promise.all([...this.runs.keys()].map((k) => this.stopPod(k, { deleteObject: false })));
+  }
+
+  private async registerNode(): Promise<void> {
+    const { node } = this.opts;
+    const body: V1Node = {
+      metadata: { name: node.name, labels: node.labels },
+      spec: { taints: node.taints },
+    };
+    await this.core.createNode({ body }).catch((err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+    });
+    const now = new Date().toISOString();
+    this.opts.kube.setStatus('', 'nodes', node.name, {
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: now, lastTransitionTime: now },
+      ],
+      addresses: [
+        { type: 'InternalIP', address: this.opts.nodeIP },
+        { type: 'Hostname', address: node.name },
+      ],
+      nodeInfo: { kubeletVersion: 'lab', operatingSystem: 'linux', architecture: 'amd64' },
+    });
   }
 
   private sync(pod: V1Pod): void {
+    if (this.closed) return;
     const key = keyOf(pod);
+    if (!pod.spec?.nodeName) {
+      void this.schedule(pod);
+      return;
+    }
+    if (pod.spec.nodeName !== this.opts.node.name) return;
     const existing = this.runs.get(key);
     if (pod.metadata?.deletionTimestamp) {
-      void this.remove(key);
+      void this.stopPod(key, { deleteObject: true, pod });
       return;
     }
     if (existing && existing.pod.metadata?.uid === pod.metadata?.uid) {
       existing.pod = pod;
       return;
     }
-    if (existing) void this.remove(key);
-    const placement = this.opts.placement(pod);
-    if (!placement) {
-      this.opts.log({
-        level: 'warn',
-        msg: 'no hop namespace for pod; leaving it Pending',
-        pod: key,
-        labels: pod.metadata?.labels,
-      });
-      return;
-    }
-    const dir = join(this.opts.stateDir, 'pods', pod.metadata!.uid!);
-    let release: () => void = () => undefined;
-    const stopped = new Promise<void>((r) => (release = r));
+    if (existing) void this.stopPod(key, { deleteObject: false });
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return;
     const run: PodRun = {
       pod,
       key,
-      placement,
-      dir,
-      volumeDirs: new Map(),
+      dir: join(this.opts.stateDir, 'pods', pod.metadata!.uid!),
       containers: new Map(
-        (pod.spec?.containers ?? []).map((c) => [c.name, { spec: c, restarts: 0, ready: !c.readinessProbe }]),
+        (pod.spec.containers ?? []).map((c) => [
+          c.name,
+          { spec: c, restarts: 0, ready: false, started: false, probes: [] },
+        ]),
       ),
       stopping: false,
-      stopped,
-      release: () => release(),
     };
     this.runs.set(key, run);
-    const previous = this.netnsFree.get(placement.netns) ?? Promise.resolve();
-    this.netnsFree.set(placement.netns, run.stopped);
-    void previous
-      .then(() => this.startPod(run))
-      .catch((err: unknown) => {
-        this.opts.log({ level: 'error', msg: 'pod failed to start', pod: key, error: String(err) });
-        void this.writeStatus(run, String(err));
+    void this.startPod(run);
+  }
+
+  /** Binds a pod that fits this node; otherwise records why it stays Pending (once per reason). */
+  private async schedule(pod: V1Pod): Promise<void> {
+    const key = keyOf(pod);
+    if (pod.metadata?.deletionTimestamp) return;
+    const fit = fitsNode(pod, this.opts.node);
+    if (!fit.fits) {
+      if (this.unschedulable.get(key) === fit.reason) return;
+      this.unschedulable.set(key, fit.reason);
+      this.opts.log({
+        level: 'warn',
+        msg: 'pod does not fit the lab node; it stays Pending',
+        pod: key,
+        reason: fit.reason,
       });
-    void run.stopped.then(() => rmSync(dir, { recursive: true, force: true }));
+      try {
+        this.opts.kube.setStatus(pod.metadata!.namespace!, 'pods', pod.metadata!.name!, {
+          ...(pod.status ?? {}),
+          phase: 'Pending',
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: fit.reason,
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+        });
+        await this.event(pod, 'Warning', 'FailedScheduling', fit.reason);
+      } catch {
+        /* deleted meanwhile */
+      }
+      return;
+    }
+    this.unschedulable.delete(key);
+    try {
+      await this.core.createNamespacedPodBinding({
+        name: pod.metadata!.name!,
+        namespace: pod.metadata!.namespace!,
+        body: {
+          metadata: { name: pod.metadata!.name!, namespace: pod.metadata!.namespace! },
+          target: { apiVersion: 'v1', kind: 'Node', name: this.opts.node.name },
+        },
+      });
+      await this.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${this.opts.node.name}`);
+    } catch (err) {
+      this.opts.log({
+        level: 'debug',
+        msg: 'pod binding failed (deleted or bound meanwhile?)',
+        pod: key,
+        error: String(err),
+      });
+    }
   }
 
   private async startPod(run: PodRun): Promise<void> {
-    if (run.stopping) return;
-    await this.materialiseVolumes(run);
+    const pod = run.pod;
+    try {
+      mkdirSync(run.dir, { recursive: true, mode: 0o755 });
+      run.sandbox = await this.opts.sandboxes.create(pod);
+      if (run.stopping) return;
+      run.volumes = new PodVolumes(pod, run.dir, this.opts.kube, {
+        secret: (ns, name) => this.dataOf('secrets', ns, name),
+        configMap: (ns, name) => this.dataOf('configmaps', ns, name),
+      });
+      run.volumes.materialise();
+    } catch (err) {
+      run.failure = { reason: 'CreateContainerConfigError', message: String((err as Error).message ?? err) };
+      this.opts.log({ level: 'error', msg: 'pod failed to start', pod: run.key, error: run.failure.message });
+      await this.event(pod, 'Warning', 'FailedCreatePodSandBox', run.failure.message);
+      await this.writeStatus(run);
+      // Retried like a kubelet's sync loop: the Secret may appear, the network may come back.
+      setTimeout(() => {
+        if (run.stopping || this.closed || this.runs.get(run.key) !== run) return;
+        void run.sandbox?.destroy().catch(() => undefined);
+        run.sandbox = undefined;
+        run.failure = undefined;
+        void this.startPod(run);
+      }, 5000).unref();
+      return;
+    }
     for (const c of run.containers.values()) this.startContainer(run, c);
-    this.scheduleProbes(run);
     await this.writeStatus(run);
     this.notify();
     this.opts.log({
       level: 'info',
       msg: 'pod started',
       pod: run.key,
-      netns: run.placement.netns,
-      podIP: run.placement.podIP,
+      netns: run.sandbox.netns,
+      podIP: run.sandbox.podIP,
     });
   }
 
-  private async materialiseVolumes(run: PodRun): Promise<void> {
-    const ns = run.pod.metadata!.namespace!;
-    for (const v of run.pod.spec?.volumes ?? []) {
-      if (v.secret) {
-        const dir = join(run.dir, 'volumes', v.name);
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const secret = await this.core.readNamespacedSecret({ name: v.secret.secretName!, namespace: ns });
-        const mode = v.secret.defaultMode ?? 0o644;
-        for (const [file, b64] of Object.entries(secret.data ?? {})) {
-          const path = join(dir, file);
-          writeFileSync(path, Buffer.from(b64, 'base64'), { mode });
-          chmodSync(path, mode);
-        }
-        run.volumeDirs.set(v.name, dir);
-      } else if (v.emptyDir) {
-        const dir = join(run.dir, 'volumes', v.name);
-        mkdirSync(dir, { recursive: true, mode: 0o1777 });
-        run.volumeDirs.set(v.name, dir);
-      } else if (v.hostPath) {
-        run.volumeDirs.set(v.name, v.hostPath.path);
-      }
-    }
+  private dataOf(kind: 'secrets' | 'configmaps', ns: string, name: string): Record<string, Buffer> | undefined {
+    const obj = this.opts.kube.getObject(ns, kind, name);
+    if (!obj) return undefined;
+    const out: Record<string, Buffer> = {};
+    for (const [k, v] of Object.entries((obj.data ?? {}) as Record<string, string>))
+      out[k] = kind === 'secrets' ? Buffer.from(v, 'base64') : Buffer.from(v);
+    for (const [k, v] of Object.entries((obj.binaryData ?? {}) as Record<string, string>))
+      out[k] = Buffer.from(v, 'base64');
+    for (const [k, v] of Object.entries((obj.stringData ?? {}) as Record<string, string>)) out[k] = Buffer.from(v);
+    return out;
   }
 
-  /** The container's env, with fieldRefs resolved and mount paths mapped to where the volumes live on this host. */
-  private containerEnv(run: PodRun, c: V1Container): Record<string, string> {
-    const pod = run.pod;
-    const mounts = (c.volumeMounts ?? [])
-      .map((m) => ({ from: m.mountPath, to: run.volumeDirs.get(m.name) }))
-      .filter((m): m is { from: string; to: string } => !!m.to)
-      .sort((a, b) => b.from.length - a.from.length);
-    const mapPath = (value: string): string => {
-      for (const m of mounts)
-        if (value === m.from || value.startsWith(m.from + '/')) return m.to + value.slice(m.from.length);
-      return value;
-    };
-    const env: Record<string, string> = {};
-    for (const e of c.env ?? []) {
-      if (e.value !== undefined) env[e.name] = mapPath(e.value);
-      const field = e.valueFrom?.fieldRef?.fieldPath;
-      if (field === 'metadata.name') env[e.name] = pod.metadata!.name!;
-      else if (field === 'metadata.namespace') env[e.name] = pod.metadata!.namespace!;
-      else if (field === 'metadata.uid') env[e.name] = pod.metadata!.uid!;
-      else if (field === 'status.podIP') env[e.name] = run.placement.podIP;
-      else if (field === 'spec.nodeName') env[e.name] = 'lab';
-    }
-    return env;
+  private mountsOf(run: PodRun, c: V1Container): Mount[] {
+    return (c.volumeMounts ?? []).map((m) => {
+      const dir = run.volumes?.volumes.get(m.name);
+      if (!dir) throw new Error(`container ${c.name} mounts volume ${m.name}, which the pod does not define`);
+      return { source: m.subPath ? join(dir, m.subPath) : dir, target: m.mountPath, readOnly: !!m.readOnly };
+    });
   }
 
   private startContainer(run: PodRun, c: ContainerState): void {
-    if (run.stopping || this.closed) return;
-    const ns = run.pod.metadata!.namespace!;
-    const name = run.pod.metadata!.name!;
-    const cmd = this.opts.commandFor(c.spec, run.pod, run.volumeDirs);
-    const env = { ...this.containerEnv(run, c.spec), ...(cmd.env ?? {}) };
+    if (run.stopping || this.closed || !run.sandbox) return;
+    const pod = run.pod;
+    const ns = pod.metadata!.namespace!;
+    const name = pod.metadata!.name!;
+    let launch;
+    try {
+      const image = this.opts.runtime.image(c.spec.image ?? '');
+      const env = containerEnv(
+        pod,
+        c.spec,
+        { podIP: run.sandbox.podIP, nodeName: this.opts.node.name, hostIP: this.opts.nodeIP },
+        {
+          secret: (n) => mapText(this.dataOf('secrets', ns, n)),
+          configMap: (n) => mapText(this.dataOf('configmaps', ns, n)),
+        },
+        image.env,
+      );
+      launch = {
+        name: `pod-${ns}-${name}-${c.spec.name}`,
+        image: c.spec.image ?? '',
+        argv: commandLine(c.spec, image, env),
+        command: c.spec.command,
+        args: c.spec.args,
+        workingDir: c.spec.workingDir ?? image.workingDir,
+        netns: run.sandbox.netns,
+        env,
+        mounts: this.mountsOf(run, c.spec),
+        security: effectiveSecurity(pod, c.spec, image.user),
+        onLine: (line: string) => {
+          try {
+            this.opts.kube.appendPodLog(ns, name, c.spec.name, line);
+          } catch {
+            /* the pod is gone from the API; its processes are being stopped */
+          }
+        },
+      };
+    } catch (err) {
+      const message = String((err as Error).message ?? err);
+      const reason = /ErrImagePull/.test(message) ? 'ErrImagePull' : 'CreateContainerConfigError';
+      c.waiting = { reason, message };
+      this.opts.log({
+        level: 'error',
+        msg: 'container cannot start',
+        pod: run.key,
+        container: c.spec.name,
+        error: message,
+      });
+      void this.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      void this.writeStatus(run);
+      c.restartTimer = setTimeout(() => this.startContainer(run, c), 5000);
+      return;
+    }
+    c.waiting = undefined;
     c.startedAt = new Date().toISOString();
-    c.ready = !c.spec.readinessProbe;
-    const proc = this.opts.supervisor.start(`pod-${ns}-${name}-${c.spec.name}`, cmd.command, {
-      args: cmd.args,
-      env,
-      netns: run.placement.netns,
-      onLine: (line) => {
-        try {
-          this.opts.kube.appendPodLog(ns, name, c.spec.name, line);
-        } catch {
-          /* the pod is gone from the API; its processes are being stopped */
-        }
-      },
-    });
+    c.ready = false;
+    c.started = !c.spec.startupProbe;
+    const proc = this.opts.runtime.start(launch);
     c.process = proc;
-    void proc.exited.then(({ code }) => {
+    this.startProbes(run, c, proc);
+    void this.event(pod, 'Normal', 'Started', `Started container ${c.spec.name}`);
+    void proc.exited.then(({ code, signal }) => {
+      for (const p of c.probes) p.stop();
       if (run.stopping || this.closed) return;
-      c.lastExit = { code, at: new Date().toISOString() };
+      c.lastExit = {
+        code: code ?? (signal ? 128 + 9 : 1),
+        at: new Date().toISOString(),
+        reason: code === 0 ? 'Completed' : 'Error',
+      };
       c.ready = false;
       const delay = BACKOFF_MS[Math.min(c.restarts, BACKOFF_MS.length - 1)]!;
       c.restarts += 1;
+      c.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container` };
       this.opts.log({
         level: 'warn',
         msg: 'container exited; restarting',
         pod: run.key,
         container: c.spec.name,
         code,
+        signal,
         inMs: delay,
       });
       try {
@@ -288,99 +396,168 @@ export class LabKubelet {
         /* pod deleted meanwhile */
       }
       void this.writeStatus(run);
-      setTimeout(() => this.startContainer(run, c), delay);
+      this.notify();
+      c.restartTimer = setTimeout(() => this.startContainer(run, c), delay);
     });
   }
 
-  private scheduleProbes(run: PodRun): void {
-    const probeOnce = async () => {
-      if (run.stopping) return;
-      let changed = false;
-      for (const c of run.containers.values()) {
-        const probe = c.spec.readinessProbe?.httpGet;
-        if (!probe || !c.process?.isRunning()) continue;
-        const port = typeof probe.port === 'number' ? probe.port : Number(probe.port);
-        let ok = false;
-        try {
-          const res = await fetch(`http://${run.placement.podIP}:${port}${probe.path ?? '/'}`, {
-            signal: AbortSignal.timeout((c.spec.readinessProbe?.timeoutSeconds ?? 1) * 1000),
+  private startProbes(run: PodRun, c: ContainerState, proc: RunningContainer): void {
+    const podIP = run.sandbox!.podIP;
+    const spec = c.spec;
+    const make = (kind: 'startup' | 'readiness' | 'liveness') => {
+      const probe =
+        kind === 'startup' ? spec.startupProbe : kind === 'readiness' ? spec.readinessProbe : spec.livenessProbe;
+      if (!probe) return undefined;
+      return new ProbeRunner(kind, probe, spec, podIP, (o) => {
+        if (proc !== c.process) return;
+        if (o.kind === 'startup' && o.passing) {
+          c.started = true;
+          for (const p of c.probes) if (p.kind !== 'startup') p.start();
+        } else if (o.kind === 'readiness') c.ready = o.passing;
+        else if (o.kind === 'liveness' && !o.passing) {
+          this.opts.log({
+            level: 'warn',
+            msg: 'liveness probe failed; restarting the container',
+            pod: run.key,
+            container: spec.name,
           });
-          ok = res.status >= 200 && res.status < 400;
-        } catch {
-          ok = false;
+          void this.event(
+            run.pod,
+            'Warning',
+            'Unhealthy',
+            `Liveness probe failed: container ${spec.name} will be restarted`,
+          );
+          void proc.stop((run.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
         }
-        if (ok !== c.ready) {
-          c.ready = ok;
-          changed = true;
-        }
-      }
-      if (changed) {
-        await this.writeStatus(run);
+        void this.writeStatus(run);
         this.notify();
-      }
+      });
     };
-    const period =
-      Math.min(...[...run.containers.values()].map((c) => c.spec.readinessProbe?.periodSeconds ?? 10), 10) * 1000;
-    run.probeTimer = setInterval(() => void probeOnce(), Math.max(500, period));
-    void probeOnce();
+    c.probes = (['startup', 'readiness', 'liveness'] as const).map(make).filter((p): p is ProbeRunner => !!p);
+    if (!spec.readinessProbe) c.ready = true;
+    const startup = c.probes.find((p) => p.kind === 'startup');
+    if (startup) startup.start();
+    else for (const p of c.probes) p.start();
   }
 
-  private async writeStatus(run: PodRun, failure?: string): Promise<void> {
+  private async writeStatus(run: PodRun): Promise<void> {
     if (run.stopping) return;
     const now = new Date().toISOString();
     const containers = [...run.containers.values()];
-    const allReady = containers.length > 0 && containers.every((c) => c.ready && c.process?.isRunning());
+    const ready = podReady(run);
     const condition = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: now });
+    const podIP = run.sandbox?.podIP;
     const status = {
-      phase: failure ? 'Pending' : 'Running',
-      ...(failure ? { message: failure, reason: 'LabKubeletError' } : {}),
-      podIP: run.placement.podIP,
-      podIPs: [{ ip: run.placement.podIP }],
-      hostIP: '127.0.0.1',
+      phase: run.failure || !podIP ? 'Pending' : 'Running',
+      ...(run.failure ? { reason: run.failure.reason, message: run.failure.message } : {}),
+      ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
+      hostIP: this.opts.nodeIP,
+      hostIPs: [{ ip: this.opts.nodeIP }],
       startTime: run.pod.status?.startTime ?? now,
       conditions: [
         condition('PodScheduled', true),
         condition('Initialized', true),
-        condition('ContainersReady', allReady),
-        condition('Ready', allReady),
+        condition('ContainersReady', ready),
+        condition('Ready', ready),
       ],
-      containerStatuses: containers.map((c) => ({
-        name: c.spec.name,
-        image: c.spec.image ?? '',
-        imageID: '',
-        ready: c.ready,
-        started: !!c.process?.isRunning(),
-        restartCount: c.restarts,
-        state: c.process?.isRunning()
-          ? { running: { startedAt: c.startedAt } }
-          : { waiting: { reason: failure ? 'CreateContainerError' : 'CrashLoopBackOff' } },
-        ...(c.lastExit
-          ? { lastState: { terminated: { exitCode: c.lastExit.code ?? 137, finishedAt: c.lastExit.at } } }
-          : {}),
-      })),
+      containerStatuses: containers.map((c) => {
+        const running = !!c.process?.isRunning() && !c.waiting;
+        return {
+          name: c.spec.name,
+          image: c.spec.image ?? '',
+          imageID: '',
+          containerID: c.process ? `lab://${c.process.pid}` : undefined,
+          ready: running && c.ready,
+          started: running && c.started,
+          restartCount: c.restarts,
+          state: running
+            ? { running: { startedAt: c.startedAt } }
+            : {
+                waiting: {
+                  reason: c.waiting?.reason ?? (run.failure ? run.failure.reason : 'ContainerCreating'),
+                  message: c.waiting?.message,
+                },
+              },
+          ...(c.lastExit
+            ? {
+                lastState: {
+                  terminated: {
+                    exitCode: c.lastExit.code ?? 137,
+                    reason: c.lastExit.reason,
+                    finishedAt: c.lastExit.at,
+                  },
+                },
+              }
+            : {}),
+        };
+      }),
     };
     // Conditions carry lastTransitionTime: compare without it so an unchanged status is not rewritten.
     const digest = JSON.stringify({ ...status, conditions: status.conditions.map(({ type, status: s }) => [type, s]) });
     if (digest === run.lastStatus) return;
     run.lastStatus = digest;
     try {
-      this.opts.kube.setPodStatus(run.pod.metadata!.namespace!, run.pod.metadata!.name!, status);
+      this.opts.kube.setStatus(run.pod.metadata!.namespace!, 'pods', run.pod.metadata!.name!, status);
     } catch (err) {
       this.opts.log({ level: 'debug', msg: 'pod status not written (pod gone?)', pod: run.key, error: String(err) });
     }
   }
 
-  private async remove(key: string): Promise<void> {
+  /** Stops a pod's containers within its grace period, removes its sandbox, and (for a deleted pod) the object. */
+  private async stopPod(key: string, o: { deleteObject: boolean; pod?: V1Pod }): Promise<void> {
     const run = this.runs.get(key);
-    if (!run || run.stopping) return run?.stopped;
-    run.stopping = true;
-    if (run.probeTimer) clearInterval(run.probeTimer);
-    const grace = (run.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
-    await Promise.all([...run.containers.values()].map((c) => c.process?.stop(grace)));
-    this.runs.delete(key);
-    run.release();
-    this.notify();
-    this.opts.log({ level: 'info', msg: 'pod stopped', pod: key });
+    if (run && !run.stopping) {
+      run.stopping = true;
+      const grace =
+        (o.pod?.metadata?.deletionGracePeriodSeconds ?? run.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+      for (const c of run.containers.values()) {
+        if (c.restartTimer) clearTimeout(c.restartTimer);
+        for (const p of c.probes) p.stop();
+      }
+      await Promise.all([...run.containers.values()].map((c) => c.process?.stop(grace)));
+      run.volumes?.stop();
+      await run.sandbox
+        ?.destroy()
+        .catch((err: unknown) =>
+          this.opts.log({ level: 'warn', msg: 'pod sandbox removal failed', pod: key, error: String(err) }),
+        );
+      rmSync(run.dir, { recursive: true, force: true });
+      this.runs.delete(key);
+      this.notify();
+      this.opts.log({ level: 'info', msg: 'pod stopped', pod: key });
+    }
+    if (o.deleteObject && o.pod && (!run || run.pod.metadata?.uid === o.pod.metadata?.uid)) {
+      const [namespace, name] = key.split('/') as [string, string];
+      await this.core
+        .deleteNamespacedPod({
+          name,
+          namespace,
+          gracePeriodSeconds: 0,
+          body: { preconditions: { uid: o.pod.metadata!.uid! } },
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  private async event(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const m = pod.metadata!;
+    const now = new Date();
+    await this.core
+      .createNamespacedEvent({
+        namespace: m.namespace!,
+        body: {
+          metadata: { generateName: `${m.name}.`, namespace: m.namespace! },
+          involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: m.namespace!, name: m.name!, uid: m.uid! },
+          type,
+          reason,
+          message,
+          source: { component: 'kubelet', host: this.opts.node.name },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      })
+      .catch(() => undefined);
   }
 
   private notify(): void {
@@ -388,4 +565,11 @@ export class LabKubelet {
   }
 }
 
-const keyOf = (p: V1Pod): string => `${p.metadata?.namespace}/${p.metadata?.name}`;
+function podReady(r: PodRun): boolean {
+  const cs = [...r.containers.values()];
+  return cs.length > 0 && cs.every((c) => c.ready && c.started && !!c.process?.isRunning() && !c.waiting);
+}
+
+function mapText(data: Record<string, Buffer> | undefined): Record<string, string> | undefined {
+  return data && Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v.toString('utf8')]));
+}

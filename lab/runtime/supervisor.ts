@@ -5,12 +5,17 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync, existsSync }
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
+// Absolute, so that a process started with a clean environment (no PATH) still finds it.
+const IP = existsSync('/usr/sbin/ip') ? '/usr/sbin/ip' : existsSync('/sbin/ip') ? '/sbin/ip' : 'ip';
+
 export interface StartOptions {
   args?: string[];
   env?: Record<string, string>;
   cwd?: string;
   /** Run inside this network namespace (`ip netns exec`). */
   netns?: string;
+  /** Start from an empty environment instead of the lab's own (containers get only what their spec says). */
+  cleanEnv?: boolean;
   /** Called with every line of stdout and stderr (after it is written to the log file). */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -42,14 +47,14 @@ export class Supervisor {
   start(name: string, command: string, opts: StartOptions = {}): Managed {
     if (this.running.get(name)?.isRunning()) throw new Error(`lab process ${name} is already running: stop it first`);
     const [cmd, args] = opts.netns
-      ? ['ip', ['netns', 'exec', opts.netns, command, ...(opts.args ?? [])]]
+      ? [IP, ['netns', 'exec', opts.netns, command, ...(opts.args ?? [])]]
       : [command, opts.args ?? []];
     const logFile = join(this.stateDir, 'logs', `${name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
     // detached: the child leads its own process group, so stop() ends whatever it forked too.
     const child: ChildProcess = spawn(cmd, args, {
       cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
+      env: opts.cleanEnv ? { ...opts.env } : { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -57,7 +62,8 @@ export class Supervisor {
     for (const stream of ['stdout', 'stderr'] as const) {
       const rl = createInterface({ input: child[stream]! });
       rl.on('line', (line) => {
-        log.write(line + '\n');
+        // 'exit' can come before the last lines of a pipe are read: those still reach onLine, not the closed file.
+        if (!log.writableEnded) log.write(line + '\n');
         opts.onLine?.(line, stream);
       });
     }
@@ -65,9 +71,10 @@ export class Supervisor {
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.on('exit', (code, signal) => {
         alive = false;
-        log.end();
         resolve({ code, signal });
       });
+      // The log file closes once stdout and stderr are drained (after 'exit').
+      child.on('close', () => log.end());
       child.on('error', () => {
         alive = false;
         resolve({ code: null, signal: null });

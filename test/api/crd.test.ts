@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildCrd } from '../../operator/src/api/crd.js';
 import { CRD_PATH, renderCrdYaml } from '../../operator/src/api/crd-file.js';
-import { structuralErrors } from '../../lab/kube/structural-schema.js';
+import { structuralErrors } from '../../lab/kube/schema/structural.js';
 import { CHART_DIR, HELM, REPO_ROOT } from '../../scripts/paths.js';
 import { skipUnless } from '../support/env.js';
 

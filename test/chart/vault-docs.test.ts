@@ -59,6 +59,14 @@ describe.skipIf(skipUnless({ binaries: [HELM, KUBECTL] }))('docs/vault.md agains
     // Vault's own ServiceAccount, whose token Vault presents to TokenReview (the Vault chart's authDelegator).
     await kubectl('create', 'namespace', 'vault');
     await kubectl('create', 'serviceaccount', 'vault', '-n', 'vault');
+    // what the Vault chart's server.authDelegator.enabled creates: TokenReview needs system:auth-delegator
+    await kubectl(
+      'create',
+      'clusterrolebinding',
+      'vault-server-binding',
+      '--clusterrole=system:auth-delegator',
+      '--serviceaccount=vault:vault',
+    );
     const reviewer = (await kubectl('create', 'token', 'vault', '-n', 'vault')).trim();
     vault = await startVault({ kubeUrl: kube.url, kubeToken: reviewer, kubeCaCert: kube.caPem });
   });

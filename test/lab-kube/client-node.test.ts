@@ -9,6 +9,7 @@ import {
   Log,
   makeInformer,
   PatchStrategy,
+  RbacAuthorizationV1Api,
   setHeaderOptions,
   Watch,
   type KubernetesObject,
@@ -409,12 +410,27 @@ describe('lab/kube with @kubernetes/client-node', () => {
     saKc.loadFromFile(kube.kubeconfigPath);
     saKc.users[0] = { name: saKc.users[0]!.name, token: apiToken };
     const saCore = saKc.makeApiClient(CoreV1Api);
-    expect((await saCore.readNamespace({ name: 'default' })).metadata!.name).toBe('default');
+    // authenticated, but RBAC grants a fresh ServiceAccount nothing beyond discovery. (RequestInfoFactory takes
+    // the namespace of /api/v1/namespaces/default to be "default", hence the message's scope.)
+    const denied = await expectApiError(saCore.readNamespace({ name: 'default' }), 403, 'Forbidden');
+    expect(denied.message).toBe(
+      'namespaces "default" is forbidden: User "system:serviceaccount:default:torchain-operator" cannot get resource "namespaces" in API group "" in the namespace "default"',
+    );
+    expect(denied.details).toEqual({ name: 'default', kind: 'namespaces' });
+    await kc.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'operator-view' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'ServiceAccount', name: 'torchain-operator', namespace: 'default' }],
+      },
+    });
+    expect((await saCore.listNamespacedConfigMap({ namespace: 'default' })).kind).toBe('ConfigMapList');
     await core.deleteNamespacedServiceAccount({ namespace: 'default', name: 'torchain-operator' });
     const revoked = await auth.createTokenReview({ body: { spec: { token, audiences: ['vault'] } } });
     expect(revoked.status!.authenticated).toBeFalsy();
     expect(revoked.status!.error).toContain('torchain-operator');
-    await expect(saCore.readNamespace({ name: 'default' })).rejects.toMatchObject({ code: 401 });
+    await expect(saCore.listNamespacedConfigMap({ namespace: 'default' })).rejects.toMatchObject({ code: 401 });
   });
 
   it('pod logs: whole log, timestamps, sinceTime, container choice, and follow until the container ends', async () => {

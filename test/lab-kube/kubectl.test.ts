@@ -1,7 +1,7 @@
 // Conformance of lab/kube with the real kubectl 1.31 binary. Each case names the real API server behaviour it relies
 // on, with the Kubernetes documentation that defines it.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -412,23 +412,58 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('lab/kube with the real kub
       user: { username: 'system:serviceaccount:default:default' },
     });
     const token = (await kubectl(['create', 'token', 'default'])).stdout.trim();
-    const who = await kubectl(['auth', 'whoami', '--token', token, '-o', 'jsonpath={.status.userInfo.username}']);
+    // a kubeconfig of its own: with the admin kubeconfig, kubectl would also present the admin's client certificate,
+    // which the server authenticates first
+    const saConfig = join(home, 'sa-kubeconfig');
+    writeFileSync(saConfig, kube.kubeconfigFor(token));
+    const who = await kubectl([
+      '--kubeconfig',
+      saConfig,
+      'auth',
+      'whoami',
+      '-o',
+      'jsonpath={.status.userInfo.username}',
+    ]);
     expect(who.stdout).toBe('system:serviceaccount:default:default');
     const admin = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
     expect(admin.stdout).toBe('kubernetes-admin');
   });
 
-  it('writes a kubeconfig kubectl uses as it is, over TLS, and refuses a wrong token', async () => {
-    // Real: the API server authenticates bearer tokens and answers 401 Unauthorized otherwise.
-    // https://kubernetes.io/docs/reference/access-authn-authz/authentication/
-    const bad = join(home, 'bad-kubeconfig');
-    writeFileSync(
-      bad,
-      (await import('node:fs')).readFileSync(kube.kubeconfigPath, 'utf8').replace(kube.token, 'not-the-token'),
+  it('writes a kubeconfig kubectl uses as it is (client certificate over TLS), and refuses a wrong token or CA', async () => {
+    // Real: x509 client certificates signed by the client CA authenticate as CN/O; a bearer token that does not
+    // verify, or a certificate from another CA, is 401 Unauthorized (never anonymous).
+    // https://kubernetes.io/docs/reference/access-authn-authz/authentication/#x509-client-certificates
+    const admin = await kubectl(['auth', 'whoami', '-o', 'json']);
+    expect(JSON.parse(admin.stdout).status.userInfo).toEqual({
+      username: 'kubernetes-admin',
+      groups: ['kubeadm:cluster-admins', 'system:authenticated'],
+    });
+    const badToken = join(home, 'bad-token-kubeconfig');
+    writeFileSync(badToken, kube.kubeconfigFor('not-the-token'));
+    const r = await run(KUBECTL, ['get', 'ns'], { env: { ...process.env, KUBECONFIG: badToken, HOME: home } }).catch(
+      (e: { stderr: string }) => e,
     );
-    const env = { ...process.env, KUBECONFIG: bad, HOME: home };
-    const r = await run(KUBECTL, ['get', 'ns'], { env }).catch((e: { stderr: string }) => e);
     expect(r.stderr).toContain('You must be logged in to the server');
+    // a client certificate for the same name, from a CA the server does not trust
+    const other = mkdtempSync(join(tmpdir(), 'lab-kube-other-ca-'));
+    try {
+      const foreign = await startKube({ dir: other });
+      await foreign.close();
+      const badCert = join(home, 'bad-cert-kubeconfig');
+      writeFileSync(
+        badCert,
+        readFileSync(kube.kubeconfigPath, 'utf8').replace(
+          /client-certificate-data: .*\n(\s*)client-key-data: .*/,
+          `client-certificate-data: ${Buffer.from(readFileSync(join(other, 'admin.crt'))).toString('base64')}\n$1client-key-data: ${Buffer.from(readFileSync(join(other, 'admin.key'))).toString('base64')}`,
+        ),
+      );
+      const c = await run(KUBECTL, ['get', 'ns'], { env: { ...process.env, KUBECONFIG: badCert, HOME: home } }).catch(
+        (e: { stderr: string }) => e,
+      );
+      expect(c.stderr).toContain('You must be logged in to the server');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
     expect(kube.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
   });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { jsonPatch, mergePatch, strategicMergePatch } from '../../lab/kube/patch.js';
 import { compareKubeVersions } from '../../lab/kube/registry.js';
-import { applyDefaults, prune } from '../../lab/kube/schema-ops.js';
+import { applyDefaults, prune } from '../../lab/kube/schema/ops.js';
 import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector } from '../../lab/kube/selectors.js';
 import { Store } from '../../lab/kube/store.js';
 import { humanDuration, jsonPathResults } from '../../lab/kube/table.js';

@@ -26,8 +26,10 @@ export async function startKubeFixture(): Promise<KubeFixture> {
         {
           method,
           ca: kube.caPem,
+          // the admin's client certificate, as kubectl with the admin kubeconfig authenticates
+          cert: kube.adminCert.certPem,
+          key: kube.adminCert.keyPem,
           headers: {
-            Authorization: `Bearer ${kube.token}`,
             'Content-Type': 'application/json',
             Accept: 'application/json',
           },
@@ -62,7 +64,16 @@ export async function startKubeFixture(): Promise<KubeFixture> {
       throw new Error(`TokenRequest ${namespace}/${name}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.status.token as string;
   };
+  // Vault calls TokenReview with its own ServiceAccount's token; on a cluster with RBAC that ServiceAccount needs
+  // system:auth-delegator, which the official Vault chart grants with server.authDelegator.enabled (docs/vault.md).
   const reviewerToken = await mintToken('vault', 'vault');
+  await ensure('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'vault-server-binding' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
+    subjects: [{ kind: 'ServiceAccount', name: 'vault', namespace: 'vault' }],
+  });
   return {
     url: kube.url,
     caPem: kube.caPem,
