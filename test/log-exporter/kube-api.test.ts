@@ -44,7 +44,7 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('kubeconfig reader', () => 
 
   it("reads the lab's kubeconfig, JSON, comments and quoted scalars like the yaml package", () => {
     const docs = [
-      kubeconfigYaml('https://127.0.0.1:6443', 'tok', 'PEM'),
+      kubeconfigYaml('https://127.0.0.1:6443', 'PEM', { token: 'tok' }),
       JSON.stringify({ 'current-context': 'c', contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }] }),
       [
         '# a comment',
@@ -70,7 +70,7 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('kubeconfig reader', () => 
   });
 
   it('refuses exec plugins and missing contexts with what to do, and says where it looked', () => {
-    const exec = parse(kubeconfigYaml('https://h:1', 't', 'PEM')) as { users: { user: unknown }[] };
+    const exec = parse(kubeconfigYaml('https://h:1', 'PEM', { token: 't' })) as { users: { user: unknown }[] };
     exec.users[0] = { ...exec.users[0], user: { exec: { command: 'aws' } } };
     expect(() => accessFromKubeconfig(JSON.stringify(exec), '/x/config')).toThrow(/exec plugin .* token or a client/);
     expect(() => accessFromKubeconfig('apiVersion: v1\n', '/x/config')).toThrow(/no current-context/);
@@ -80,7 +80,9 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('kubeconfig reader', () => 
   });
 
   it('reads a token file relative to the kubeconfig, again at every use (rotation)', () => {
-    const doc = parse(kubeconfigYaml('https://h:1', 'unused', 'PEM')) as { users: { user: Record<string, string> }[] };
+    const doc = parse(kubeconfigYaml('https://h:1', 'PEM', { token: 'unused' })) as {
+      users: { user: Record<string, string> }[];
+    };
     doc.users[0] = { ...doc.users[0], user: { tokenFile: 'token' } } as never;
     writeFileSync(join(dir, 'token'), 'first\n');
     const access = accessFromKubeconfig(JSON.stringify(doc), join(dir, 'config'));
@@ -90,7 +92,7 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('kubeconfig reader', () => 
   });
 });
 
-describe('following the log with a least-privilege ServiceAccount token', () => {
+describe('following the log with a least-privilege ServiceAccount token (lab/kube enforces RBAC)', () => {
   const NS = 'chain-a';
   const POD = 'tkd-hop-1-xyz';
   let kube: Kube;
@@ -127,6 +129,11 @@ describe('following the log with a least-privilege ServiceAccount token', () => 
         spec: { serviceAccountName: 'hop', containers: [{ name: 'vpn', image: 'vpn:1' }] },
       },
     });
+    // The same pod name in another namespace, where the ServiceAccount has no grant.
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: POD }, spec: { containers: [{ name: 'vpn', image: 'vpn:1' }] } },
+    });
     kube.setPodStatus(NS, POD, {
       phase: 'Running',
       containerStatuses: [
@@ -134,14 +141,14 @@ describe('following the log with a least-privilege ServiceAccount token', () => 
       ],
     });
     const token = kube.mintServiceAccountToken(NS, 'hop');
-    writeFileSync(join(dir, 'hop-kubeconfig'), kubeconfigYaml(kube.url, token, kube.caPem, NS));
+    writeFileSync(join(dir, 'hop-kubeconfig'), kubeconfigYaml(kube.url, kube.caPem, { token }, NS));
   });
   afterAll(async () => {
     await exporter?.stop();
     await kube?.close();
   });
 
-  it('follows its own pod with that token alone', async () => {
+  it('follows its own pod with that token alone, and names the missing permission elsewhere', async () => {
     kube.appendPodLog(NS, POD, 'vpn', '[2026-11-30 17:15:51] Configured as 10.216.0.111, with SSL connected');
     exporter = await startExporter(['--type', 'openconnect', '--history-seconds', '0'], {
       env: { KUBECONFIG: join(dir, 'hop-kubeconfig'), POD_NAME: POD, POD_NAMESPACE: NS },
@@ -160,5 +167,18 @@ describe('following the log with a least-privilege ServiceAccount token', () => 
       (m) => m.get('torchain_vpn_connection_errors_total{reason="ping_timeout"}') === 1,
       20_000,
     );
+    await e.stop();
+    // The pod of the same name in another namespace: RBAC refuses, and /healthz says what to grant.
+    exporter = await startExporter(['--type', 'openconnect'], {
+      env: { KUBECONFIG: join(dir, 'hop-kubeconfig'), POD_NAME: POD, POD_NAMESPACE: 'default' },
+    });
+    const other = exporter;
+    const h = await eventually(
+      'retrying with the reason',
+      async () => JSON.parse((await other.get('/healthz')).body) as { source: { state: string; detail?: string } },
+      (x) => x.source.state === 'retrying',
+      20_000,
+    );
+    expect(h.source.detail).toMatch(/HTTP 403 \(RBAC: the pod service account needs get on pods\/log/);
   }, 60_000);
 });
