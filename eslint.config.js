@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', 'lab/.state/**', 'log-exporter/fixtures/**'] },
+  { ignores: ['node_modules/**', '.tools/**', 'lab/.state/**', 'log-exporter/fixtures/**', 'images/out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

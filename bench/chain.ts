@@ -3,6 +3,7 @@
 // this machine; plus the plain link without any tunnel as the floor. Prints the figures, IP fragments created
 // along the way, and every ratio against a single tunnel with computed MTU. Compare, don't clock: the machine
 // is shared and noisy.
+import { isProtocol } from '../common/contracts/protocols.js';
 import { tunnelMtus } from '../operator/src/core/mtu.js';
 import {
   buildTopology,
@@ -14,7 +15,13 @@ import {
   type Topology,
 } from '../lab/netns/index.js';
 
-const CHAIN: HopSpec[] = [{ type: 'openvpn' }, { type: 'wireguard' }, { type: 'openvpn' }];
+/** BENCH_CHAIN: the protocols of hops 1..N, comma-separated (default openvpn,openconnect,wireguard). */
+const CHAIN: HopSpec[] = (process.env.BENCH_CHAIN ?? 'openvpn,openconnect,wireguard').split(',').map((type) => {
+  if (!isProtocol(type)) throw new Error(`BENCH_CHAIN: ${type} is not a protocol of the registry`);
+  return { type };
+});
+/** BENCH_PREFIX: namespace and interface prefix (lab/netns/names.ts), default tcd. */
+const PREFIX = process.env.BENCH_PREFIX ?? 'tcd';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const PINGS = 100;
 
@@ -67,7 +74,7 @@ async function withChain<T>(
   id: string,
   fn: (topo: Topology) => Promise<T>,
 ): Promise<T> {
-  const topo = await buildTopology({ hops: spec, id, prefix: 'tcd' });
+  const topo = await buildTopology({ hops: spec, id, prefix: PREFIX });
   const hops: HopProcess[] = [];
   const iperfServer = new Daemon({
     netns: topo.internet.netns,

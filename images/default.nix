@@ -1,9 +1,14 @@
-# All images: nix-build images -A hop-openvpn (or hop-wireguard, log-exporter, operator); nix-build images builds all.
+# Every image of images/images.json: nix-build images -A hop-openvpn (or any other name there); nix-build images
+# builds them all. Hop images come from hop.nix, Node services (a `bundle` in the declaration) from node-app.nix.
 { system ? builtins.currentSystem }:
-let pkgs = import ./nixpkgs.nix { inherit system; };
-in {
-  hop-openvpn = import ./hop-openvpn.nix { inherit pkgs; };
-  hop-wireguard = import ./hop-wireguard.nix { inherit pkgs; };
-  log-exporter = import ./log-exporter.nix { inherit pkgs; };
-  operator = import ./operator.nix { inherit pkgs; };
-}
+let
+  pkgs = import ./nixpkgs.nix { inherit system; };
+  decl = import ./declaration.nix;
+in
+builtins.listToAttrs (map (name: {
+  inherit name;
+  value =
+    if (decl.imageSpec name).kind == "node"
+    then import ./node-app.nix { inherit pkgs name; }
+    else import ./hop.nix { inherit pkgs name; };
+}) decl.names)

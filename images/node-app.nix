@@ -1,10 +1,12 @@
-# A Node.js service image from one TypeScript entry point: the npm dependencies come from package-lock.json
-# (importNpmLock fetches each by its integrity hash, so no extra hash to maintain), esbuild bundles the entry
-# into one ES module (images/bundle.ts), and the image holds only nodejs and that file: no npm, no node_modules,
-# no shell. It runs as nobody (65534) and is fine with a read-only root filesystem.
-{ pkgs, name, entry, bundleName, port ? null, extraEnv ? [ ] }:
+# A Node.js service image as images/images.json declares it (an image with a `bundle`): the npm dependencies come
+# from package-lock.json (importNpmLock fetches each by its integrity hash, so no extra hash to maintain), esbuild
+# bundles the entry into one ES module (images/bundle.ts), and the image holds only nodejs_24 and that file: no npm,
+# no node_modules, no shell. It runs as the declared user (65534) and is fine with a read-only root filesystem.
+{ pkgs ? import ./nixpkgs.nix { }, name }:
 let
   lib = pkgs.lib;
+  spec = (import ./declaration.nix).imageSpec name;
+  nodejs = pkgs.nodejs_24;
   root = ./..;
   # Only what the bundle needs, so that editing docs or tests does not rebuild the images.
   src = lib.cleanSourceWith {
@@ -13,39 +15,42 @@ let
       let rel = lib.removePrefix (toString root + "/") (toString path);
       in rel == "package.json" || rel == "package-lock.json" || rel == "tsconfig.json" || rel == "images"
         || rel == "images/bundle.ts" || lib.hasPrefix "operator" rel || lib.hasPrefix "log-exporter" rel
-        || lib.hasPrefix "prometheus-rules" rel;
+        || lib.hasPrefix "prometheus-rules" rel || lib.hasPrefix "common" rel;
   };
   bundle = pkgs.buildNpmPackage {
     pname = "torchain-${name}";
-    version = "0.1.0";
-    inherit src;
-    nodejs = pkgs.nodejs_20;
+    version = spec.tag;
+    inherit src nodejs;
     npmDeps = pkgs.importNpmLock { npmRoot = src; };
     npmConfigHook = pkgs.importNpmLock.npmConfigHook;
     dontNpmBuild = true;
     buildPhase = ''
       runHook preBuild
-      node_modules/.bin/tsx images/bundle.ts ${entry} dist/${bundleName}
+      node_modules/.bin/tsx images/bundle.ts ${spec.bundle.entry} dist/${spec.bundle.file}
       runHook postBuild
     '';
     installPhase = ''
       runHook preInstall
-      install -Dm444 dist/${bundleName} $out/lib/torchain/${bundleName}
+      install -Dm444 dist/${spec.bundle.file} $out/${spec.script}
       runHook postInstall
     '';
   };
 in
+assert spec.kind == "node" && spec.program == "node";
 pkgs.dockerTools.buildLayeredImage {
-  name = "torchain/${name}";
-  tag = "0.1.0";
+  name = spec.imageName;
+  tag = spec.tag;
   extraCommands = ''
-    mkdir -p tmp
-    chmod 1777 tmp
+    ${lib.concatStrings (lib.mapAttrsToList (dir: mode: ''
+      mkdir -p .${dir}
+      chmod ${mode} .${dir}
+    '') spec.dirs)}
   '';
   config = {
-    Entrypoint = [ "${pkgs.nodejs_20}/bin/node" "${bundle}/lib/torchain/${bundleName}" ];
-    Env = [ "NODE_ENV=production" ] ++ extraEnv;
-    User = "65534:65534";
-    ExposedPorts = lib.optionalAttrs (port != null) { "${toString port}/tcp" = { }; };
+    Entrypoint = [ "${nodejs}/bin/node" ] ++ spec.nodeFlags ++ [ "${bundle}/${spec.script}" ];
+    Env = lib.mapAttrsToList (k: v: "${k}=${v}") spec.env;
+    User = spec.user;
+    ExposedPorts = lib.listToAttrs (map (p: lib.nameValuePair "${toString p}/tcp" { }) spec.ports);
+    Labels = { "org.opencontainers.image.title" = spec.title; };
   };
 }

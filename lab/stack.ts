@@ -33,7 +33,7 @@ import { TrafficMonitor } from './traffic.js';
 import { startVault, type LabVault } from './vault/server.js';
 import { grantOperatorAccess, writePool } from './vault/seed.js';
 
-export type HopType = 'openvpn' | 'wireguard';
+export type HopType = import('../common/contracts/protocols.js').Protocol;
 
 export interface LabOptions {
   /** Hop types from hop 1 (outermost) to hop N (LAN side). Default openvpn, wireguard, openvpn. */

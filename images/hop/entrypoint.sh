@@ -1,30 +1,40 @@
 #!/usr/bin/env bash
 # torchain hop entrypoint: the `vpn` container of a hop pod (and the lab's hop process) runs this.
 #
+# Protocol-free: the protocol's part lives in images/hop/vpn/<TORCHAIN_TYPE>.sh, sourced below, which defines
+#   vpn_check          checks the protocol's own inputs (environment, config file, binaries); changes nothing
+#   vpn_endpoints      prints the kill switch's allowed endpoints, one "<udp|tcp> <address> <port>" per line
+#   vpn_tunnel_device  creates the tunnel device TUN_IF (a persistent tun device, so routes into it survive)
+#   vpn_run            runs the client in the foreground, its output on stdout unchanged (exec where it can)
+# Server configs are parsed in one place, the operator's protocol modules (operator/src/protocols/<type>/): the
+# config file given here is already the one the client runs, and the facts the hop needs come as TORCHAIN_* variables.
+#
 # From the TORCHAIN_* environment (docs/dataplane.md has the full contract) it
-#   1. checks every input and stops with a clear error before changing anything;
-#   2. installs the kill switch (nftables table `inet torchain`, one atomic transaction): nothing leaves
-#      TORCHAIN_OUT_IF except this hop's tunnel packets to its server endpoint, and forwarded client traffic may
-#      only leave through the tunnel; plus NAT into the tunnel and TCP MSS clamping to the tunnel MTU;
-#   3. enables forwarding (only now, behind the kill switch);
-#   4. creates the tunnel interface as a *persistent* tun device with the given MTU, routes forwarded traffic from
-#      TORCHAIN_IN_IF into it (policy routing table 188) and the server endpoint through TORCHAIN_OUT_IF;
-#   5. runs the VPN client in the foreground, its output on stdout unchanged: `openvpn` (exec'd) or wireguard-go
-#      (-f) configured with `wg setconf` from the wg-quick style config minus the wg-quick-only keys.
+#   1. checks every input and stops with exit 64 and a clear error before changing anything;
+#   2. installs the kill switch (nftables table `inet torchain`, one atomic transaction that replaces the previous
+#      one): nothing leaves TORCHAIN_OUT_IF except this hop's tunnel packets to its server endpoint, and forwarded
+#      client traffic may only leave through the tunnel; plus NAT into the tunnel and TCP MSS clamping;
+#   3. creates the tunnel device, then enables forwarding on TORCHAIN_IN_IF and the tunnel device only, and only
+#      then gives TORCHAIN_IN_IF its address (TORCHAIN_GATEWAY): until the kill switch holds, nobody below can even
+#      reach this hop;
+#   4. routes forwarded traffic from TORCHAIN_IN_IF into the tunnel (policy routing table 188) and the server
+#      endpoint through TORCHAIN_OUT_IF;
+#   5. runs the VPN client in the foreground.
 #
 # Nothing is undone on exit: the kill switch, routes and tun device stay while the client restarts or the
 # container is restarted, so a dead client black-holes traffic instead of leaking it. Everything is replaced
 # atomically on the next start (with a new server endpoint if the config changed).
 #
-# Needs CAP_NET_ADMIN only (inside the pod's network namespace), bash, iproute2, nftables, and openvpn or
-# wireguard-go + wg. Own log lines are JSON on stderr; stdout carries only the VPN client's output.
+# Needs CAP_NET_ADMIN only (inside the pod's network namespace), bash, iproute2, nftables, perl (devconf.pl, where
+# /proc/sys is read-only) and the protocol's client.
+# Own log lines are JSON on stderr; stdout carries only the VPN client's output.
 set -Eeuo pipefail
 
+readonly HOP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly NFT_TABLE=torchain
 readonly ROUTE_TABLE=188 # policy routing table for traffic entering on TORCHAIN_IN_IF
-readonly ROUTE_PROTO=73 # marks the routes this script owns (unassigned in iproute2's rt_protos)
+readonly ROUTE_PROTO=73  # marks the routes this script owns (unassigned in iproute2's rt_protos)
 readonly RULE_PREF=188
-readonly WG_SOCK_DIR=/var/run/wireguard
 readonly EX_CONFIG=64 # bad input: fix the environment or the config, a restart will not help
 
 json_escape() {
@@ -93,12 +103,45 @@ valid_port() {
   [[ $1 =~ ^[0-9]{1,5}$ ]] && ((10#$1 >= 1 && 10#$1 <= 65535))
 }
 
+# valid_ipv4_cidr VALUE: a.b.c.d/len with len 0..32.
+valid_ipv4_cidr() {
+  [[ $1 =~ ^([0-9.]+)/([0-9]{1,2})$ ]] || return 1
+  local len=${BASH_REMATCH[2]}
+  valid_ipv4 "${BASH_REMATCH[1]}" && ((10#$len <= 32))
+}
+
+# require_binaries NAME...: the protocol's client must be in this image.
+require_binaries() {
+  local b
+  for b in "$@"; do
+    command -v "$b" >/dev/null || die_config "$b is not installed in this image; use the $TYPE hop image" binary "$b"
+  done
+}
+
+# The kill switch's endpoints from TORCHAIN_ENDPOINT and TORCHAIN_PROTO, for modules whose client talks to one
+# address and port (all of them today).
+endpoints_from_env() {
+  local p
+  for p in "${PROTOS[@]}"; do printf '%s %s %s\n' "$p" "$SERVER_IP" "$SERVER_PORT"; done
+}
+
+# create_persistent_tun: a tun device that outlives the client. Routes into it survive client restarts; while no
+# client holds it, packets routed into it are dropped (never sent elsewhere). Every client here attaches to it.
+create_persistent_tun() {
+  if ! ip link show dev "$TUN_IF" >/dev/null 2>&1; then
+    ip tuntap add dev "$TUN_IF" mode tun || die "could not create the tun device; /dev/net/tun must be available in the container" interface "$TUN_IF"
+  fi
+  # Addresses of a previous run (another server hands out another tunnel address) would be picked by the masquerade
+  # rule and refused by the new server: start clean, the client assigns its own.
+  ip address flush dev "$TUN_IF"
+  ip link set dev "$TUN_IF" mtu "$MTU" up
+}
+
 for v in TORCHAIN_TYPE TORCHAIN_CONFIG TORCHAIN_ENDPOINT TORCHAIN_PROTO TORCHAIN_OUT_IF TORCHAIN_IN_IF TORCHAIN_MTU TORCHAIN_TUN_IF; do
   require "$v"
 done
 TYPE=$TORCHAIN_TYPE
 CONFIG=$TORCHAIN_CONFIG
-PROTO=$TORCHAIN_PROTO
 OUT_IF=$TORCHAIN_OUT_IF
 IN_IF=$TORCHAIN_IN_IF
 TUN_IF=$TORCHAIN_TUN_IF
@@ -108,15 +151,18 @@ TUNNEL_ROUTES=${TORCHAIN_TUNNEL_ROUTES:-}
 GATEWAY=${TORCHAIN_GATEWAY:-}
 OUT_GATEWAY=${TORCHAIN_OUT_GATEWAY:-}
 
-case $TYPE in
-  openvpn | wireguard) ;;
-  *) die_config "TORCHAIN_TYPE must be openvpn or wireguard" value "$TYPE" ;;
-esac
-case $PROTO in
-  udp | tcp) ;;
-  *) die_config "TORCHAIN_PROTO must be udp or tcp" value "$PROTO" ;;
-esac
-[[ $TYPE == wireguard && $PROTO != udp ]] && die_config "TORCHAIN_PROTO=$PROTO but WireGuard is UDP only; set TORCHAIN_PROTO=udp"
+# The protocol module: images/hop/vpn/<type>.sh, one per protocol of the registry (common/contracts/protocols.ts).
+if [[ ! $TYPE =~ ^[a-z][a-z0-9-]{0,31}$ || ! -f $HOP_DIR/vpn/$TYPE.sh ]]; then
+  known=$(cd "$HOP_DIR/vpn" && for f in *.sh; do [[ $f == *-* ]] || printf '%s ' "${f%.sh}"; done)
+  die_config "TORCHAIN_TYPE must be one of: ${known% }" value "$TYPE"
+fi
+# shellcheck source=/dev/null
+source "$HOP_DIR/vpn/$TYPE.sh"
+
+IFS=, read -ra PROTOS <<<"$TORCHAIN_PROTO"
+for p in "${PROTOS[@]}"; do
+  [[ $p == udp || $p == tcp ]] || die_config "TORCHAIN_PROTO must be udp, tcp or a comma-separated list of them" value "$TORCHAIN_PROTO"
+done
 for v in OUT_IF IN_IF TUN_IF; do
   valid_ifname "${!v}" || die_config "TORCHAIN_$v is not a plain interface name (1-15 of A-Z a-z 0-9 _ . @ + -)" value "${!v}"
 done
@@ -147,118 +193,32 @@ if [[ -n $OUT_GATEWAY ]]; then
     die_config "TORCHAIN_OUT_GATEWAY and TORCHAIN_ENDPOINT must be of the same address family" gateway "$OUT_GATEWAY" endpoint "$TORCHAIN_ENDPOINT"
   fi
 fi
+# The hop's address on IN_IF. IPv4 only: client traffic is IPv4 (table 188 and the forward rules serve IPv4).
 if [[ -n $GATEWAY ]]; then
-  gw_ok=0
-  if [[ $GATEWAY =~ ^([0-9A-Fa-f:.]+)/([0-9]{1,3})$ ]]; then
-    gw_addr=${BASH_REMATCH[1]} gw_len=$((10#${BASH_REMATCH[2]}))
-    if valid_ipv4 "$gw_addr" && ((gw_len <= 32)); then gw_ok=1; fi
-    if valid_ipv6 "$gw_addr" && ((gw_len <= 128)); then gw_ok=1; fi
-  fi
-  ((gw_ok)) || die_config "TORCHAIN_GATEWAY must be an address with prefix, e.g. 192.168.1.1/24" value "$GATEWAY"
+  valid_ipv4_cidr "$GATEWAY" && [[ ! $GATEWAY =~ /(31|32)$ ]] ||
+    die_config "TORCHAIN_GATEWAY must be an IPv4 address with a prefix of /30 or shorter, e.g. 192.168.1.1/24 (LAN clients and the next hop must be on its subnet)" value "$GATEWAY"
 fi
 
 # Extra destinations the pod itself reaches through the tunnel (e.g. the log-exporter's probe target): its own
 # traffic follows the main table, which keeps the pod network as default route.
 IFS=, read -ra TUNNEL_ROUTE_LIST <<<"$TUNNEL_ROUTES"
 for r in "${TUNNEL_ROUTE_LIST[@]}"; do
-  if [[ ! $r =~ ^([0-9.]+)/([0-9]{1,2})$ ]] || ! valid_ipv4 "${r%/*}" || ((10#${r#*/} > 32)); then
-    die_config "TORCHAIN_TUNNEL_ROUTES must be a comma-separated list of IPv4 CIDRs" value "$r"
-  fi
+  valid_ipv4_cidr "$r" || die_config "TORCHAIN_TUNNEL_ROUTES must be a comma-separated list of IPv4 CIDRs" value "$r"
 done
 [[ -f $CONFIG && -r $CONFIG ]] || die_config "TORCHAIN_CONFIG is not a readable file; check the Secret mount and vpnFileConfig" path "$CONFIG"
 [[ -d $TMP_DIR && -w $TMP_DIR ]] || die_config "TORCHAIN_TMP_DIR is not a writable directory; mount an emptyDir there" path "$TMP_DIR"
 for dev in "$OUT_IF" "$IN_IF"; do
   ip link show dev "$dev" >/dev/null 2>&1 || die_config "interface $dev does not exist in this network namespace; check the pod's network attachments" interface "$dev"
 done
-if [[ $TYPE == openvpn ]]; then
-  command -v openvpn >/dev/null || die_config "openvpn is not installed in this image; use the openvpn hop image"
-else
-  command -v wireguard-go >/dev/null && command -v wg >/dev/null || die_config "wireguard-go or wg is not installed in this image; use the wireguard hop image"
+
+vpn_check
+mapfile -t KILL_SWITCH_ENDPOINTS < <(vpn_endpoints)
+((${#KILL_SWITCH_ENDPOINTS[@]} > 0)) || die_config "the $TYPE module names no server endpoint for the kill switch"
+# TORCHAIN_CHECK_ONLY=1: stop here (the API tests run every accepted spec through the checks above).
+if [[ ${TORCHAIN_CHECK_ONLY:-} == 1 ]]; then
+  log info "inputs accepted (TORCHAIN_CHECK_ONLY=1: nothing changed)" type "$TYPE"
+  exit 0
 fi
-
-# The client config, prepared now so that a bad config changes nothing either.
-umask 077
-RUN_CONFIG="$TMP_DIR/torchain-$TYPE.conf"
-HAS_PING=0 HAS_VERB=0 HAS_CONNECT_RETRY=0
-WG_ADDRESSES=() WG_PEERS=0 WG_PEER_KEY=""
-
-prepare_openvpn_config() {
-  # Drop what this script decides (device, MTU, server, routes, scripts, logging): the kill switch only lets the
-  # tunnel reach TORCHAIN_ENDPOINT, so the client must go exactly there, and routes are ours.
-  local line word
-  : >"$RUN_CONFIG"
-  while IFS= read -r line || [[ -n $line ]]; do
-    line=${line%$'\r'}
-    word=${line#"${line%%[![:space:]]*}"}
-    word=${word%%[[:space:]]*}
-    case $word in
-      '<connection>') die_config "TORCHAIN_CONFIG uses <connection> blocks; give one server per config (one pool entry per server)" path "$CONFIG" ;;
-      remote | proto | dev | dev-type | dev-node | tun-mtu | link-mtu | daemon | log | log-append | syslog | \
-        redirect-gateway | route | route-ipv6 | up | down | route-up | route-pre-down | ipchange | \
-        script-security | writepid | user | group | chroot | management | remote-random | remote-random-hostname | \
-        persist-tun)
-        continue
-        ;;
-      ping | ping-restart | keepalive | ping-exit | inactive) HAS_PING=1 ;;
-      verb) HAS_VERB=1 ;;
-      connect-retry) HAS_CONNECT_RETRY=1 ;;
-    esac
-    printf '%s\n' "$line" >>"$RUN_CONFIG"
-  done <"$CONFIG"
-}
-
-prepare_wireguard_config() {
-  # wg-quick keys (Address, DNS, MTU, Table, Pre/PostUp/Down, SaveConfig) are not `wg setconf` syntax: take them
-  # out. Address is assigned below; DNS, Table and the hooks are ignored on purpose (routes and MTU are ours).
-  # Endpoint is replaced by TORCHAIN_ENDPOINT.
-  local line bare key value section=""
-  local -a parts
-  : >"$RUN_CONFIG"
-  while IFS= read -r line || [[ -n $line ]]; do
-    line=${line%$'\r'}
-    bare=${line%%#*}
-    bare=${bare//[[:space:]]/}
-    key=${bare%%=*}
-    key=${key,,}
-    value=${bare#*=}
-    case ${bare,,} in
-      '[interface]') section=interface ;;
-      '[peer]')
-        section=peer
-        WG_PEERS=$((WG_PEERS + 1))
-        # The server endpoint is TORCHAIN_ENDPOINT, the only one the kill switch lets through. Setting it in the
-        # config (not later with `wg set`) lets the first handshake go out at once.
-        printf '%s\nEndpoint = %s\n' "$line" "$TORCHAIN_ENDPOINT" >>"$RUN_CONFIG"
-        continue
-        ;;
-      *)
-        if [[ $section == interface ]]; then
-          case $key in
-            address)
-              IFS=, read -ra parts <<<"$value"
-              WG_ADDRESSES+=("${parts[@]}")
-              continue
-              ;;
-            dns | mtu | table | preup | postup | predown | postdown | saveconfig) continue ;;
-          esac
-        elif [[ $section == peer ]]; then
-          [[ $key == publickey ]] && WG_PEER_KEY=${bare#*=}
-          [[ $key == endpoint ]] && continue
-        fi
-        ;;
-    esac
-    printf '%s\n' "$line" >>"$RUN_CONFIG"
-  done <"$CONFIG"
-  ((WG_PEERS == 1)) || die_config "TORCHAIN_CONFIG must have exactly one [Peer] (the hop's server), found $WG_PEERS" path "$CONFIG"
-  [[ -n $WG_PEER_KEY ]] || die_config "TORCHAIN_CONFIG's [Peer] has no PublicKey" path "$CONFIG"
-  local a
-  for a in "${WG_ADDRESSES[@]}"; do
-    [[ $a =~ ^[0-9A-Fa-f:.]+/[0-9]{1,3}$ ]] || die_config "TORCHAIN_CONFIG has an Address that is not address/prefix" path "$CONFIG" value "$a"
-  done
-  ((${#WG_ADDRESSES[@]} > 0)) || die_config "TORCHAIN_CONFIG's [Interface] has no Address; the hop needs its tunnel address" path "$CONFIG"
-}
-
-if [[ $TYPE == openvpn ]]; then prepare_openvpn_config; else prepare_wireguard_config; fi
 
 # Next hop toward the server on OUT_IF: TORCHAIN_OUT_GATEWAY, else a gateway the attachment's IPAM installed on
 # OUT_IF, else the server is on-link.
@@ -271,14 +231,20 @@ if [[ -z $OUT_GATEWAY ]]; then
   done < <("${IP_CMD[@]}" route show dev "$OUT_IF")
 fi
 
-log info "starting hop" type "$TYPE" endpoint "$TORCHAIN_ENDPOINT" proto "$PROTO" out_if "$OUT_IF" in_if "$IN_IF" \
-  tun_if "$TUN_IF" mtu "$MTU" out_gateway "${OUT_GATEWAY:-on-link}" lan_gateway "${GATEWAY:-none}"
+log info "starting hop" type "$TYPE" endpoint "$TORCHAIN_ENDPOINT" proto "$TORCHAIN_PROTO" out_if "$OUT_IF" in_if "$IN_IF" \
+  tun_if "$TUN_IF" mtu "$MTU" out_gateway "${OUT_GATEWAY:-on-link}" gateway "${GATEWAY:-none}"
 
 # ---------------------------------------------------------------------------------------------------------------
 # 2. Kill switch, NAT and MSS clamp: one nftables transaction (the old table, if any, is replaced atomically).
 # ---------------------------------------------------------------------------------------------------------------
 MSS4=$((MTU - 40))
 MSS6=$((MTU - 60))
+allow_out="" allow_in=""
+for e in "${KILL_SWITCH_ENDPOINTS[@]}"; do
+  read -r p a port <<<"$e"
+  allow_out+="    $NFT_IP daddr $a $p dport $port accept"$'\n'
+  allow_in+="    $NFT_IP saddr $a $p sport $port accept"$'\n'
+done
 nft -f - <<EOF || die "could not install the nftables kill switch; the container needs CAP_NET_ADMIN" table "inet $NFT_TABLE"
 table inet $NFT_TABLE
 delete table inet $NFT_TABLE
@@ -294,8 +260,7 @@ table inet $NFT_TABLE {
     oifname "$OUT_IF" jump out_guard
   }
   chain out_guard {
-    $NFT_IP daddr $SERVER_IP $PROTO dport $SERVER_PORT accept
-    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept
+${allow_out}    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept
     counter name out_blocked drop
   }
 
@@ -306,8 +271,7 @@ table inet $NFT_TABLE {
   }
   chain in_guard {
     ct state established,related accept
-    $NFT_IP saddr $SERVER_IP $PROTO sport $SERVER_PORT accept
-    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept
+${allow_in}    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept
     counter name in_blocked drop
   }
 
@@ -345,45 +309,51 @@ table inet $NFT_TABLE {
   }
 }
 EOF
-log info "kill switch installed" table "inet $NFT_TABLE" allowed "$PROTO $TORCHAIN_ENDPOINT via $OUT_IF"
+log info "kill switch installed" table "inet $NFT_TABLE" allowed "$TORCHAIN_PROTO $TORCHAIN_ENDPOINT via $OUT_IF"
 
 # ---------------------------------------------------------------------------------------------------------------
-# 3. Forwarding, now that the kill switch holds.
+# 3. Tunnel device, forwarding and the hop's own address on IN_IF, now that the kill switch holds.
 # ---------------------------------------------------------------------------------------------------------------
+vpn_tunnel_device
+
+# set_sysctl PATH VALUE: writes /proc/sys/PATH unless it already holds VALUE.
 set_sysctl() {
   local path=/proc/sys/$1 want=$2 have
   have=$(<"$path")
   [[ $have == "$want" ]] && return 0
-  if ! { printf '%s\n' "$want" >"$path"; } 2>/dev/null; then
-    return 1
-  fi
+  { printf '%s\n' "$want" >"$path"; } 2>/dev/null
 }
-set_sysctl net/ipv4/ip_forward 1 ||
-  die "cannot enable net.ipv4.ip_forward: /proc/sys is read-only here; set it in the pod (securityContext.sysctls, allowed by the kubelet's --allowed-unsafe-sysctls) or with the tuning CNI plugin"
+# set_devconf IFNAME NAME VALUE: net.ipv4.conf.IFNAME.NAME. Runtimes built on runc mount /proc/sys read-only even for
+# a NET_ADMIN container with its own network namespace; rtnetlink sets the same per-interface value with
+# CAP_NET_ADMIN alone (devconf.pl).
+set_devconf() {
+  set_sysctl "net/ipv4/conf/$1/$2" "$3" && return 0
+  [[ $1 != all && $1 != default ]] && command -v perl >/dev/null || return 1
+  perl "$HOP_DIR/devconf.pl" "$1" "$2" "$3"
+}
+# Forwarding only for what enters on IN_IF (clients, the next hop) and what comes back from the tunnel. (A new
+# network namespace inherits IPv4 forwarding from the node, usually on: what keeps a hop unreachable until now is
+# that IN_IF has no address before the next step.)
+for dev in "$IN_IF" "$TUN_IF"; do
+  set_devconf "$dev" forwarding 1 ||
+    die "cannot enable forwarding on $dev: /proc/sys is read-only and rtnetlink refused too; the container needs CAP_NET_ADMIN (and perl for images/hop/devconf.pl)" interface "$dev"
+done
 # A reply from the internet arrives on the tunnel although the main table routes its source elsewhere (or
 # nowhere): reverse-path filtering must not drop it. Effective value = max(all, interface).
-if ! set_sysctl net/ipv4/conf/all/rp_filter 0; then
-  log warn "could not set net.ipv4.conf.all.rp_filter=0; strict reverse-path filtering would drop replies from the tunnel" value "$(</proc/sys/net/ipv4/conf/all/rp_filter)"
-fi
-
-# ---------------------------------------------------------------------------------------------------------------
-# 4. Tunnel device and routes.
-# ---------------------------------------------------------------------------------------------------------------
-# A persistent tun device outlives the client: routes into it survive client restarts, and while no client holds
-# it, packets routed into it are dropped (never sent elsewhere). openvpn and wireguard-go both attach to it.
-if ! ip link show dev "$TUN_IF" >/dev/null 2>&1; then
-  ip tuntap add dev "$TUN_IF" mode tun || die "could not create the tun device; /dev/net/tun must be available in the container" interface "$TUN_IF"
-fi
-# Addresses of a previous run (another server of the pool hands out another tunnel address) would be picked by
-# the masquerade rule and refused by the new server: start clean, the client assigns its own.
-ip address flush dev "$TUN_IF"
-ip link set dev "$TUN_IF" mtu "$MTU" up
+for dev in all "$TUN_IF"; do
+  if ! set_devconf "$dev" rp_filter 0; then
+    log warn "could not set rp_filter=0; strict reverse-path filtering would drop replies from the tunnel" interface "$dev"
+  fi
+done
 if [[ -n $GATEWAY ]]; then
   ip address replace "$GATEWAY" dev "$IN_IF"
 fi
 ip link set dev "$IN_IF" up
 ip link set dev "$OUT_IF" up
 
+# ---------------------------------------------------------------------------------------------------------------
+# 4. Routes.
+# ---------------------------------------------------------------------------------------------------------------
 # Main table: only the route to the server (tagged with our protocol number, so a new server replaces the old).
 ip -4 route flush proto "$ROUTE_PROTO" 2>/dev/null || true
 ip -6 route flush proto "$ROUTE_PROTO" 2>/dev/null || true
@@ -406,55 +376,4 @@ log info "routes set" server_route "$SERVER_IP/$HOST_PREFIX dev $OUT_IF" forward
 # 5. The VPN client, in the foreground.
 # ---------------------------------------------------------------------------------------------------------------
 trap - ERR
-if [[ $TYPE == openvpn ]]; then
-  # OpenVPN 2.6 servers push their own tun-mtu; ours is computed for the chain, so the push is ignored.
-  # --persist-tun: on its own restarts (ping-restart, connection refused) OpenVPN would otherwise set the device
-  # down, and the kernel deletes every route through a device that goes down (our table-188 default included).
-  args=(--config "$RUN_CONFIG" --dev "$TUN_IF" --dev-type tun --tun-mtu "$MTU" --pull-filter ignore tun-mtu --route-noexec --persist-tun
-    --remote "$SERVER_IP" "$SERVER_PORT" --proto "$([[ $PROTO == udp ]] && echo udp || echo tcp-client)")
-  # Fast failure detection unless the config (or the server's push) says otherwise: OpenVPN's own default
-  # ping-restart is 120 s.
-  ((HAS_PING)) || args+=(--ping "${TORCHAIN_OVPN_PING:-5}" --ping-restart "${TORCHAIN_OVPN_PING_RESTART:-15}")
-  ((HAS_VERB)) || args+=(--verb 3)
-  [[ $PROTO == tcp ]] && ((!HAS_CONNECT_RETRY)) && args+=(--connect-retry 1 5)
-  log info "exec openvpn" config "$RUN_CONFIG"
-  exec openvpn "${args[@]}"
-fi
-
-# WireGuard: wireguard-go in the foreground (its log on our stdout), configured through its UAPI socket.
-sock=$WG_SOCK_DIR/$TUN_IF.sock
-rm -f "$sock" # a previous instance that was killed leaves its socket behind
-WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 LOG_LEVEL=${TORCHAIN_WG_LOG_LEVEL:-verbose} wireguard-go -f "$TUN_IF" &
-wg_pid=$!
-trap 'kill -TERM "$wg_pid" 2>/dev/null' TERM INT
-for ((i = 0; i < 100; i++)); do
-  [[ -S $sock ]] && break
-  kill -0 "$wg_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ ! -S $sock ]]; then
-  kill -TERM "$wg_pid" 2>/dev/null || true
-  die "wireguard-go did not open its control socket" socket "$sock"
-fi
-configure_wireguard() {
-  wg setconf "$TUN_IF" "$RUN_CONFIG" || return 1
-  local a
-  for a in "${WG_ADDRESSES[@]}"; do
-    ip address replace "$a" dev "$TUN_IF" || return 1
-  done
-  # wireguard-go sets its default MTU (1420) on start: set ours again.
-  ip link set dev "$TUN_IF" mtu "$MTU" up
-}
-if ! configure_wireguard; then
-  rm -f "$RUN_CONFIG"
-  kill -TERM "$wg_pid" 2>/dev/null || true
-  die "could not configure wireguard-go with TORCHAIN_CONFIG" path "$CONFIG"
-fi
-rm -f "$RUN_CONFIG" # holds the private key; wireguard-go has it now
-log info "wireguard configured" interface "$TUN_IF" addresses "${WG_ADDRESSES[*]}"
-rc=0
-wait "$wg_pid" || rc=$?
-# `wait` returns early when a trapped signal arrives: wait for the daemon to finish.
-while kill -0 "$wg_pid" 2>/dev/null; do wait "$wg_pid" || rc=$?; done
-log info "wireguard-go exited" status "$rc"
-exit "$rc"
+vpn_run

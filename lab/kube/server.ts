@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Api } from './api.js';
 import { builtinTypes } from './builtin.js';
+import { endpointSliceType } from './discovery.js';
 import { CrdController } from './controllers/crd.js';
 import { DeploymentController } from './controllers/deployment.js';
+import { apiServerEndpoint, EndpointSliceController } from './controllers/endpointslice.js';
 import { GarbageCollector } from './controllers/gc.js';
 import { NamespaceController } from './controllers/namespace.js';
 import { RootCaPublisher } from './controllers/root-ca-publisher.js';
@@ -73,8 +75,8 @@ export interface Kube {
   setPodStatus(namespace: string, pod: string, status: Obj): KObject;
   /** Replaces the status of a core (v1) object, e.g. a Node or a Pod: the kubelet's own channel. */
   setStatus(namespace: string, resource: string, name: string, status: Obj): KObject;
-  /** Reads a core (v1) object, e.g. a Secret for a volume; undefined when absent. The kubelet's own channel. */
-  getObject(namespace: string, resource: string, name: string): KObject | undefined;
+  /** Reads an object (core group by default), e.g. a Secret for a volume; undefined when absent. The kubelet's channel. */
+  getObject(namespace: string, resource: string, name: string, group?: string): KObject | undefined;
   /** TokenRequest for a ServiceAccount (as POST .../serviceaccounts/{name}/token does); returns the JWT. */
   mintServiceAccountToken(namespace: string, serviceAccount: string, spec?: TokenRequestSpec): string;
   /**
@@ -143,6 +145,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   const store = new Store(opts.watchHistory ?? 10_000);
   const registry = new Registry();
   for (const t of builtinTypes()) registry.add(t);
+  registry.add(endpointSliceType());
   const api = new Api(store, registry);
   const tokens = new TokenAuthority(snap?.keys);
   if (snap) restoreSnapshot(store, snap);
@@ -238,6 +241,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   log({ level: 'info', msg: 'lab/kube listening', url, kubeconfig: kubeconfigPath });
 
   publishApiEndpoint(api, addr.port);
+  controllers.push(new EndpointSliceController(api, log, { apiServerEndpoint: apiServerEndpoint(host, addr.port) }));
 
   const podType = registry.byGroupResource('', 'pods')!;
   const pod = (ns: string, name: string) => api.get(podType, ns, name);
@@ -272,10 +276,10 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
         { version: 'v1', subresource: 'status' },
       );
     },
-    getObject(namespace, resource, name) {
-      const t = registry.byGroupResource('', resource);
-      if (!t) throw new Error(`lab/kube: no core resource ${resource}`);
-      return store.get(`/${resource}`, t.namespaced ? namespace : '', name);
+    getObject(namespace, resource, name, group = '') {
+      const t = registry.byGroupResource(group, resource);
+      if (!t) return undefined;
+      return store.get(`${group}/${resource}`, t.namespaced ? namespace : '', name);
     },
     mintServiceAccountToken(namespace, serviceAccount, spec = {}) {
       const r = issuer.request(namespace, serviceAccount, spec);

@@ -1,5 +1,5 @@
-// The lab kubelet: the one node of the lab. It schedules the pods that fit it (binding them, or leaving them Pending
-// with the scheduler's reason), and runs the pods bound to it the way a kubelet does: a sandbox per pod (a fresh
+// The lab kubelet: one per lab node. It runs the pods the scheduler bound to its node the way a kubelet does: a
+// sandbox per pod (a fresh
 // network namespace from the lab's pod network, plus the Multus attachments its annotation asks for), its volumes
 // materialised (Secrets, ConfigMaps, projected ServiceAccount tokens bound to the pod), each container started by a
 // container runtime (processes by default, podman with --containers) with its env, mounts and security context,
@@ -18,10 +18,10 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Kube } from '../kube/server.js';
-import { commandLine, containerEnv, effectiveSecurity } from './pod-spec.js';
+import { commandLine, containerEnv, effectiveSecurity, serviceEnv, type ServiceFacts } from './pod-spec.js';
 import { ProbeRunner } from './probes.js';
 import type { ContainerRuntime, Mount, RunningContainer } from './runtime/types.js';
-import { fitsNode, type NodeInfo } from './scheduler.js';
+import type { NodeInfo } from './scheduler.js';
 import { PodVolumes } from './volumes.js';
 
 /** A pod's network: its namespace and the address of its primary interface. */
@@ -92,7 +92,6 @@ const keyOf = (p: V1Pod): string => `${p.metadata?.namespace}/${p.metadata?.name
 
 export class LabKubelet {
   private readonly runs = new Map<string, PodRun>();
-  private readonly unschedulable = new Map<string, string>();
   private readonly core: CoreV1Api;
   private readonly informer: Informer<V1Pod>;
   private closed = false;
@@ -162,11 +161,9 @@ export class LabKubelet {
   private sync(pod: V1Pod): void {
     if (this.closed) return;
     const key = keyOf(pod);
-    if (!pod.spec?.nodeName) {
-      void this.schedule(pod);
-      return;
-    }
-    if (pod.spec.nodeName !== this.opts.node.name) return;
+    // Unbound pods are the scheduler's; mirror pods stand for processes the lab runs itself (like static pods).
+    if (!pod.spec?.nodeName || pod.spec.nodeName !== this.opts.node.name) return;
+    if (pod.metadata?.annotations?.['kubernetes.io/config.mirror']) return;
     const existing = this.runs.get(key);
     if (pod.metadata?.deletionTimestamp) {
       void this.stopPod(key, { deleteObject: true, pod });
@@ -195,61 +192,6 @@ export class LabKubelet {
     void this.startPod(run);
   }
 
-  /** Binds a pod that fits this node; otherwise records why it stays Pending (once per reason). */
-  private async schedule(pod: V1Pod): Promise<void> {
-    const key = keyOf(pod);
-    if (pod.metadata?.deletionTimestamp) return;
-    const fit = fitsNode(pod, this.opts.node);
-    if (!fit.fits) {
-      if (this.unschedulable.get(key) === fit.reason) return;
-      this.unschedulable.set(key, fit.reason);
-      this.opts.log({
-        level: 'warn',
-        msg: 'pod does not fit the lab node; it stays Pending',
-        pod: key,
-        reason: fit.reason,
-      });
-      try {
-        this.opts.kube.setStatus(pod.metadata!.namespace!, 'pods', pod.metadata!.name!, {
-          ...(pod.status ?? {}),
-          phase: 'Pending',
-          conditions: [
-            {
-              type: 'PodScheduled',
-              status: 'False',
-              reason: 'Unschedulable',
-              message: fit.reason,
-              lastTransitionTime: new Date().toISOString(),
-            },
-          ],
-        });
-        await this.event(pod, 'Warning', 'FailedScheduling', fit.reason);
-      } catch {
-        /* deleted meanwhile */
-      }
-      return;
-    }
-    this.unschedulable.delete(key);
-    try {
-      await this.core.createNamespacedPodBinding({
-        name: pod.metadata!.name!,
-        namespace: pod.metadata!.namespace!,
-        body: {
-          metadata: { name: pod.metadata!.name!, namespace: pod.metadata!.namespace! },
-          target: { apiVersion: 'v1', kind: 'Node', name: this.opts.node.name },
-        },
-      });
-      await this.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${this.opts.node.name}`);
-    } catch (err) {
-      this.opts.log({
-        level: 'debug',
-        msg: 'pod binding failed (deleted or bound meanwhile?)',
-        pod: key,
-        error: String(err),
-      });
-    }
-  }
-
   private async startPod(run: PodRun): Promise<void> {
     const pod = run.pod;
     try {
@@ -262,7 +204,21 @@ export class LabKubelet {
       });
       run.volumes.materialise();
     } catch (err) {
-      run.failure = { reason: 'CreateContainerConfigError', message: String((err as Error).message ?? err) };
+      const message = String((err as Error).message ?? err);
+      if (/^SysctlForbidden/.test(message)) {
+        // Refused at the kubelet's admission: the pod fails for good, as on a node without --allowed-unsafe-sysctls.
+        this.opts.log({ level: 'error', msg: 'pod refused by the kubelet', pod: run.key, error: message });
+        await this.event(pod, 'Warning', 'SysctlForbidden', message);
+        this.opts.kube.setStatus(pod.metadata!.namespace!, 'pods', pod.metadata!.name!, {
+          phase: 'Failed',
+          reason: 'SysctlForbidden',
+          message,
+        });
+        run.stopping = true;
+        this.runs.delete(run.key);
+        return;
+      }
+      run.failure = { reason: 'CreateContainerConfigError', message };
       this.opts.log({ level: 'error', msg: 'pod failed to start', pod: run.key, error: run.failure.message });
       await this.event(pod, 'Warning', 'FailedCreatePodSandBox', run.failure.message);
       await this.writeStatus(run);
@@ -276,6 +232,8 @@ export class LabKubelet {
       }, 5000).unref();
       return;
     }
+    // The pod IP goes to the API before any container runs: the network policy enforcer admits only known pod IPs.
+    await this.writeStatus(run);
     for (const c of run.containers.values()) this.startContainer(run, c);
     await this.writeStatus(run);
     this.notify();
@@ -298,6 +256,20 @@ export class LabKubelet {
       out[k] = Buffer.from(v, 'base64');
     for (const [k, v] of Object.entries((obj.stringData ?? {}) as Record<string, string>)) out[k] = Buffer.from(v);
     return out;
+  }
+
+  /** The `kubernetes` Service, then (enableServiceLinks) the Services of the pod's namespace. */
+  private serviceLinks(pod: V1Pod): Record<string, string> {
+    const facts = (ns: string, name?: string): ServiceFacts[] =>
+      this.opts.kube.api.store
+        .list('/services', ns)
+        .filter((s) => !name || s.metadata.name === name)
+        .map((s) => {
+          const spec = (s.spec ?? {}) as { clusterIP?: string; ports?: ServiceFacts['ports'] };
+          return { name: s.metadata.name!, clusterIP: spec.clusterIP, ports: spec.ports ?? [] };
+        });
+    const links = pod.spec?.enableServiceLinks === false ? [] : facts(pod.metadata!.namespace!);
+    return { ...serviceEnv(links), ...serviceEnv(facts('default', 'kubernetes')) };
   }
 
   private mountsOf(run: PodRun, c: V1Container): Mount[] {
@@ -324,7 +296,7 @@ export class LabKubelet {
           secret: (n) => mapText(this.dataOf('secrets', ns, n)),
           configMap: (n) => mapText(this.dataOf('configmaps', ns, n)),
         },
-        image.env,
+        { ...image.env, ...this.serviceLinks(pod) },
       );
       launch = {
         name: `pod-${ns}-${name}-${c.spec.name}`,

@@ -171,3 +171,36 @@ export function commandLine(
     : [...image.entrypoint, ...(c.args ?? image.cmd ?? [])];
   return argv.map((a) => expandVars(a, env));
 }
+
+export interface ServiceFacts {
+  name: string;
+  clusterIP?: string;
+  ports: Array<{ name?: string; port: number; protocol?: string }>;
+}
+
+/**
+ * Docker-links style variables the kubelet puts in every container: the `kubernetes` Service always, and every
+ * Service of the pod's namespace when enableServiceLinks is on (the default). Headless Services get none.
+ * https://kubernetes.io/docs/concepts/services-networking/service/#environment-variables
+ */
+export function serviceEnv(services: ServiceFacts[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const s of services) {
+    if (!s.clusterIP || s.clusterIP === 'None' || !s.ports.length) continue;
+    const n = s.name.toUpperCase().replace(/-/g, '_');
+    const first = s.ports[0]!;
+    env[`${n}_SERVICE_HOST`] = s.clusterIP;
+    env[`${n}_SERVICE_PORT`] = String(first.port);
+    const proto = (p: { protocol?: string }) => (p.protocol ?? 'TCP').toLowerCase();
+    env[`${n}_PORT`] = `${proto(first)}://${s.clusterIP}:${first.port}`;
+    for (const p of s.ports) {
+      if (p.name) env[`${n}_SERVICE_PORT_${p.name.toUpperCase().replace(/-/g, '_')}`] = String(p.port);
+      const base = `${n}_PORT_${p.port}_${proto(p).toUpperCase()}`;
+      env[base] = `${proto(p)}://${s.clusterIP}:${p.port}`;
+      env[`${base}_PROTO`] = proto(p);
+      env[`${base}_PORT`] = String(p.port);
+      env[`${base}_ADDR`] = s.clusterIP;
+    }
+  }
+  return env;
+}

@@ -1,7 +1,12 @@
-// The lab's real Prometheus: scrapes the hop exporters found in a file-SD file (the lab kubelet writes it with the
-// identity labels a PodMonitor would add), the operator, and Alertmanager; evaluates the project's rules.
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+// The lab's real Prometheus, two ways:
+//  - startPrometheus: scrapes the hop exporters found in a file-SD file (the lab kubelet writes it with the identity
+//    labels a PodMonitor would add), the operator, and Alertmanager; evaluates the project's rules;
+//  - startPrometheusFromTranslation: runs the configuration translated from the cluster's monitoring objects
+//    (./prometheus-operator/), discovering pods in lab/kube with kubernetes_sd_configs as kube-prometheus-stack's does.
+import { mkdirSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { PROMETHEUS_DEBIAN, PROMETHEUS_K8S } from './binaries.js';
+import type { Translation } from './prometheus-operator/index.js';
 import { stringify } from 'yaml';
 import { freePort } from '../runtime/ports.js';
 import { waitForHttp } from '../runtime/wait.js';
@@ -23,6 +28,8 @@ export interface PrometheusOptions {
   /** host:port targets scraped with honor_labels (their `namespace` label is the TorChain's). */
   operatorTargets?: string[];
   extraStaticTargets?: Record<string, string[]>;
+  /** Prometheus binary (default Debian 12's /usr/bin/prometheus, as before). */
+  binary?: string;
 }
 
 export interface LabPrometheus {
@@ -72,7 +79,7 @@ export async function startPrometheus(supervisor: Supervisor, opts: PrometheusOp
   const configFile = join(opts.dir, 'prometheus.yml');
   writeFileSync(configFile, stringify(prometheusConfig(opts, sdFile)));
   const port = await freePort();
-  const proc = supervisor.start('prometheus', '/usr/bin/prometheus', {
+  const proc = supervisor.start('prometheus', opts.binary ?? PROMETHEUS_DEBIAN, {
     args: [
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${join(opts.dir, 'data')}`,
@@ -84,4 +91,71 @@ export async function startPrometheus(supervisor: Supervisor, opts: PrometheusOp
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/-/ready`, 30_000);
   return { url, process: proc, setExporterTargets: write };
+}
+
+export interface TranslatedPrometheusOptions {
+  dir: string;
+  /** translate(...) made with `rulesDir: rulesDirOf(dir)` so rule_files point at the files written here. */
+  translation: Translation;
+  /** Default Debian 13's Prometheus (Kubernetes service discovery). */
+  binary?: string;
+  port?: number;
+  name?: string;
+}
+
+export interface TranslatedPrometheus {
+  url: string;
+  process: Managed;
+  /** Writes a new translation and has Prometheus reload it (POST /-/reload), as prometheus-config-reloader does. */
+  reload(translation: Translation): Promise<void>;
+}
+
+/** Where startPrometheusFromTranslation writes the rule files: pass it as `rulesDir` to translate(). */
+export const rulesDirOf = (dir: string) => join(dir, 'rules');
+
+function writeTranslation(dir: string, t: Translation): string {
+  const rulesDir = rulesDirOf(dir);
+  rmSync(rulesDir, { recursive: true, force: true });
+  for (const [rel, text] of Object.entries(t.prometheus.ruleFiles)) {
+    const file = join(rulesDir, rel);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+  if (Object.keys(t.prometheus.ruleFiles).length && !t.prometheus.yaml.includes(rulesDir))
+    throw new Error(
+      `the translation's rule_files do not point into ${rulesDir}: translate with rulesDir: rulesDirOf(dir)`,
+    );
+  const configFile = join(dir, 'prometheus.yml');
+  writeFileSync(`${configFile}.tmp`, t.prometheus.yaml, { mode: 0o600 });
+  renameSync(`${configFile}.tmp`, configFile);
+  return configFile;
+}
+
+export async function startPrometheusFromTranslation(
+  supervisor: Supervisor,
+  opts: TranslatedPrometheusOptions,
+): Promise<TranslatedPrometheus> {
+  mkdirSync(join(opts.dir, 'data'), { recursive: true });
+  const configFile = writeTranslation(opts.dir, opts.translation);
+  const port = opts.port ?? (await freePort());
+  const proc = supervisor.start(opts.name ?? 'prometheus', opts.binary ?? PROMETHEUS_K8S, {
+    args: [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(opts.dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-lifecycle',
+      '--storage.tsdb.retention.time=1d',
+    ],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/-/ready`, 30_000);
+  return {
+    url,
+    process: proc,
+    async reload(t) {
+      writeTranslation(opts.dir, t);
+      const res = await fetch(`${url}/-/reload`, { method: 'POST' });
+      if (!res.ok) throw new Error(`Prometheus refused the new configuration: ${res.status} ${await res.text()}`);
+    },
+  };
 }

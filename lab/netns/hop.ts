@@ -3,7 +3,9 @@
 import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { Daemon } from './daemon.js';
-import { nsRun, StopWaiting, waitFor } from './exec.js';
+import { SERVER_MODULES } from './servers/index.js';
+import { latestHandshake } from './servers/wireguard.js';
+import { StopWaiting, waitFor } from './exec.js';
 import type { HopHandle } from './topology.js';
 
 export const ENTRYPOINT = fileURLToPath(new URL('../../images/hop/entrypoint.sh', import.meta.url));
@@ -12,7 +14,7 @@ export interface HopProcess {
   hop: HopHandle;
   daemon: Daemon;
   env: Record<string, string>;
-  /** Resolves once the tunnel is up: OpenVPN's "Initialization Sequence Completed", or a WireGuard handshake. */
+  /** Resolves once the tunnel is up, as the protocol's lab module tells (ServerModule.clientUp). */
   waitUp(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -28,14 +30,11 @@ export interface StartHopOptions {
 }
 
 /** Latest WireGuard handshake (unix seconds) on `iface` in `netns`; 0 when none yet. */
-export async function wgLatestHandshake(netns: string, iface: string): Promise<number> {
-  const { stdout } = await nsRun(netns, 'wg', ['show', iface, 'latest-handshakes']);
-  return Math.max(0, ...stdout.split('\n').map((l) => Number(l.trim().split(/\s+/)[1] ?? 0) || 0));
-}
+export const wgLatestHandshake = latestHandshake;
 
 export async function startHop(hop: HopHandle, opts: StartHopOptions): Promise<HopProcess> {
   await mkdir(hop.tmpDir, { recursive: true, mode: 0o700 });
-  const env = { ...hop.env({ mtu: opts.mtu, server: opts.server ?? 0 }), ...(opts.extraEnv ?? {}) };
+  const env = { ...(await hop.env({ mtu: opts.mtu, server: opts.server ?? 0 })), ...(opts.extraEnv ?? {}) };
   const daemon = new Daemon({
     netns: hop.netns,
     cmd: 'bash',
@@ -50,21 +49,28 @@ export async function startHop(hop: HopHandle, opts: StartHopOptions): Promise<H
     daemon,
     env,
     async waitUp(timeoutMs = 20_000) {
-      if (hop.type === 'openvpn') {
-        await daemon.waitForLine(/Initialization Sequence Completed/, timeoutMs, startedAt);
-        return;
-      }
-      await waitFor(
-        `a WireGuard handshake on hop ${hop.number} (${hop.tunIf})`,
-        async () => {
-          if (!daemon.running)
-            throw new StopWaiting(
-              `entrypoint exited with ${String(daemon.exitCode)}: ${daemon.stderr.slice(-3).join(' | ')}`,
+      await SERVER_MODULES[hop.type].clientUp(
+        {
+          netns: hop.netns,
+          tunIf: hop.tunIf,
+          env,
+          waitForLine: (pattern, ms) => daemon.waitForLine(pattern, ms, startedAt),
+          waitFor: async (what, check, ms) => {
+            await waitFor(
+              `${what} (hop ${hop.number})`,
+              async () => {
+                if (!daemon.running)
+                  throw new StopWaiting(
+                    `entrypoint exited with ${String(daemon.exitCode)}: ${daemon.stderr.slice(-3).join(' | ')}`,
+                  );
+                return check();
+              },
+              ms,
+              100,
             );
-          return (await wgLatestHandshake(hop.netns, hop.tunIf).catch(() => 0)) > 0;
+          },
         },
         timeoutMs,
-        100,
       );
     },
     stop: () => daemon.close(),

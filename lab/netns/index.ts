@@ -15,10 +15,10 @@ export {
   formatEndpoint,
   type VpnServer,
   type VpnServerSpec,
-} from './servers.js';
+} from './servers/index.js';
 export { createPki, type Pki } from './pki.js';
 export { cleanupPrefix, type CleanupReport } from './cleanup-core.js';
 export { startCapture, type Capture, type CapturedPacket } from './capture.js';
 export { Daemon } from './daemon.js';
-export { run, nsRun, waitFor, sleep } from './exec.js';
+export { run, nsRun, ipBatch, waitFor, sleep } from './exec.js';
 export { DEFAULT_PREFIX, names } from './names.js';

@@ -1,5 +1,9 @@
 // Names of everything a topology creates. All of them derive from a prefix (per engineer / per tool) and a short
 // topology id, so that `cleanup.ts --prefix P` can find and remove every leftover after a crash.
+import type { Protocol } from '../../common/contracts/protocols.js';
+import { protocolModule } from '../../operator/src/protocols/index.js';
+import { SERVER_MODULES } from './servers/index.js';
+
 export const DEFAULT_PREFIX = 'tcd';
 
 const PREFIX_RE = /^[a-z][a-z0-9]{1,5}$/;
@@ -30,8 +34,8 @@ export interface Names {
   hop(k: number): string;
   server(k: number, j: number): string;
   /** Hop k's tunnel interface: wireguard-go names are global (UAPI socket), so they carry prefix and id. */
-  hopTunnel(k: number, type: 'openvpn' | 'wireguard'): string;
-  serverTunnel(k: number, j: number, type: 'openvpn' | 'wireguard'): string;
+  hopTunnel(k: number, type: Protocol): string;
+  serverTunnel(k: number, j: number, type: Protocol): string;
   tmpDirPrefix: string;
 }
 
@@ -52,8 +56,18 @@ export function names(prefix: string, id: string): Names {
     internet: `${ns}inet`,
     hop: (k) => `${ns}hop${k}`,
     server: (k, j) => `${ns}srv${k}-${j}`,
-    hopTunnel: (k, type) => ifname(type === 'wireguard' ? `${prefix}wg${id}h${k}` : `tun${k}`),
-    serverTunnel: (k, j, type) => ifname(type === 'wireguard' ? `${prefix}wg${id}s${k}-${j}` : `tun${k}s${j}`),
+    hopTunnel: (k, type) =>
+      ifname(
+        SERVER_MODULES[type].globalTunnelNames
+          ? `${prefix}${protocolModule(type).interfacePrefix}${id}h${k}`
+          : `${protocolModule(type).interfacePrefix}${k}`,
+      ),
+    serverTunnel: (k, j, type) =>
+      ifname(
+        SERVER_MODULES[type].globalTunnelNames
+          ? `${prefix}${protocolModule(type).interfacePrefix}${id}s${k}-${j}`
+          : `tun${k}s${j}`,
+      ),
     tmpDirPrefix: `torchain-netns-${prefix}-${id}-`,
   };
 }

@@ -10,7 +10,9 @@ import { ipBatch, nsRun, run } from './exec.js';
 import { startHop } from './hop.js';
 import { checkId, checkPrefix, DEFAULT_PREFIX, randomId } from './names.js';
 import { createPki } from './pki.js';
-import { createVpnServer, type Family, type Transport, type VpnType } from './servers.js';
+import { writeFile } from 'node:fs/promises';
+import { protocolModule } from '../../operator/src/protocols/index.js';
+import { createVpnServer, SERVER_MODULES, type Family, type Transport, type VpnType } from './servers/index.js';
 import type { HopHandle } from './topology.js';
 
 export interface OverheadCase {
@@ -61,7 +63,7 @@ export async function measureOverhead(
       hopNs,
     );
     await ipBatch([`address add ${srvAddr}/${plen} dev eth0 nodad`, 'link set eth0 up'], srvNs);
-    const wgName = `${prefix}wg${id}o`;
+    const wgName = `${prefix}${protocolModule(c.type).interfacePrefix}${id}o`;
     server = await createVpnServer(
       {
         name: `overhead-${c.type}-${c.transport}-${c.family}`,
@@ -69,17 +71,25 @@ export async function measureOverhead(
         transport: c.transport,
         netns: srvNs,
         address: srvAddr,
-        port: c.type === 'openvpn' ? 1194 : 51820,
-        tunnelIf: c.type === 'wireguard' ? `${wgName}s` : 'tun0',
+        port: SERVER_MODULES[c.type].port,
+        tunnelIf: SERVER_MODULES[c.type].globalTunnelNames ? `${wgName}s` : 'tun0',
         tunnelNet: '10.77.0.0/24',
         egressIf: 'eth0',
       },
       dir,
-      c.type === 'openvpn' ? await createPki(join(dir, 'pki')) : undefined,
+      SERVER_MODULES[c.type].needsPki ? await createPki(join(dir, 'pki')) : undefined,
     );
     await server.start();
-    const tunIf = c.type === 'wireguard' ? `${wgName}h` : 'tun1';
+    const tunIf = SERVER_MODULES[c.type].globalTunnelNames ? `${wgName}h` : 'tun1';
     const srv = server;
+    const module = protocolModule(c.type);
+    const ready = module.prepare(srv.clientConfig);
+    if (!ready.ok) throw new Error(`overhead ${c.type}: ${ready.error}`);
+    const prepared = ready.value;
+    const config = join(dir, `hop.${c.type}.conf`);
+    await writeFile(config, prepared.runConfig, { mode: 0o600 });
+    for (const [suffix, text] of Object.entries(prepared.companions))
+      await writeFile(`${config}.${suffix}`, text, { mode: 0o600 });
     const hop: HopHandle = {
       number: 1,
       type: c.type,
@@ -93,17 +103,24 @@ export async function measureOverhead(
       externalLink: { netns: hopNs, iface: 'wire' },
       servers: [srv],
       tmpDir: join(dir, 'hop-tmp'),
-      env: ({ mtu }) => ({
-        TORCHAIN_TYPE: c.type,
-        TORCHAIN_CONFIG: srv.clientConfigPath,
-        TORCHAIN_ENDPOINT: srv.endpoint,
-        TORCHAIN_PROTO: c.transport,
-        TORCHAIN_OUT_IF: 'wire',
-        TORCHAIN_IN_IF: 'in0',
-        TORCHAIN_MTU: String(mtu),
-        TORCHAIN_TUN_IF: tunIf,
-        TORCHAIN_TMP_DIR: join(dir, 'hop-tmp'),
-      }),
+      inAddress: '10.78.0.1/24',
+      lanGateway: '10.78.0.1/24',
+      prepared: () => prepared,
+      newPodSandbox: () => Promise.reject(new Error('overhead: no pod sandbox here')),
+      env: ({ mtu }) =>
+        Promise.resolve({
+          TORCHAIN_TYPE: c.type,
+          TORCHAIN_CONFIG: config,
+          TORCHAIN_ENDPOINT: prepared.endpoint,
+          TORCHAIN_PROTO: prepared.protos.join(','),
+          TORCHAIN_OUT_IF: 'wire',
+          TORCHAIN_IN_IF: 'in0',
+          TORCHAIN_MTU: String(mtu),
+          TORCHAIN_TUN_IF: tunIf,
+          TORCHAIN_TMP_DIR: join(dir, 'hop-tmp'),
+          ...prepared.env,
+          ...module.mtuEnv?.(prepared, mtu),
+        }),
     };
     // A tunnel MTU well above the probe, so the probe is never the thing that is limited.
     const proc = await startHop(hop, { mtu: 1400 });
@@ -127,6 +144,7 @@ export async function measureOverhead(
       srv.serverTunnelAddress,
     ]);
     const packets = await capture.stop();
+    // The data packets: over TCP, segments of the one stream (OpenConnect's TLS fallback, OpenVPN over TCP).
     const outbound = packets.filter(
       (p) => p.src === hopAddr && p.dst === srvAddr && p.proto === c.transport && p.dport === srv.spec.port,
     );
@@ -141,8 +159,7 @@ export async function measureOverhead(
   }
 }
 
-export const ALL_OVERHEAD_CASES: OverheadCase[] = (['ipv4', 'ipv6'] as const).flatMap((family) => [
-  { type: 'wireguard' as const, transport: 'udp' as const, family },
-  { type: 'openvpn' as const, transport: 'udp' as const, family },
-  { type: 'openvpn' as const, transport: 'tcp' as const, family },
-]);
+/** Every protocol over every transport its server module offers, IPv4 and IPv6. */
+export const ALL_OVERHEAD_CASES: OverheadCase[] = (['ipv4', 'ipv6'] as const).flatMap((family) =>
+  Object.values(SERVER_MODULES).flatMap((m) => m.transports.map((transport) => ({ type: m.type, transport, family }))),
+);

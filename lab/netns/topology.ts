@@ -8,13 +8,21 @@
 // servers sit on the internet segment but admit their VPN port only from the servers of hop k-1: the only way to
 // reach them is through hop k-1's tunnel (whose server masquerades onto the internet segment).
 // IPv4 only; IPv6 is disabled in every namespace so that captures hold nothing the test did not send.
-import { mkdtemp, rm } from 'node:fs/promises';
+//
+// Like a pod's attachments, hop k's outIf gets its address from the topology (the chart's IPAM) and its inIf gets
+// none: the hop entrypoint assigns it (TORCHAIN_GATEWAY, the TorChain's ipGateWay) once its kill switch holds. With
+// `podNetwork`, every hop also gets the pod's primary interface `eth0` with a default route into a cluster network,
+// exactly where a leak would go.
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ipBatch, run } from './exec.js';
 import { DEFAULT_PREFIX, names, randomId, type Names } from './names.js';
 import { createPki, type Pki } from './pki.js';
-import { createVpnServer, type Transport, type VpnServer, type VpnType } from './servers.js';
+import { PROTOCOLS, isProtocol } from '../../common/contracts/protocols.js';
+import { protocolModule, type PreparedServer } from '../../operator/src/protocols/index.js';
+import { createVpnServer, SERVER_MODULES, type Transport, type VpnServer, type VpnType } from './servers/index.js';
 import { cleanupPrefix } from './cleanup-core.js';
 
 export interface HopSpec {
@@ -24,6 +32,8 @@ export interface HopSpec {
 }
 
 export interface TopologySpec {
+  /** Name of server j of hop k (its Vault key in the lab). Default `hop<k>-s<j>`. */
+  serverName?: (k: number, j: number) => string;
   /** hops[0] is hop 1 (outermost). 1..9 hops. */
   hops: HopSpec[];
   /** Name prefix of every namespace (`<prefix>-<id>-…`) and WireGuard interface (`<prefix>wg<id>…`). Default tcd. */
@@ -36,6 +46,8 @@ export interface TopologySpec {
   linkMtu?: number;
   /** Start every VPN server right away. Default true. */
   startServers?: boolean;
+  /** Give every hop a pod network interface (eth0, default route into the cluster network). Default false. */
+  podNetwork?: boolean;
 }
 
 export interface Endpoint {
@@ -57,23 +69,39 @@ export interface HopHandle {
   outIf: string;
   /** Tunnel interface name (TORCHAIN_TUN_IF). */
   tunIf: string;
-  /** Address on inIf with prefix length, assigned by the topology (hops 1..N-1) — hop N's is lanGateway. */
-  inAddress?: string;
+  /** Address on inIf with prefix length: the entrypoint assigns it (TORCHAIN_GATEWAY) once the kill switch holds. */
+  inAddress: string;
   outAddress: string;
   /** MAC address of outIf: tells this hop's frames from others on a captured link. */
   outMac: string;
   /** Next hop toward the server on outIf (hop k-1's inIf address); undefined for hop 1 (servers are on-link). */
   outGateway?: string;
-  /** Hop N only: the LAN gateway address with prefix (TORCHAIN_GATEWAY): the entrypoint assigns it. */
-  lanGateway?: string;
+  /**
+   * TORCHAIN_GATEWAY (the TorChain's ipGateWay), the same as inAddress: on hop N the LAN's fixed gateway, on the
+   * others the next hop's outGateway. The entrypoint assigns it once the kill switch holds.
+   */
+  lanGateway: string;
   /** The wire side of this hop's external link (its outIf), in the fabric namespace: capture here. */
   externalLink: { netns: string; iface: string };
+  /** With `podNetwork`: the wire side of the hop's pod network interface, in the fabric namespace. */
+  podLink?: { netns: string; iface: string };
   /** This hop's server pool. */
   servers: VpnServer[];
   /** Scratch directory for the entrypoint (TORCHAIN_TMP_DIR). */
   tmpDir: string;
-  /** The entrypoint environment (the cluster contract) for server `serverIndex` of the pool. */
-  env(opts: { mtu: number; server?: number }): Record<string, string>;
+  /**
+   * The entrypoint environment (the cluster contract) for server `server` of the pool: its client config prepared
+   * by the operator's protocol module (as the hop's Secret holds it) and written beside the others.
+   */
+  env(opts: { mtu: number; server?: number }): Promise<Record<string, string>>;
+  /** The server `server` of the pool as the operator's protocol module prepares it. */
+  prepared(server?: number): PreparedServer;
+  /**
+   * Puts the hop's namespace into the state of a new pod sandbox before its containers run: no nftables, no tunnel
+   * device, no routes or rules of the entrypoint, no address on inIf; IPv4 forwarding as a new namespace on this node
+   * inherits it, then `sysctls` (the pod's securityContext.sysctls). The attachments stay (captures keep running).
+   */
+  newPodSandbox(sysctls?: Array<{ name: string; value: string }>, opts?: { ipamInAddress?: boolean }): Promise<void>;
 }
 
 export interface Topology {
@@ -99,19 +127,20 @@ const HOP1_OUT = '198.18.0.2';
 const serverAddress = (k: number, j: number) => `198.18.${k}.${10 + j}`;
 const linkNet = (k: number) => `10.201.${k}`;
 const tunnelNet = (k: number, j: number) => `10.${100 + k}.${j}.0/24`;
-const PORTS: Record<VpnType, number> = { openvpn: 1194, wireguard: 51820 };
+const POD_NET = '10.202.0';
 
 function validate(spec: TopologySpec): void {
   if (!Array.isArray(spec.hops) || spec.hops.length < 1 || spec.hops.length > 9) {
     throw new Error(`topology: hops must list 1..9 hops, got ${spec.hops?.length}`);
   }
   spec.hops.forEach((h, i) => {
-    if (h.type !== 'openvpn' && h.type !== 'wireguard')
-      throw new Error(`topology: hop ${i + 1} type ${String(h.type)} is not openvpn or wireguard`);
+    if (!isProtocol(h.type))
+      throw new Error(`topology: hop ${i + 1} type ${String(h.type)} is not one of ${PROTOCOLS.join(', ')}`);
     if (h.transport && h.transport !== 'udp' && h.transport !== 'tcp')
       throw new Error(`topology: hop ${i + 1} transport ${String(h.transport)} is not udp or tcp`);
-    if (h.type === 'wireguard' && h.transport === 'tcp')
-      throw new Error(`topology: hop ${i + 1} is wireguard, which is UDP only`);
+    const transports = SERVER_MODULES[h.type].transports;
+    if (h.transport && !transports.includes(h.transport))
+      throw new Error(`topology: hop ${i + 1} is ${h.type}, which runs over ${transports.join(' or ')} only`);
   });
   const per = spec.serversPerHop ?? 1;
   if (!Number.isInteger(per) || per < 1 || per > 9) throw new Error(`topology: serversPerHop ${per} must be 1..9`);
@@ -154,6 +183,194 @@ async function segmentOnTransmit(ns: string): Promise<void> {
     );
 }
 
+/** See HopHandle.newPodSandbox. */
+async function newPodSandbox(
+  ns: string,
+  tunIf: string,
+  sysctls: Array<{ name: string; value: string }>,
+  ipamInAddress: string | undefined,
+) {
+  // Forwarding first, straight to the new sandbox's values (a real new pod is a new namespace: there is no moment
+  // with the old forwarding and no kill switch). A new namespace inherits the node's IPv4 settings
+  // (net.core.devconf_inherit_init_net=0, the default): on a node that routes (ip_forward=1, as Kubernetes nodes do)
+  // a pod forwards from its first instant unless its own sysctls say otherwise.
+  const node = (key: string) => readFileSync(`/proc/sys/net/ipv4/conf/${key}/forwarding`, 'utf8').trim();
+  let all = node('all');
+  let dflt = node('default');
+  let in0 = dflt;
+  const others: string[] = [];
+  for (const { name, value } of sysctls) {
+    if (name === 'net.ipv4.ip_forward' || name === 'net.ipv4.conf.all.forwarding') all = dflt = in0 = value;
+    else if (name === 'net.ipv4.conf.default.forwarding') dflt = in0 = value;
+    else others.push(`${name}=${value}`);
+  }
+  await run('ip', [
+    'netns',
+    'exec',
+    ns,
+    'sysctl',
+    '-qw',
+    `net.ipv4.conf.all.forwarding=${all}`,
+    `net.ipv4.conf.default.forwarding=${dflt}`,
+    `net.ipv4.conf.in0.forwarding=${in0}`,
+    ...others,
+  ]);
+  await run('ip', ['netns', 'exec', ns, 'nft', 'flush', 'ruleset']);
+  await ipBatch([`link del ${tunIf}`], ns).catch(() => undefined);
+  await ipBatch(
+    ['address flush dev in0', 'rule del pref 188', 'route flush table 188', 'route flush proto 73'],
+    ns,
+  ).catch(() => undefined);
+  // The design this replaced: an attachment whose IPAM gives inIf its address from the start.
+  if (ipamInAddress) await ipBatch([`address add ${ipamInAddress} dev in0`], ns);
+}
+
+/** A hop's server pool in a world. */
+export interface HopPool {
+  number: number;
+  type: VpnType;
+  transport: Transport;
+  servers: VpnServer[];
+}
+
+/**
+ * Everything of a chain but its hops: the node ("fabric") namespace with the LAN bridge and the internet bridge,
+ * the LAN client, the internet host and every hop's server pool. The lab builds one per chain and lets its pods'
+ * attachments (the chart's NetworkAttachmentDefinitions) join the bridges; buildTopology adds fixed hop namespaces.
+ */
+export interface World {
+  prefix: string;
+  id: string;
+  names: Names;
+  dir: string;
+  linkMtu: number;
+  fabricNetns: string;
+  /** The LAN's bridge in the fabric: the macvlan parent of hop N's LAN attachment and of the client. */
+  lanBridge: string;
+  /** The internet segment's bridge in the fabric: hop 1's external attachment joins it. */
+  internetBridge: string;
+  /** LAN gateway address with prefix (hop N's ipGateWay). */
+  lanGateway: string;
+  /** Hop 1's address on the internet segment, with prefix. */
+  hop1Address: string;
+  client: Endpoint & { gateway: string };
+  internet: Endpoint;
+  pools: HopPool[];
+  servers: VpnServer[];
+  teardown(): Promise<void>;
+}
+
+export async function buildWorld(spec: TopologySpec): Promise<World> {
+  validate(spec);
+  const prefix = spec.prefix ?? DEFAULT_PREFIX;
+  const id = spec.id ?? randomId();
+  const n = names(prefix, id);
+  const linkMtu = spec.linkMtu ?? 1500;
+  const per = spec.serversPerHop ?? 1;
+  const N = spec.hops.length;
+  // Fail before creating anything when a name would be too long.
+  spec.hops.forEach((h, i) => {
+    n.hopTunnel(i + 1, h.type);
+    for (let j = 0; j < per; j++) n.serverTunnel(i + 1, j, h.type);
+  });
+  const dir = await mkdtemp(join(tmpdir(), n.tmpDirPrefix));
+  const servers: VpnServer[] = [];
+  let torn = false;
+  const teardown = async () => {
+    if (torn) return;
+    torn = true;
+    await Promise.allSettled(servers.map((s) => s.close()));
+    await cleanupPrefix(n.netnsPrefix.replace(/-$/, ''), { quiet: true });
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const all = [n.fabric, n.client, n.internet];
+    for (let k = 1; k <= N; k++) for (let j = 0; j < per; j++) all.push(n.server(k, j));
+    for (const ns of all) await addNetns(ns);
+    const mtu = `mtu ${linkMtu}`;
+    const fabric: string[] = [
+      `link add br-lan ${mtu} type bridge`,
+      'link set br-lan up',
+      `link add br-inet ${mtu} type bridge`,
+      'link set br-inet up',
+      // the LAN host: a macvlan child of br-lan, as on the node's LAN NIC
+      `link add lan-client link br-lan ${mtu} type macvlan mode bridge`,
+      `link set lan-client netns ${n.client} name eth0`,
+      `link add inet ${mtu} type veth peer name eth0 ${mtu} netns ${n.internet}`,
+      'link set inet master br-inet up',
+    ];
+    for (let k = 1; k <= N; k++)
+      for (let j = 0; j < per; j++)
+        fabric.push(
+          `link add s${k}-${j} ${mtu} type veth peer name eth0 ${mtu} netns ${n.server(k, j)}`,
+          `link set s${k}-${j} master br-inet up`,
+        );
+    await ipBatch(fabric, n.fabric);
+    // veth and macvlan hand whole TSO/GSO super-packets to the peer; a real NIC segments them on the wire. Make
+    // every link transmit MTU-sized frames, so that captures show what a wire would carry.
+    for (const ns of all) await segmentOnTransmit(ns);
+    await ipBatch(
+      [`address add ${CLIENT_ADDRESS}/24 dev eth0`, 'link set eth0 up', `route add default via ${LAN_NET}.1`],
+      n.client,
+    );
+    await ipBatch([`address add ${INTERNET_HOST}/16 dev eth0`, 'link set eth0 up'], n.internet);
+    const pki: Pki | undefined = spec.hops.some((h) => SERVER_MODULES[h.type].needsPki)
+      ? await createPki(join(dir, 'pki'))
+      : undefined;
+    const pools: HopPool[] = [];
+    for (let k = 1; k <= N; k++) {
+      const h = spec.hops[k - 1]!;
+      const transport: Transport = h.transport ?? 'udp';
+      const pool: VpnServer[] = [];
+      for (let j = 0; j < per; j++) {
+        const ns = n.server(k, j);
+        const address = serverAddress(k, j);
+        await ipBatch([`address add ${address}/16 dev eth0`, 'link set eth0 up'], ns);
+        const server = await createVpnServer(
+          {
+            name: spec.serverName?.(k, j) ?? `hop${k}-s${j}`,
+            type: h.type,
+            transport,
+            netns: ns,
+            address,
+            port: SERVER_MODULES[h.type].port,
+            tunnelIf: n.serverTunnel(k, j, h.type),
+            tunnelNet: tunnelNet(k, j),
+            egressIf: 'eth0',
+            allowFrom: k > 1 ? Array.from({ length: per }, (_, i) => serverAddress(k - 1, i)) : undefined,
+          },
+          dir,
+          pki,
+        );
+        pool.push(server);
+        servers.push(server);
+      }
+      pools.push({ number: k, type: h.type, transport, servers: pool });
+    }
+    if (spec.startServers ?? true) for (const s of servers) await s.start();
+    return {
+      prefix,
+      id,
+      names: n,
+      dir,
+      linkMtu,
+      fabricNetns: n.fabric,
+      lanBridge: 'br-lan',
+      internetBridge: 'br-inet',
+      lanGateway: LAN_GATEWAY,
+      hop1Address: `${HOP1_OUT}/16`,
+      client: { netns: n.client, iface: 'eth0', address: CLIENT_ADDRESS, gateway: `${LAN_NET}.1` },
+      internet: { netns: n.internet, iface: 'eth0', address: INTERNET_HOST },
+      pools,
+      servers,
+      teardown,
+    };
+  } catch (e) {
+    await teardown().catch(() => undefined);
+    throw e;
+  }
+}
+
 export async function buildTopology(spec: TopologySpec): Promise<Topology> {
   validate(spec);
   const prefix = spec.prefix ?? DEFAULT_PREFIX;
@@ -190,6 +407,15 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
       'link set br-inet up',
     ];
     for (let k = 1; k < N; k++) fabric.push(`link add br-l${k} ${mtu} type bridge`, `link set br-l${k} up`);
+    if (spec.podNetwork) {
+      // The cluster network: pod IPs on one bridge, the "node" at .1 as everyone's default gateway.
+      fabric.push(`link add br-pod ${mtu} type bridge`, `address add ${POD_NET}.1/24 dev br-pod`, 'link set br-pod up');
+      for (let k = 1; k <= N; k++)
+        fabric.push(
+          `link add p${k} ${mtu} type veth peer name eth0 ${mtu} netns ${n.hop(k)}`,
+          `link set p${k} master br-pod up`,
+        );
+    }
     // LAN: two macvlan children of br-lan (as hop N's macvlan attachment and a LAN host on the node's NIC).
     fabric.push(
       `link add lan-gw link br-lan ${mtu} type macvlan mode bridge`,
@@ -231,7 +457,7 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
     );
     await ipBatch([`address add ${INTERNET_HOST}/16 dev eth0`, 'link set eth0 up'], n.internet);
 
-    const pki: Pki | undefined = spec.hops.some((h) => h.type === 'openvpn')
+    const pki: Pki | undefined = spec.hops.some((h) => SERVER_MODULES[h.type].needsPki)
       ? await createPki(join(dir, 'pki'))
       : undefined;
     const hops: HopHandle[] = [];
@@ -240,9 +466,15 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
       const transport: Transport = h.transport ?? 'udp';
       const hopNs = n.hop(k);
       const outAddress = k === 1 ? `${HOP1_OUT}/16` : `${linkNet(k - 1)}.2/24`;
-      const inAddress = k < N ? `${linkNet(k)}.1/24` : undefined;
+      // inIf gets no address here: the entrypoint assigns it once the kill switch holds (TORCHAIN_GATEWAY).
+      const inAddress = k < N ? `${linkNet(k)}.1/24` : LAN_GATEWAY;
       const batch = [`address add ${outAddress} dev out0`, 'link set out0 up', 'link set in0 up'];
-      if (inAddress) batch.push(`address add ${inAddress} dev in0`);
+      if (spec.podNetwork)
+        batch.push(
+          `address add ${POD_NET}.${10 + k}/24 dev eth0`,
+          'link set eth0 up',
+          `route add default via ${POD_NET}.1 dev eth0`,
+        );
       await ipBatch(batch, hopNs);
 
       const outMac = await macOf(hopNs, 'out0');
@@ -258,7 +490,7 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
             transport,
             netns: ns,
             address,
-            port: PORTS[h.type],
+            port: SERVER_MODULES[h.type].port,
             tunnelIf: n.serverTunnel(k, j, h.type),
             tunnelNet: tunnelNet(k, j),
             egressIf: 'eth0',
@@ -273,7 +505,15 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
       const tunIf = n.hopTunnel(k, h.type);
       const tmpDir = join(dir, `hop${k}-tmp`);
       const outGateway = k > 1 ? `${linkNet(k - 1)}.1` : undefined;
-      const lanGateway = k === N ? LAN_GATEWAY : undefined;
+      const lanGateway = inAddress;
+      const module = protocolModule(h.type);
+      const prepared = (server = 0): PreparedServer => {
+        const srv = pool[server];
+        if (!srv) throw new Error(`topology: hop ${k} has no server ${server} (pool of ${pool.length})`);
+        const r = module.prepare(srv.clientConfig);
+        if (!r.ok) throw new Error(`topology: hop ${k} server ${srv.spec.name}: ${r.error}`);
+        return r.value;
+      };
       hops.push({
         number: k,
         type: h.type,
@@ -290,24 +530,35 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
         externalLink: { netns: n.fabric, iface: `x${k}` },
         servers: pool,
         tmpDir,
-        env({ mtu, server = 0 }) {
-          const s = pool[server];
-          if (!s) throw new Error(`topology: hop ${k} has no server ${server} (pool of ${pool.length})`);
-          const env: Record<string, string> = {
+        podLink: spec.podNetwork ? { netns: n.fabric, iface: `p${k}` } : undefined,
+        prepared,
+        async env({ mtu, server = 0 }) {
+          const p = prepared(server);
+          // What the hop's Secret would hold: the run config and its companions, side by side.
+          const runDir = join(dir, `hop${k}-config`, String(server));
+          await mkdir(runDir, { recursive: true, mode: 0o700 });
+          const config = join(runDir, module.defaultConfigFileName('lab', k));
+          await writeFile(config, p.runConfig, { mode: 0o600 });
+          for (const [suffix, text] of Object.entries(p.companions))
+            await writeFile(`${config}.${suffix}`, text, { mode: 0o600 });
+          return {
             TORCHAIN_TYPE: h.type,
-            TORCHAIN_CONFIG: s.clientConfigPath,
-            TORCHAIN_ENDPOINT: s.endpoint,
-            TORCHAIN_PROTO: transport,
+            TORCHAIN_CONFIG: config,
+            TORCHAIN_ENDPOINT: p.endpoint,
+            TORCHAIN_PROTO: p.protos.join(','),
             TORCHAIN_OUT_IF: 'out0',
             TORCHAIN_IN_IF: 'in0',
             TORCHAIN_MTU: String(mtu),
             TORCHAIN_TUN_IF: tunIf,
             TORCHAIN_TMP_DIR: tmpDir,
+            TORCHAIN_GATEWAY: lanGateway,
+            ...(outGateway ? { TORCHAIN_OUT_GATEWAY: outGateway } : {}),
+            ...p.env,
+            ...module.mtuEnv?.(p, mtu),
           };
-          if (lanGateway) env.TORCHAIN_GATEWAY = lanGateway;
-          if (outGateway) env.TORCHAIN_OUT_GATEWAY = outGateway;
-          return env;
         },
+        newPodSandbox: (sysctls = [], opts = {}) =>
+          newPodSandbox(hopNs, tunIf, sysctls, opts.ipamInAddress ? inAddress : undefined),
       });
     }
     if (spec.startServers ?? true) for (const s of servers) await s.start();

@@ -1,11 +1,13 @@
 // The lab's live terminal view as a pure function of the lab's state: the chain drawn from the LAN to the internet,
 // each hop with its type, server, state, switches and last failover, the live traffic, recent events and the keys.
 
+import type { Protocol } from '../../common/contracts/protocols.js';
+
 export type HopState = 'up' | 'down' | 'switching' | 'starting' | 'dropped';
 
 export interface HopView {
   number: number;
-  type: 'openvpn' | 'wireguard';
+  type: Protocol;
   server: string;
   state: HopState;
   switches: number;

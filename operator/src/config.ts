@@ -1,5 +1,6 @@
 // The operator's configuration from its environment (contracts.md: operator process configuration). Every bad value
 // fails the start with a message naming the variable and what it wants.
+import { PROTOCOLS, type Protocol } from '../../common/contracts/protocols.js';
 import { DEFAULT_ALERTING, defaultCooldownSeconds } from '../../prometheus-rules/src/render.js';
 import type { HopImages } from './core/hop-objects.js';
 import { parseLevel, type Level } from './log.js';
@@ -86,8 +87,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     quarantineSeconds: int(env, 'TORCHAIN_QUARANTINE_SECONDS', DEFAULT_QUARANTINE_SECONDS, 0, 7 * 86400),
     images: {
-      openvpn: env.TORCHAIN_IMAGE_OPENVPN || 'ghcr.io/torchain/hop-openvpn:0.1.0',
-      wireguard: env.TORCHAIN_IMAGE_WIREGUARD || 'ghcr.io/torchain/hop-wireguard:0.1.0',
+      // One variable per protocol, TORCHAIN_IMAGE_<PROTOCOL> (the chart renders them from hop.images).
+      ...(Object.fromEntries(
+        PROTOCOLS.map((p) => [p, env[`TORCHAIN_IMAGE_${p.toUpperCase()}`] || `ghcr.io/torchain/hop-${p}:0.1.0`]),
+      ) as Record<Protocol, string>),
       logExporter: env.TORCHAIN_IMAGE_LOG_EXPORTER || 'ghcr.io/torchain/log-exporter:0.1.0',
       pullPolicy: pullPolicy(env.TORCHAIN_IMAGE_PULL_POLICY),
     },

@@ -3,10 +3,13 @@
 import { stringify } from 'yaml';
 import { validateParams, type AlertingParams } from './params.js';
 import { SWITCH_LABEL } from '../../common/contracts/labels.js';
+import { webhookMaxAlerts } from './webhook-size.js';
+import { RECEIVER } from './receiver.js';
+
+export { RECEIVER };
 
 /** Alerts of one chain go out together, so the operator sees every failing hop and picks the topmost one. */
 export const GROUP_BY = ['namespace', 'torchain'] as const;
-export const RECEIVER = 'torchain-operator';
 export const WEBHOOK_PATH = '/v1/alertmanager';
 
 export interface WebhookTarget {
@@ -28,6 +31,13 @@ export const DEFAULT_WEBHOOK_TARGET: WebhookTarget = {
 
 const [switchLabel, switchValue] = Object.entries(SWITCH_LABEL)[0] as [string, string];
 
+/**
+ * Alerts per notification: a body of this many worst-case switch alerts stays under the operator's 1 MiB limit
+ * (webhook-size.ts; docs/alerting.md gives the figure). Alertmanager cuts longer lists and counts the rest in
+ * `truncatedAlerts`, instead of sending a body the operator must refuse with 413 (dropped for good).
+ */
+export const MAX_ALERTS = webhookMaxAlerts();
+
 /** The switch route and its receiver in alertmanager.yml syntax (snake_case). No validation: see renderAlertmanagerConfig. */
 export function buildSwitchRoute(p: AlertingParams, target: WebhookTarget) {
   return {
@@ -46,7 +56,7 @@ export function buildSwitchRoute(p: AlertingParams, target: WebhookTarget) {
           url: target.url,
           // The operator needs resolutions too: they end a failover and clear its view of the chain.
           send_resolved: true,
-          max_alerts: 0,
+          max_alerts: MAX_ALERTS,
           http_config: { authorization: { type: 'Bearer', credentials_file: target.credentialsFile } },
         },
       ],
@@ -79,15 +89,24 @@ export function alertmanagerYaml(config: object): string {
   return stringify(config, { lineWidth: 0 });
 }
 
-/** AlertmanagerConfig (monitoring.coreos.com/v1alpha1) spec: same route, the token read from a Secret. */
+/**
+ * AlertmanagerConfig (monitoring.coreos.com/v1alpha1) spec for the chains of one namespace: same route, the token
+ * read from a Secret of that namespace (prometheus-operator reads an AlertmanagerConfig's Secrets in its own
+ * namespace only). The route matches the namespace itself as well: the Prometheus Operator adds that matcher under
+ * its default strategy (OnNamespace), and with the strategy `None` it keeps each namespace's alerts to its own
+ * AlertmanagerConfig instead of notifying the operator once per namespace.
+ */
 export function buildAlertmanagerConfigSpec(
   p: AlertingParams,
-  webhook: { url: string; tokenSecretName: string; tokenSecretKey: string },
+  webhook: { url: string; tokenSecretName: string; tokenSecretKey: string; namespace: string },
 ) {
   return {
     route: {
       receiver: RECEIVER,
-      matchers: [{ name: switchLabel, value: switchValue, matchType: '=' }],
+      matchers: [
+        { name: switchLabel, value: switchValue, matchType: '=' },
+        { name: 'namespace', value: webhook.namespace, matchType: '=' },
+      ],
       groupBy: [...GROUP_BY],
       groupWait: p.route.groupWait,
       groupInterval: p.route.groupInterval,
@@ -100,7 +119,7 @@ export function buildAlertmanagerConfigSpec(
           {
             url: webhook.url,
             sendResolved: true,
-            maxAlerts: 0,
+            maxAlerts: MAX_ALERTS,
             httpConfig: {
               authorization: {
                 type: 'Bearer',

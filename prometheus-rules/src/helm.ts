@@ -28,9 +28,11 @@ function escapeGoTemplate(text: string): string {
   return text.replace(/\{\{/g, '{{ "{{" }}');
 }
 
-function substituteTokens(text: string, extra: Record<string, string> = {}): string {
+/** Tokens → chart values; `root` is `.` at the top of a template, `$` inside a `range`. */
+function substituteTokens(text: string, extra: Record<string, string> = {}, root: '.' | '$' = '.'): string {
   let out = text;
-  for (const path of Object.keys(PARAM_DOCS)) out = out.split(token(path)).join(`{{ .Values.alerting.${path} }}`);
+  const values = root === '$' ? '$.Values' : '.Values';
+  for (const path of Object.keys(PARAM_DOCS)) out = out.split(token(path)).join(`{{ ${values}.alerting.${path} }}`);
   for (const [t, expr] of Object.entries(extra)) out = out.split(t).join(expr);
   const left = /__TORCHAIN_[A-Za-z0-9_]+__/.exec(out);
   if (left) throw new Error(`helm template generation left the token ${left[0]} unreplaced: add it to PARAM_DOCS`);
@@ -51,15 +53,15 @@ const indent = (text: string, n: number) =>
  * Object metadata from the chart's helpers (_helpers.tpl: torchain.fullname, torchain.namespace, torchain.labels,
  * torchain.monitoringLabels, torchain.annotations), so names and labels match the rest of the chart.
  */
-function metadata(suffix: string, extraLabelsValue: string): string {
+function metadata(suffix: string, extraLabelsValue: string, root: '.' | '$' = '.', namespace?: string): string {
   return `metadata:
-  name: {{ include "torchain.fullname" . }}-${suffix}
-  namespace: {{ include "torchain.namespace" . }}
+  name: {{ include "torchain.fullname" ${root} }}-${suffix}
+  namespace: ${namespace ?? `{{ include "torchain.namespace" ${root} }}`}
   labels:
-    {{- include "torchain.labels" . | nindent 4 }}
+    {{- include "torchain.labels" ${root} | nindent 4 }}
     app.kubernetes.io/component: alerting
-    {{- include "torchain.monitoringLabels" (dict "root" . "extra" ${extraLabelsValue}) | nindent 4 }}
-  {{- with (include "torchain.annotations" .) }}
+    {{- include "torchain.monitoringLabels" (dict "root" ${root} "extra" ${extraLabelsValue}) | nindent 4 }}
+  {{- with (include "torchain.annotations" ${root}) }}
   annotations:
     {{- . | nindent 4 }}
   {{- end }}`;
@@ -86,26 +88,40 @@ export function alertmanagerConfigTemplate(): string {
       url: '__TORCHAIN_WEBHOOK_URL__',
       tokenSecretName: '__TORCHAIN_TOKEN_SECRET_NAME__',
       tokenSecretKey: '__TORCHAIN_TOKEN_SECRET_KEY__',
+      namespace: '__TORCHAIN_NAMESPACE__',
     }),
     { lineWidth: 0 },
   );
   // A bare `=` is YAML 1.1's "value" key type that some parsers (PyYAML) refuse: quote it.
-  const body = substituteTokens(escapeGoTemplate(spec.replace(/matchType: =$/m, 'matchType: "="')), {
-    __TORCHAIN_WEBHOOK_URL__: '{{ $url }}',
-    __TORCHAIN_TOKEN_SECRET_NAME__: '{{ $secretName }}',
-    __TORCHAIN_TOKEN_SECRET_KEY__: '{{ $secretKey }}',
-  });
+  const body = substituteTokens(
+    escapeGoTemplate(spec.replace(/matchType: =$/gm, 'matchType: "="')),
+    {
+      __TORCHAIN_WEBHOOK_URL__: '{{ $url }}',
+      __TORCHAIN_TOKEN_SECRET_NAME__: '{{ $secretName }}',
+      __TORCHAIN_TOKEN_SECRET_KEY__: '{{ $secretKey }}',
+      __TORCHAIN_NAMESPACE__: '{{ $ns | quote }}',
+    },
+    '$',
+  );
   return (
     helmHeader('the switch route of prometheus-rules/alertmanager.yml with .Values.alerting applied') +
     `{{- if and .Values.alerting.enabled .Values.alerting.alertmanagerConfig.enabled }}
 {{- $url := (.Values.alerting.webhook | default dict).url | default (include "torchain.operator.webhookUrl" .) }}
 {{- $secretName := include "torchain.webhook.tokenSecretName" . }}
 {{- $secretKey := include "torchain.webhook.tokenSecretKey" . }}
+{{- /*
+One AlertmanagerConfig per namespace that may hold TorChains (templates/_alerting.tpl): the Prometheus Operator
+matches an AlertmanagerConfig's route only to alerts of its own namespace (alertmanagerConfigMatcherStrategy
+OnNamespace, its default), and reads the webhook token from a Secret of that namespace (webhook-secret.yaml).
+*/}}
+{{- range $ns := fromJsonArray (include "torchain.alerting.namespaces" .) }}
+---
 apiVersion: monitoring.coreos.com/v1alpha1
 kind: AlertmanagerConfig
-${metadata('operator', '.Values.alerting.alertmanagerConfig.labels')}
+${metadata('operator', '$.Values.alerting.alertmanagerConfig.labels', '$', '{{ $ns }}')}
 spec:
 ${indent(body, 2)}
+{{- end }}
 {{- end }}
 `
   );

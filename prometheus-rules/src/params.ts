@@ -2,6 +2,13 @@
 // assumptions of the timing budget. One shape feeds the rule file, the chart values, the lab and the operator's
 // default cooldown, so none of them can disagree.
 import { durationSeconds, isDuration } from './duration.js';
+import {
+  ALERTING_PROTOCOLS,
+  defaultSilenceSeconds,
+  silenceKey,
+  silenceProtocols,
+  type LogSilenceSeconds,
+} from './protocols/index.js';
 
 /** Durations are Prometheus duration strings ("30s", "2m"); they are written as they are into rules and routes. */
 export interface AlertingParams {
@@ -11,12 +18,18 @@ export interface AlertingParams {
   connectionErrors: { window: string; threshold: number; for: string };
   exporterDown: { for: string };
   exporterMissing: { lookback: string; for: string };
-  logSilence: { openvpnSeconds: number; wireguardSeconds: number; for: string };
+  /** `<type>Seconds` per protocol with a silence rule (prometheus-rules/src/protocols/), and `for`. */
+  logSilence: LogSilenceSeconds & { for: string };
   poolExhausted: { for: string };
   failoverSlow: { window: string; quantile: number; thresholdSeconds: number };
   switchingOften: { window: string; threshold: number };
   operatorDown: { for: string };
   webhookErrors: { window: string; for: string };
+  /**
+   * TorchainSwitchNotificationsMissing: how long switch alerts may fire while the operator receives no webhook call.
+   * It must cover a whole notification cycle (see paramProblems), or it fires while Alertmanager is only waiting.
+   */
+  notificationsMissing: { for: string };
   route: { groupWait: string; groupInterval: string; repeatInterval: string };
   /**
    * Inputs of the timing budget that the rules do not set (docs/alerting.md). They only feed
@@ -36,12 +49,13 @@ export const DEFAULT_ALERTING: AlertingParams = {
   connectionErrors: { window: '5m', threshold: 6, for: '1m' },
   exporterDown: { for: '1m' },
   exporterMissing: { lookback: '1h', for: '2m' },
-  logSilence: { openvpnSeconds: 3900, wireguardSeconds: 300, for: '5m' },
+  logSilence: { ...defaultSilenceSeconds(), for: '5m' },
   poolExhausted: { for: '30s' },
   failoverSlow: { window: '1h', quantile: 0.9, thresholdSeconds: 180 },
   switchingOften: { window: '1h', threshold: 6 },
   operatorDown: { for: '2m' },
   webhookErrors: { window: '15m', for: '0s' },
+  notificationsMissing: { for: '7m' },
   route: { groupWait: '10s', groupInterval: '15s', repeatInterval: '5m' },
   budget: { scrapeInterval: '15s', downDetectionSeconds: 15, upDetectionSeconds: 5, reconnectSeconds: 30 },
 };
@@ -53,12 +67,13 @@ export const LAB_ALERTING: AlertingParams = {
   connectionErrors: { window: '30s', threshold: 3, for: '2s' },
   exporterDown: { for: '5s' },
   exporterMissing: { lookback: '10m', for: '5s' },
-  logSilence: { openvpnSeconds: 3900, wireguardSeconds: 300, for: '10s' },
+  logSilence: { ...defaultSilenceSeconds(), for: '10s' },
   poolExhausted: { for: '1s' },
   failoverSlow: { window: '10m', quantile: 0.9, thresholdSeconds: 25 },
   switchingOften: { window: '10m', threshold: 30 },
   operatorDown: { for: '5s' },
   webhookErrors: { window: '1m', for: '0s' },
+  notificationsMissing: { for: '40s' },
   route: { groupWait: '1s', groupInterval: '1s', repeatInterval: '30s' },
   budget: { scrapeInterval: '1s', downDetectionSeconds: 3, upDetectionSeconds: 2, reconnectSeconds: 5 },
 };
@@ -99,14 +114,12 @@ export const PARAM_DOCS: Record<string, ParamDoc> = {
     kind: 'duration',
     doc: 'How long the exporter must be missing before TorchainExporterMissing',
   },
-  'logSilence.openvpnSeconds': {
-    kind: 'seconds',
-    doc: 'Seconds without a log line from an OpenVPN hop before TorchainVpnLogSilent (OpenVPN logs at least every reneg-sec, 3600 s)',
-  },
-  'logSilence.wireguardSeconds': {
-    kind: 'seconds',
-    doc: 'Seconds without a log line from a WireGuard hop before TorchainVpnLogSilent (verbose wireguard-go logs keepalives)',
-  },
+  ...Object.fromEntries(
+    silenceProtocols().map((p) => [
+      `logSilence.${silenceKey(p)}`,
+      { kind: 'seconds', doc: (ALERTING_PROTOCOLS[p].logSilence as { doc: string }).doc } satisfies ParamDoc,
+    ]),
+  ),
   'logSilence.for': { kind: 'duration', doc: 'How long the silence must last beyond its threshold' },
   'poolExhausted.for': { kind: 'duration', doc: 'How long a hop pool must be exhausted before TorchainPoolExhausted' },
   'failoverSlow.window': { kind: 'positive-duration', doc: 'Window of failovers that TorchainFailoverSlow looks at' },
@@ -126,6 +139,10 @@ export const PARAM_DOCS: Record<string, ParamDoc> = {
     doc: 'Window for the webhook alerts (notifications Alertmanager failed to deliver, requests the operator refused)',
   },
   'webhookErrors.for': { kind: 'duration', doc: 'How long a webhook failure must persist before its alert fires' },
+  'notificationsMissing.for': {
+    kind: 'positive-duration',
+    doc: 'How long switch alerts may fire without any webhook call reaching the operator before TorchainSwitchNotificationsMissing (at least groupWait + groupInterval + repeatInterval + evaluationInterval, plus a scrape of the operator)',
+  },
   'route.groupWait': {
     kind: 'positive-duration',
     doc: 'Alertmanager group_wait of the switch route: wait for other hops of the chain before the first notification',
@@ -182,6 +199,14 @@ export function paramProblems(params: AlertingParams): string[] {
     if (durationSeconds(params.route.repeatInterval) < durationSeconds(params.route.groupInterval))
       problems.push(
         'alerting.route.repeatInterval: must not be shorter than route.groupInterval (Alertmanager re-sends on group flushes)',
+      );
+    const cycle = ['groupWait', 'groupInterval', 'repeatInterval'].reduce(
+      (sum, k) => sum + durationSeconds(params.route[k as keyof AlertingParams['route']]),
+      durationSeconds(params.evaluationInterval),
+    );
+    if (durationSeconds(params.notificationsMissing.for) <= cycle)
+      problems.push(
+        `alerting.notificationsMissing.for: must be longer than route.groupWait + route.groupInterval + route.repeatInterval + evaluationInterval (${cycle}s), or it fires while Alertmanager is still due to notify`,
       );
     if (durationSeconds(params.connectionErrors.window) < 2 * durationSeconds(params.budget.scrapeInterval))
       problems.push('alerting.connectionErrors.window: must cover at least two scrapes, or increase() sees no change');

@@ -2,8 +2,10 @@
 // `buildRules` writes parameter values into the text as they are, without judging them, so the Helm generator can
 // pass placeholder tokens; `renderRules` validates real parameters first.
 import { stringify } from 'yaml';
-import { SWITCH_LABEL } from '../../common/contracts/labels.js';
+import { ACTION_LABEL, ACTION_SWITCH, SWITCH_LABEL } from '../../common/contracts/labels.js';
 import { validateParams, type AlertingParams } from './params.js';
+import { silenceKey, silenceProtocols } from './protocols/index.js';
+import { RECEIVER_NAME_REGEX } from './receiver.js';
 
 export interface RecordingRule {
   record: string;
@@ -110,9 +112,10 @@ export function buildRules(p: AlertingParams): RuleFile {
     },
     {
       alert: 'TorchainVpnLogSilent',
-      expr:
-        `${RECORD.lastLineAge}{type="openvpn"} > ${p.logSilence.openvpnSeconds} ` +
-        `or ${RECORD.lastLineAge}{type="wireguard"} > ${p.logSilence.wireguardSeconds}`,
+      // One term per protocol with a silence rule (protocols/): OpenConnect is silent when healthy and has none.
+      expr: silenceProtocols()
+        .map((t) => `${RECORD.lastLineAge}{type="${t}"} > ${p.logSilence[silenceKey(t)]}`)
+        .join(' or '),
       for: p.logSilence.for,
       labels: { severity: 'info' },
       annotations: {
@@ -191,17 +194,38 @@ export function buildRules(p: AlertingParams): RuleFile {
     },
     {
       alert: 'TorchainWebhookNotificationsFailing',
+      // Alertmanager labels this counter with the receiver only under --enable-feature=receiver-name-in-metrics
+      // (>= 0.26; label `receiver_name`). Without it the series carry no receiver_name and this rule stays silent:
+      // it never blames torchain for another team's webhook. TorchainSwitchNotificationsMissing covers that case.
       expr:
-        'sum by (integration) (increase(alertmanager_notifications_failed_total{integration="webhook"}' +
-        `[${p.webhookErrors.window}])) > 0`,
+        'sum by (receiver_name) (increase(alertmanager_notifications_failed_total{integration="webhook",' +
+        `receiver_name=~"${RECEIVER_NAME_REGEX}"}[${p.webhookErrors.window}])) > 0`,
       for: p.webhookErrors.for,
       labels: { severity: 'critical' },
       annotations: {
-        summary: 'Alertmanager fails to deliver webhook notifications',
+        summary: 'Alertmanager fails to deliver switch notifications to the torchain operator',
         description:
-          `Alertmanager gave up on webhook notifications within ${p.webhookErrors.window} (the operator's receiver ` +
-          'or another webhook). Switch requests may be lost; the operator falls back to its Prometheus poll. Check ' +
-          "the Alertmanager log for the receiver's URL and the operator's Service.",
+          `Alertmanager gave up on notifications of its receiver {{ $labels.receiver_name }} within ${p.webhookErrors.window}: ` +
+          "switch requests are lost and the operator falls back to its Prometheus poll. Check the Alertmanager log for the receiver's URL, " +
+          "the operator's Service and the NetworkPolicy that admits Alertmanager.",
+      },
+    },
+    {
+      alert: 'TorchainSwitchNotificationsMissing',
+      // End to end and without any Alertmanager feature flag: a chain's switch alerts have fired for a whole
+      // notification cycle and no webhook call reached any operator replica (any answer counts: 4xx has its own alert).
+      expr:
+        `count by (${HOP_LABELS.slice(0, 2).join(', ')}) (ALERTS{alertstate="firing",${ACTION_LABEL}="${ACTION_SWITCH}"}) ` +
+        `unless on () (sum(increase(torchain_operator_webhook_requests_total[${p.notificationsMissing.for}])) > 0)`,
+      for: p.notificationsMissing.for,
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'Switch alerts of {{ $labels.namespace }}/{{ $labels.torchain }} do not reach the operator',
+        description:
+          `Switch alerts of {{ $labels.namespace }}/{{ $labels.torchain }} have fired for ${p.notificationsMissing.for} and ` +
+          'no webhook call reached the torchain operator: Alertmanager does not route them to it (the AlertmanagerConfig ' +
+          "of the chain's namespace is missing or not selected, or a route before it catches them) or cannot reach it. " +
+          "Failovers now wait for the operator's Prometheus poll. See docs/install.md, kube-prometheus-stack.",
       },
     },
   ];

@@ -52,17 +52,13 @@ function checkChain(objects: Manifest[], namespace: string, chain: string, types
         'torchain.dev/interface'
       ],
     ).toBe(hop.spec.outInterface);
-    if (k === n) {
-      // No IPAM: the entrypoint assigns spec.ipGateWay (TORCHAIN_GATEWAY) once the kill switch holds, so LAN clients
-      // cannot reach a forwarding pod before it does.
-      expect(inn.type).toBe('macvlan');
-      expect(inn.ipam).toEqual({});
-      expect(inn.capabilities).toBeUndefined();
-      expect(hop.spec.ipGateWay).toMatch(/\/\d+$/);
-    } else {
-      expect(hop.spec).not.toHaveProperty('ipGateWay');
-      expect(inn.type).toBe('bridge');
-    }
+    // No inInterface attachment has IPAM: the entrypoint assigns spec.ipGateWay (TORCHAIN_GATEWAY) once the kill
+    // switch holds, so neither LAN clients nor the hop below can reach a hop before it does.
+    expect(inn.ipam).toEqual({});
+    expect(inn.capabilities).toBeUndefined();
+    expect(hop.spec.ipGateWay).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+    if (k === n) expect(inn.type).toBe('macvlan');
+    else expect(inn.type).toBe('bridge');
     if (k === 1) {
       expect(out.type).toBe('bridge');
     } else {
@@ -70,7 +66,8 @@ function checkChain(objects: Manifest[], namespace: string, chain: string, types
       const above = attachment(objects, namespace, defaultNetworkName(chain, k - 1, 'in'));
       expect(out.type).toBe('bridge');
       expect(out.bridge).toBe(above.bridge);
-      const upper = above.ipam.addresses![0]!.address;
+      // hop k-1's address on that link: its ipGateWay, assigned by its entrypoint.
+      const upper = hops[i - 1]!.spec.ipGateWay as string;
       const lower = out.ipam.addresses![0]!;
       expect(lower.gateway).toBe(upper.split('/')[0]);
       // The hop's entrypoint routes its server through this next hop (TORCHAIN_OUT_GATEWAY, from spec.outGateway).
@@ -157,7 +154,7 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('chains from values', () => {
   it.each([
     [
       { 'chains[0].hops[0].type': 'ipsec' },
-      /chains\.0\.hops\.0\.type|must be one of the following: "openvpn", "wireguard"/,
+      /chains\.0\.hops\.0\.type|must be one of the following: "openvpn", "wireguard", "openconnect"/,
     ],
     [{ 'chains[0].hops[0].switchServer': '3' }, /switchServer/],
     [{ 'chains[0].bridgePrefix': 'much-too-long-prefix' }, /bridgePrefix/],

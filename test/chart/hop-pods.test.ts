@@ -4,7 +4,9 @@
 // with the images and ServiceAccount the chart hands the operator through its environment.
 import { describe, expect, it } from 'vitest';
 import type { TorChain } from '../../operator/src/api/torchain.js';
+import { PROTOCOLS, type Protocol } from '../../common/contracts/protocols.js';
 import { buildDeployment } from '../../operator/src/core/hop-objects.js';
+import { serverEndpoint } from '../../operator/src/core/vpn-config.js';
 import { HELM } from '../../scripts/paths.js';
 import { skipUnless } from '../support/env.js';
 import { podPolicyViolations } from './pod-policy.js';
@@ -24,6 +26,9 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('the operator-built hop pods i
     const keep = (podMonitor.spec.podMetricsEndpoints[0].relabelings as Manifest[]).find((r) => r.action === 'keep')!;
     const [keepContainer, keepPort] = (keep.regex as string).split(';');
 
+    const ready = serverEndpoint('openvpn', 'client\nremote 198.51.100.10 1194\n');
+    if (!ready.ok) throw new Error(ready.error);
+    const prepared = ready.value;
     const torChains = ofKind(all, 'TorChain');
     expect(torChains).toHaveLength(3);
     for (const rendered of torChains) {
@@ -33,17 +38,13 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('the operator-built hop pods i
         tc,
         server: 'nl-ams-01',
         config: 'client\n',
-        endpoint: {
-          endpoint: '198.51.100.10:1194',
-          address: '198.51.100.10',
-          port: 1194,
-          proto: 'udp',
-          family: 'ipv4',
-        },
+        endpoint: prepared,
         mtu: 1400,
         images: {
-          openvpn: env.TORCHAIN_IMAGE_OPENVPN!,
-          wireguard: env.TORCHAIN_IMAGE_WIREGUARD!,
+          ...(Object.fromEntries(PROTOCOLS.map((p) => [p, env[`TORCHAIN_IMAGE_${p.toUpperCase()}`]!])) as Record<
+            Protocol,
+            string
+          >),
           logExporter: env.TORCHAIN_IMAGE_LOG_EXPORTER!,
           pullPolicy: env.TORCHAIN_IMAGE_PULL_POLICY as 'IfNotPresent',
         },

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEFAULT_ALERTING, renderRules, type AlertingParams } from '../../prometheus-rules/src/render.js';
+import { MAX_ALERTS } from '../../prometheus-rules/src/alertmanager.js';
 import { CHART_DIR, HELM, REPO_ROOT } from '../../scripts/paths.js';
 import { skipUnless } from '../support/env.js';
 import { one, ofKind, render, RELEASE_NAMESPACE, type Manifest } from './render.js';
@@ -59,6 +60,36 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('monitoring objects of the cha
     });
     expect(config.metadata.labels.release).toBe('kube-prometheus-stack');
     expect(config.spec.route.groupBy).toEqual(['namespace', 'torchain']);
+  });
+
+  it('one AlertmanagerConfig and one token Secret per namespace that may hold TorChains, none without alerting', async () => {
+    const twoChains = join(CHART_DIR, 'ci', 'two-chains-values.yaml');
+    const all = await render({ valuesFiles: [twoChains] });
+    const namespaces = ['torchain-alpha', 'torchain-beta', 'torchain-lab', RELEASE_NAMESPACE].sort();
+    const configs = ofKind(all, 'AlertmanagerConfig');
+    expect(configs.map((c) => c.metadata.namespace).sort()).toEqual(namespaces);
+    for (const c of configs) {
+      expect(c.metadata.name).toBe('torchain-operator');
+      expect(c.spec.route.matchers).toContainEqual({ name: 'namespace', value: c.metadata.namespace, matchType: '=' });
+      expect(c.spec.receivers[0].webhookConfigs[0].maxAlerts).toBe(MAX_ALERTS);
+    }
+    const secrets = ofKind(all, 'Secret').filter((o) => o.metadata.name === 'torchain-webhook-token');
+    expect(secrets.map((o) => o.metadata.namespace).sort()).toEqual(namespaces);
+    expect(new Set(secrets.map((o) => o.data.token)).size).toBe(1);
+    // Bring-your-own token: the AlertmanagerConfigs stay, the chart writes no Secret at all.
+    const own = await render({
+      valuesFiles: [twoChains],
+      set: { 'operator.webhook.createSecret': 'false', 'operator.webhook.tokenSecretName': 'mine' },
+    });
+    expect(ofKind(own, 'AlertmanagerConfig')).toHaveLength(4);
+    expect(ofKind(own, 'Secret').filter((o) => /token|mine/.test(o.metadata.name))).toEqual([]);
+    // No AlertmanagerConfig: no copies either, the operator's own Secret stays.
+    const off = await render({ valuesFiles: [twoChains], set: { 'alerting.alertmanagerConfig.enabled': 'false' } });
+    expect(
+      ofKind(off, 'Secret')
+        .filter((o) => o.metadata.name === 'torchain-webhook-token')
+        .map((o) => o.metadata.namespace),
+    ).toEqual([RELEASE_NAMESPACE]);
   });
 
   it('the dashboard ships as a ConfigMap labelled for the Grafana sidecar, byte for byte', async () => {

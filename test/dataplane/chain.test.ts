@@ -24,6 +24,12 @@ function predictOuterSizes(spec: HopSpec[], mtus: number[], size: number): numbe
 
 const CHAINS: [string, string, HopSpec[]][] = [
   ['1 hop (wireguard)', 'c1', [{ type: 'wireguard' }]],
+  ['1 hop (openconnect)', 'o1', [{ type: 'openconnect' }]],
+  [
+    '3 hops (openvpn, openconnect, wireguard)',
+    'o3',
+    [{ type: 'openvpn' }, { type: 'openconnect' }, { type: 'wireguard' }],
+  ],
   ['2 hops (openvpn/tcp, wireguard)', 'c2', [{ type: 'openvpn', transport: 'tcp' }, { type: 'wireguard' }]],
   [
     '3 hops (openvpn/udp, wireguard, openvpn/tcp)',
@@ -120,7 +126,7 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('chain
       );
     });
 
-    if (N === 3) {
+    if (id === 'c3' || id === 'o3') {
       it("hop 2's server is reached only through hop 1's tunnel (from hop 1's server)", async () => {
         const { topo } = chain;
         const server1 = topo.hops[0]!.servers[0]!.spec.address;

@@ -1,7 +1,7 @@
 // The hop entrypoint's contract: bad input is refused with a clear error before anything changes; wg-quick-only
 // keys are not executed; a restart with another server of the pool swaps the kill switch's endpoint atomically.
 import { writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnless } from '../support/env.js';
@@ -15,10 +15,12 @@ import {
   startCapture,
   startHop,
   waitFor,
+  wgLatestHandshake,
   type HopHandle,
   type Topology,
 } from '../../lab/netns/index.js';
-import { DATAPLANE_BINARIES } from './support.js';
+import { protocolModule } from '../../operator/src/protocols/index.js';
+import { DATAPLANE_BINARIES, PREFIX } from './support.js';
 
 /** Runs the entrypoint to completion (for inputs it must refuse) and returns its exit status and stderr. */
 async function runEntrypoint(
@@ -46,7 +48,7 @@ async function netnsState(ns: string): Promise<string> {
     nsRun(ns, 'ip', ['-o', 'address', 'show']).then((r) => r.stdout),
     nsRun(ns, 'ip', ['route', 'show', 'table', 'all']).then((r) => r.stdout),
     nsRun(ns, 'ip', ['rule', 'show']).then((r) => r.stdout),
-    nsRun(ns, 'sysctl', ['-n', 'net.ipv4.ip_forward']).then((r) => r.stdout),
+    nsRun(ns, 'sysctl', ['-n', 'net.ipv4.ip_forward', 'net.ipv4.conf.in0.forwarding']).then((r) => r.stdout),
   ]);
   return parts.join('\n---\n');
 }
@@ -57,9 +59,9 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('hop e
   let base: Record<string, string>;
 
   beforeAll(async () => {
-    topo = await buildTopology({ hops: [{ type: 'wireguard' }], id: 'ep', serversPerHop: 2 });
+    topo = await buildTopology({ hops: [{ type: 'wireguard' }], id: 'ep', serversPerHop: 2, prefix: PREFIX });
     hop = topo.hops[0]!;
-    base = hop.env({ mtu: 1440 });
+    base = await hop.env({ mtu: 1440 });
     await nsRun(hop.netns, 'mkdir', ['-p', hop.tmpDir]);
   });
   afterAll(async () => {
@@ -67,7 +69,12 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('hop e
   });
 
   const badInputs: [string, (dir: string) => Promise<Record<string, string | undefined>>, RegExp][] = [
-    ['an unknown type', async () => ({ TORCHAIN_TYPE: 'ipsec' }), /TORCHAIN_TYPE must be openvpn or wireguard/],
+    [
+      'an unknown type',
+      async () => ({ TORCHAIN_TYPE: 'ipsec' }),
+      /TORCHAIN_TYPE must be one of: openconnect openvpn wireguard/,
+    ],
+    ['a type that is a path', async () => ({ TORCHAIN_TYPE: '../entrypoint' }), /TORCHAIN_TYPE must be one of/],
     ['a missing endpoint', async () => ({ TORCHAIN_ENDPOINT: undefined }), /TORCHAIN_ENDPOINT is not set/],
     [
       'a host name as endpoint',
@@ -80,9 +87,11 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('hop e
       async () => ({ TORCHAIN_ENDPOINT: '198.18.1.10:70000' }),
       /port must be 1..65535/,
     ],
+    ['an unknown transport', async () => ({ TORCHAIN_PROTO: 'sctp' }), /TORCHAIN_PROTO must be udp, tcp/],
     ['WireGuard over TCP', async () => ({ TORCHAIN_PROTO: 'tcp' }), /WireGuard is UDP only/],
     ['a non-numeric MTU', async () => ({ TORCHAIN_MTU: '1400b' }), /TORCHAIN_MTU must be an integer/],
     ['an MTU below 576', async () => ({ TORCHAIN_MTU: '500' }), /TORCHAIN_MTU must be an integer in 576..9000/],
+    ['an MTU above 9000', async () => ({ TORCHAIN_MTU: '9001' }), /TORCHAIN_MTU must be an integer in 576..9000/],
     [
       'an interface name with shell characters',
       async () => ({ TORCHAIN_IN_IF: 'in0;reboot' }),
@@ -95,45 +104,40 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('hop e
       async () => ({ TORCHAIN_TUNNEL_ROUTES: '198.18.0.100/32,example.com' }),
       /TORCHAIN_TUNNEL_ROUTES must be/,
     ],
+    ['a gateway without prefix', async () => ({ TORCHAIN_GATEWAY: '10.200.0.1' }), /TORCHAIN_GATEWAY must be an IPv4/],
+    ['an IPv6 gateway', async () => ({ TORCHAIN_GATEWAY: 'fd00::1/64' }), /TORCHAIN_GATEWAY must be an IPv4/],
+    ['a /32 gateway', async () => ({ TORCHAIN_GATEWAY: '10.200.0.1/32' }), /prefix of \/30 or shorter/],
+    ['an out gateway that is no address', async () => ({ TORCHAIN_OUT_GATEWAY: 'router' }), /must be an IP address/],
     [
-      'a gateway without prefix',
-      async () => ({ TORCHAIN_GATEWAY: '10.200.0.1' }),
-      /TORCHAIN_GATEWAY must be an address with prefix/,
+      'an out gateway of the other family',
+      async () => ({ TORCHAIN_OUT_GATEWAY: 'fd00::1' }),
+      /must be of the same address family/,
     ],
     [
       'a missing config file',
       async (d) => ({ TORCHAIN_CONFIG: join(d, 'nope.conf') }),
       /TORCHAIN_CONFIG is not a readable file/,
     ],
+    ['no WireGuard addresses', async () => ({ TORCHAIN_WG_ADDRESSES: undefined }), /TORCHAIN_WG_ADDRESSES is not set/],
     [
-      'a WireGuard config with two peers',
-      async (d) => {
-        const f = join(d, 'two-peers.conf');
-        await writeFile(
-          f,
-          '[Interface]\nPrivateKey = x\nAddress = 10.0.0.2/32\n[Peer]\nPublicKey = a\n[Peer]\nPublicKey = b\n',
-        );
-        return { TORCHAIN_CONFIG: f };
-      },
-      /exactly one \[Peer\]/,
+      'a WireGuard address without prefix',
+      async () => ({ TORCHAIN_WG_ADDRESSES: '10.101.0.2' }),
+      /TORCHAIN_WG_ADDRESSES must be comma-separated address\/prefix/,
     ],
     [
-      'a WireGuard config without Address',
-      async (d) => {
-        const f = join(d, 'no-address.conf');
-        await writeFile(f, '[Interface]\nPrivateKey = x\n[Peer]\nPublicKey = a\n');
-        return { TORCHAIN_CONFIG: f };
-      },
-      /has no Address/,
+      'OpenVPN over two transports',
+      async () => ({ TORCHAIN_TYPE: 'openvpn', TORCHAIN_PROTO: 'tcp,udp' }),
+      /openvpn is udp or tcp, one of them/,
     ],
     [
-      'an OpenVPN config with <connection> blocks',
-      async (d) => {
-        const f = join(d, 'conn.ovpn');
-        await writeFile(f, 'client\n<connection>\nremote 198.18.1.10 1194\n</connection>\n');
-        return { TORCHAIN_TYPE: 'openvpn', TORCHAIN_CONFIG: f };
-      },
-      /<connection> blocks/,
+      'OpenConnect without credentials beside its config',
+      async () => ({ TORCHAIN_TYPE: 'openconnect', TORCHAIN_PROTO: 'tcp,udp' }),
+      /no credentials beside TORCHAIN_CONFIG/,
+    ],
+    [
+      'OpenConnect over UDP alone',
+      async () => ({ TORCHAIN_TYPE: 'openconnect', TORCHAIN_PROTO: 'udp' }),
+      /openconnect is tcp \(TLS\) or tcp,udp/,
     ],
   ];
 
@@ -150,15 +154,17 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('hop e
     },
   );
 
-  it('runs a wg-quick style config without its wg-quick-only keys (no PostUp, its own MTU) and with the endpoint it was given', async () => {
+  it('runs a wg-quick style config as the operator prepares it: no PostUp, its own MTU, the endpoint it was given, no key copy', async () => {
     const marker = join(topo.dir, 'postup-ran');
     const original = hop.servers[0]!.clientConfig;
     const hostile = original
       .replace('[Interface]\n', `[Interface]\nPostUp = touch ${marker}\nTable = off\nSaveConfig = true\n`)
-      // A stale endpoint in the file: the hop must use TORCHAIN_ENDPOINT, the one the kill switch allows.
+      // A stale endpoint in the file: the hop must use the pool entry's endpoint, the one the kill switch allows.
       .replace(/Endpoint = .*/, 'Endpoint = 198.18.9.9:51820');
+    const prepared = protocolModule('wireguard').prepare(hostile, hop.servers[0]!.endpoint);
+    if (!prepared.ok) throw new Error(prepared.error);
     const file = join(topo.dir, 'hostile.conf');
-    await writeFile(file, hostile, { mode: 0o600 });
+    await writeFile(file, prepared.value.runConfig, { mode: 0o600 });
     const p = await startHop(hop, { mtu: 1440, extraEnv: { TORCHAIN_CONFIG: file } });
     try {
       await p.waitUp(20_000);
@@ -169,10 +175,59 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('hop e
       expect(link).toMatch(/mtu 1440 /);
       const { stdout: endpoints } = await nsRun(hop.netns, 'wg', ['show', hop.tunIf, 'endpoints']);
       expect(endpoints).toContain(hop.servers[0]!.endpoint);
-      // The private key copy handed to wg setconf is gone.
-      expect(existsSync(join(hop.tmpDir, 'torchain-wireguard.conf'))).toBe(false);
+      // The private key is read from the Secret where it lies: no copy of it in the scratch directory.
+      expect(readdirSync(hop.tmpDir)).toEqual([]);
     } finally {
       await p.stop();
+    }
+  });
+
+  it('refuses a config that is not `wg setconf` syntax (a wg-quick file the operator did not prepare) without running its hooks', async () => {
+    const marker = join(topo.dir, 'raw-postup-ran');
+    const raw = join(topo.dir, 'raw.conf');
+    await writeFile(
+      raw,
+      hop.servers[0]!.clientConfig.replace('[Interface]\n', `[Interface]\nPostUp = touch ${marker}\n`),
+    );
+    const { code, stderr } = await runEntrypoint(hop, { ...base, TORCHAIN_CONFIG: raw });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/could not configure wireguard-go with TORCHAIN_CONFIG/);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('enables forwarding through rtnetlink where /proc/sys is read-only (as runc mounts it for a NET_ADMIN container)', async () => {
+    await nsRun(hop.netns, 'sysctl', ['-qw', 'net.ipv4.conf.all.forwarding=0']);
+    const env = await hop.env({ mtu: 1440 });
+    // A mount namespace of its own with /proc/sys read-only, then the entrypoint: what a container sees.
+    const script = `mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec bash ${ENTRYPOINT}`;
+    const daemon = new Daemon({
+      netns: hop.netns,
+      cmd: 'unshare',
+      args: ['-m', 'bash', '-c', script],
+      env: { PATH: process.env.PATH, ...env },
+    });
+    daemon.start();
+    try {
+      await waitFor(
+        'a WireGuard handshake',
+        async () => (await wgLatestHandshake(hop.netns, hop.tunIf).catch(() => 0)) > 0,
+        20_000,
+        100,
+      );
+      const { stdout } = await nsRun(hop.netns, 'sysctl', [
+        '-n',
+        'net.ipv4.conf.all.forwarding',
+        `net.ipv4.conf.${hop.inIf}.forwarding`,
+        `net.ipv4.conf.${hop.tunIf}.forwarding`,
+        `net.ipv4.conf.${hop.outIf}.forwarding`,
+      ]);
+      // Only the two interfaces that must forward do.
+      expect(stdout.trim().split('\n')).toEqual(['0', '1', '1', '0']);
+      const ping = await nsRun(topo.client.netns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', topo.internet.address]);
+      expect(ping.stdout).toMatch(/2 received/);
+      expect(daemon.stderr.join('\n')).not.toMatch(/"level":"error"/);
+    } finally {
+      await daemon.close();
     }
   });
 

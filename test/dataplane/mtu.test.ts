@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { clampedMss, layerOverhead, tunnelMtus, type MtuLayer } from '../../operator/src/core/mtu.js';
+import { layerOverhead, tunnelMtus, type MtuLayer } from '../../operator/src/core/mtu.js';
 
 const wg: MtuLayer = { type: 'wireguard' };
 const ovUdp: MtuLayer = { type: 'openvpn', transport: 'udp' };
 const ovTcp: MtuLayer = { type: 'openvpn', transport: 'tcp' };
+const oc: MtuLayer = { type: 'openconnect' };
 
 describe('layerOverhead (figures measured by test/dataplane/overhead.test.ts)', () => {
   it.each([
@@ -14,13 +15,20 @@ describe('layerOverhead (figures measured by test/dataplane/overhead.test.ts)', 
     [{ type: 'openvpn', transport: 'tcp', family: 'ipv4' }, 78],
     [{ type: 'openvpn', transport: 'tcp', family: 'ipv6' }, 98],
     [{ type: 'openvpn' }, 52],
+    [{ type: 'openconnect', transport: 'udp', family: 'ipv4' }, 66],
+    [{ type: 'openconnect', transport: 'udp', family: 'ipv6' }, 86],
+    [{ type: 'openconnect', transport: 'tcp', family: 'ipv4' }, 89],
+    [{ type: 'openconnect', transport: 'tcp', family: 'ipv6' }, 109],
+    [{ type: 'openconnect' }, 66],
     [{ type: 'wireguard', transport: 'udp' }, 60],
   ] as [MtuLayer, number][])('%o costs %i bytes', (layer, bytes) => {
     expect(layerOverhead(layer)).toBe(bytes);
   });
 
   it('refuses WireGuard over TCP', () => {
-    expect(() => layerOverhead({ type: 'wireguard', transport: 'tcp' })).toThrow(/UDP only/);
+    expect(() => layerOverhead({ type: 'wireguard', transport: 'tcp' })).toThrow(
+      /cannot use transport tcp; it runs over udp/,
+    );
   });
 });
 
@@ -38,6 +46,10 @@ describe('tunnelMtus', () => {
     [9000, [wg, ovTcp], [8928, 8850]],
     [1280, [ovUdp], [1228]],
     [1500, [], []],
+    [1500, [oc], [1434]],
+    // The mixed chain of the data-plane tests: 1448 - 66 = 1382, 1382 - 60 = 1322 -> 1312.
+    [1500, [ovUdp, oc, wg], [1448, 1382, 1312]],
+    [1500, [{ type: 'openconnect', transport: 'tcp' }], [1411]],
   ] as [number, MtuLayer[], number[]][])('link %i, hops %j -> %j', (link, hops, want) => {
     expect(tunnelMtus(link, hops)).toEqual(want);
   });
@@ -61,7 +73,11 @@ describe('tunnelMtus', () => {
     [70000, [wg], /not an integer in/],
     [Number.NaN, [wg], /link MTU/],
     [600, [wg], /hop 1's tunnel MTU would be 528/],
-    [1500, [{ type: 'ipsec' } as unknown as MtuLayer], /hop 1 has type ipsec/],
+    [
+      1500,
+      [{ type: 'ipsec' } as unknown as MtuLayer],
+      /hop 1 has type ipsec; expected one of openvpn, wireguard, openconnect/,
+    ],
     [
       1300,
       [wg, { type: 'wireguard', family: 'ipv6' }],
@@ -75,14 +91,5 @@ describe('tunnelMtus', () => {
   it('a chain too deep for the link names the first hop that does not fit', () => {
     const deep = Array.from({ length: 20 }, () => wg);
     expect(() => tunnelMtus(1500, deep)).toThrow(/hop 15's tunnel MTU would be 544/);
-  });
-});
-
-describe('clampedMss', () => {
-  it.each([
-    [1310, 'ipv4', 1270],
-    [1440, 'ipv6', 1380],
-  ] as const)('MTU %i over %s -> MSS %i', (mtu, family, mss) => {
-    expect(clampedMss(mtu, family)).toBe(mss);
   });
 });

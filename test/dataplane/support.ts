@@ -3,7 +3,12 @@
 import { tunnelMtus } from '../../operator/src/core/mtu.js';
 import { buildTopology, nsRun, startHop, type HopProcess, type HopSpec, type Topology } from '../../lab/netns/index.js';
 
+/** Every namespace and interface these tests create starts with this (lab/netns/names.ts). */
+export const PREFIX = 'tke';
+
 export const DATAPLANE_BINARIES = [
+  '/usr/sbin/openconnect',
+  '/usr/sbin/ocserv',
   '/usr/sbin/openvpn',
   '/usr/bin/wireguard-go',
   '/usr/bin/wg',
@@ -25,9 +30,21 @@ export interface Chain {
 /** Builds the topology and starts every hop (hop 1 first: each needs the tunnel above it) with computed MTUs. */
 export async function startChain(
   spec: HopSpec[],
-  opts: { id: string; mtus?: number[]; serversPerHop?: number; extraEnv?: Record<string, string> },
+  opts: {
+    id: string;
+    mtus?: number[];
+    serversPerHop?: number;
+    extraEnv?: Record<string, string>;
+    podNetwork?: boolean;
+  },
 ): Promise<Chain> {
-  const topo = await buildTopology({ hops: spec, id: opts.id, serversPerHop: opts.serversPerHop });
+  const topo = await buildTopology({
+    hops: spec,
+    id: opts.id,
+    prefix: PREFIX,
+    serversPerHop: opts.serversPerHop,
+    podNetwork: opts.podNetwork,
+  });
   const mtus = opts.mtus ?? tunnelMtus(topo.linkMtu, spec);
   const hops: HopProcess[] = [];
   const close = async () => {

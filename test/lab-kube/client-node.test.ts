@@ -32,7 +32,7 @@ const hop = (name: string, labels: Record<string, string> = {}) => ({
   apiVersion: 'torchain.dev/v1alpha1',
   kind: 'TorChain',
   metadata: { name, labels },
-  spec: { numberNode: 1, typeNode: 'openvpn', nameTorChain: 'alpha' },
+  spec: { numberNode: 1, typeNode: 'openvpn', nameTorChain: 'alpha', inInterface: 'net1' },
 });
 
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {

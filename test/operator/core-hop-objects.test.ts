@@ -16,6 +16,7 @@ import type { TorChain } from '../../operator/src/api/torchain.js';
 const images = {
   openvpn: 'reg/torchain/openvpn:1',
   wireguard: 'reg/torchain/wireguard:1',
+  openconnect: 'reg/torchain/openconnect:1',
   logExporter: 'reg/torchain/log-exporter:1',
   pullPolicy: 'IfNotPresent' as const,
 };
@@ -38,10 +39,13 @@ const lastHop = torchain('alpha-3', {
 });
 
 describe('hop Secret', () => {
-  it('holds the config under vpnFileConfig, owned by the TorChain, with the chosen server and switch counter', () => {
+  it('holds the config as the client runs it under vpnFileConfig, owned by the TorChain, with the chosen server and switch counter', () => {
     const s = buildSecret(input(lastHop));
     expect(s.metadata?.name).toBe('alpha-3-vpn-config');
-    expect(Buffer.from(s.data?.['client.ovpn'] ?? '', 'base64').toString()).toBe(ovpnConfig('198.51.100.7'));
+    const held = Buffer.from(s.data?.['client.ovpn'] ?? '', 'base64').toString();
+    expect(held).toBe(input(lastHop).endpoint.runConfig);
+    expect(held).toMatch(/^remote 198\.51\.100\.7 1194$/m);
+    expect(held).not.toMatch(/^dev tun$/m);
     expect(s.metadata?.annotations).toMatchObject({ [ANNOTATION_SERVER]: 'srv-a', [ANNOTATION_SWITCH_SERVER]: '4' });
     expect(s.metadata?.ownerReferences).toEqual([
       {
@@ -129,7 +133,10 @@ describe('hop Deployment', () => {
     const nets = JSON.parse(
       buildDeployment(input(tc)).spec!.template.metadata!.annotations!['k8s.v1.cni.cncf.io/networks']!,
     );
-    expect(nets).toEqual([{ name: 'uplink', namespace: 'kube-system', interface: 'ext0' }]);
+    expect(nets).toEqual([
+      { name: 'uplink', namespace: 'kube-system', interface: 'ext0' },
+      { name: 'alpha-hop1-in', interface: 'net1' },
+    ]);
   });
 
   it('owns the Deployment, mounts the Secret read-only, recreates instead of surging', () => {

@@ -27,7 +27,7 @@ describe('informer against lab/kube', () => {
         apiVersion: 'torchain.dev/v1alpha1',
         kind: 'TorChain',
         metadata: { name, namespace: 'vpn' },
-        spec: { numberNode: 1, typeNode: 'openvpn', nameTorChain: 'x' },
+        spec: { numberNode: 1, typeNode: 'openvpn', nameTorChain: 'x', inInterface: 'net1' },
       },
     });
 

@@ -92,6 +92,7 @@ describe.skipIf(skipUnless({ binaries: [HELM, PROMTOOL] }))('the chart renders t
         url: 'http://tc-torchain-operator.vpn-system.svc:8080/v1/alertmanager',
         tokenSecretName: 'tc-torchain-webhook-token',
         tokenSecretKey: 'token',
+        namespace: 'vpn-system',
       }),
     );
   });

@@ -202,7 +202,9 @@ describe('generated files', () => {
   it('the chart templates read every chart value and escape Prometheus templates for Helm', () => {
     const rule = prometheusRuleTemplate();
     const route = alertmanagerConfigTemplate();
-    for (const path of Object.keys(PARAM_DOCS)) expect(rule + route, path).toContain(`{{ .Values.alerting.${path} }}`);
+    // The AlertmanagerConfig is rendered inside a `range` over namespaces: it reads the values through `$`.
+    for (const path of Object.keys(PARAM_DOCS))
+      expect(rule.replaceAll('{{ .Values.', '{{ $.Values.') + route, path).toContain(`{{ $.Values.alerting.${path} }}`);
     expect(rule).toContain('{{ "{{" }} $labels.hop }}');
     expect(rule).not.toMatch(/\{\{ \$labels/);
     expect(rule + route).not.toMatch(/__TORCHAIN_/);

@@ -125,6 +125,31 @@ Call: include "torchain.image" (dict "image" .Values.operator.image "root" $)
 {{- end -}}
 {{- end -}}
 
+{{/*
+The hop protocols, from the generated CRD's typeNode enum (operator/src/api/torchain.ts, which takes them from the
+protocol registry common/contracts/protocols.ts): a JSON list. The chart keeps no list of its own.
+*/}}
+{{- define "torchain.protocols" -}}
+{{- $crd := .Files.Get "crds/torchain.dev_torchains.yaml" | fromYaml -}}
+{{- $version := first $crd.spec.versions -}}
+{{- toJson $version.schema.openAPIV3Schema.properties.spec.properties.typeNode.enum -}}
+{{- end -}}
+
+{{/*
+The operator's hop image variables, one per protocol from the one map hop.images.<protocol> (TORCHAIN_IMAGE_<PROTOCOL>),
+and the log-exporter's (TORCHAIN_IMAGE_LOG_EXPORTER).
+*/}}
+{{- define "torchain.hop.imageEnv" -}}
+{{- $root := . -}}
+{{- range $p := fromJsonArray (include "torchain.protocols" .) }}
+{{- $image := required (printf "hop.images.%s is required: the image of %s hops (registry, repository, tag or digest)" $p $p) (index $root.Values.hop.images $p) }}
+- name: {{ printf "TORCHAIN_IMAGE_%s" (upper $p) }}
+  value: {{ include "torchain.image" (dict "image" $image "root" $root) | quote }}
+{{- end }}
+- name: TORCHAIN_IMAGE_LOG_EXPORTER
+  value: {{ include "torchain.image" (dict "image" .Values.hop.images.logExporter "root" .) | quote }}
+{{- end -}}
+
 {{/* An env entry only when the value is set (not null, not ""), so the operator's own default applies otherwise. */}}
 {{- define "torchain.optionalEnv" -}}
 {{- if and (not (kindIs "invalid" .value)) (ne (toString .value) "") -}}
@@ -206,8 +231,10 @@ defaultNetworkName): `<chain>-hop<k>-out` (toward its VPN server) and `<chain>-h
     its next hop toward the VPN server (TorChain spec.outGateway) is external.gateway;
   - hop k>1 out and hop k-1 in: the two ends of host bridge <bridgePrefix>-<k-1>, with the /30 number k-1 of
     linkNetwork: hop k-1 holds .4(k-1)+1 (the gateway of that link, hop k's spec.outGateway), hop k holds .4(k-1)+2;
-  - hop N in: a macvlan on the LAN's parent interface, without IPAM: the hop entrypoint assigns the fixed gateway IP
-    (lan.gatewayIP, the last TorChain's ipGateWay, passed as TORCHAIN_GATEWAY) only once its kill switch holds.
+  - hop N in: a macvlan on the LAN's parent interface.
+  No inInterface attachment has IPAM: a hop's address there is its TorChain's ipGateWay (TORCHAIN_GATEWAY), which
+  the hop entrypoint assigns only once its kill switch holds — the fixed LAN gateway IP (lan.gatewayIP) on hop N, the
+  link's .4k+1 on hop k<N. Until then neither LAN clients nor the hop below can reach the hop at all.
 */}}
 {{- define "torchain.chain.model" -}}
 {{- $c := .chain -}}
@@ -256,8 +283,9 @@ defaultNetworkName): `<chain>-hop<k>-out` (toward its VPN server) and `<chain>-h
 {{- $out := list -}}
 {{- range $i, $h := $hops -}}
 {{- $k := add1 $i -}}
-{{- if not (has $h.type (list "openvpn" "wireguard")) -}}
-{{- fail (printf "chains[%s].hops[%d].type is %q: use openvpn or wireguard" $name $i (toString $h.type)) -}}
+{{- $protocols := fromJsonArray (include "torchain.protocols" $root) -}}
+{{- if not (has $h.type $protocols) -}}
+{{- fail (printf "chains[%s].hops[%d].type is %q: use one of %s" $name $i (toString $h.type) (join ", " $protocols)) -}}
 {{- end -}}
 {{- if hasKey $h "switchServer" -}}
 {{- fail (printf "chains[%s].hops[%d].switchServer cannot be set from values: the operator moves it on every failover and `helm upgrade` would reset it" $name $i) -}}
@@ -284,14 +312,11 @@ defaultNetworkName): `<chain>-hop<k>-out` (toward its VPN server) and `<chain>-h
 {{- if eq $k $n -}}
 {{- $_ := set $hop "inInterface" $lanIf -}}
 {{- $_ := set $hop "ipGateWay" $gw -}}
-{{- /* No IPAM on the LAN side: the pod forwards (net.ipv4.ip_forward) from its first instant, so a gateway address
-there before the kill switch exists would let LAN traffic out through the pod network in the clear. The entrypoint
-assigns TorChain.spec.ipGateWay (its one source) after the kill switch holds. */ -}}
 {{- $_ := set $hop "inConfig" (dict "cniVersion" "0.3.1" "name" (printf "%s-hop%d-in" $name $k) "type" "macvlan" "master" $parent "mode" (default "bridge" $lan.mode) "ipam" (dict)) -}}
 {{- else -}}
 {{- $_ := set $hop "inInterface" "down0" -}}
-{{- $addr := dict "address" (printf "%s.%d/30" $base (add (mul 4 $k) 1)) -}}
-{{- $_ := set $hop "inConfig" (dict "cniVersion" "0.3.1" "name" (printf "%s-hop%d-in" $name $k) "type" "bridge" "bridge" (printf "%s-%d" $prefix $k) "mtu" $linkMtu "ipam" (dict "type" "static" "addresses" (list $addr))) -}}
+{{- $_ := set $hop "ipGateWay" (printf "%s.%d/30" $base (add (mul 4 $k) 1)) -}}
+{{- $_ := set $hop "inConfig" (dict "cniVersion" "0.3.1" "name" (printf "%s-hop%d-in" $name $k) "type" "bridge" "bridge" (printf "%s-%d" $prefix $k) "mtu" $linkMtu "ipam" (dict)) -}}
 {{- end -}}
 {{- $out = append $out $hop -}}
 {{- end -}}

@@ -5,6 +5,8 @@
 // Spec field names are the seed's JSON names, kept field for field (drop, numberNode, typeNode, ...).
 // Every pattern here must stay RE2-compatible (no lookaround): the Kubernetes API server evaluates them with Go's regexp.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { PROTOCOLS, type Protocol } from '../../../common/contracts/protocols.js';
+import { PROTOCOL_MODULES } from '../protocols/index.js';
 
 export const GROUP = 'torchain.dev';
 export const VERSION = 'v1alpha1';
@@ -14,11 +16,23 @@ export const PLURAL = 'torchains';
 export const SINGULAR = 'torchain';
 export const SHORT_NAMES = ['tc'];
 
-export const HOP_TYPES = ['openvpn', 'wireguard'] as const;
-export type HopType = (typeof HOP_TYPES)[number];
+/** The protocols a hop can run: the registry (common/contracts/protocols.ts), one module each in operator/src/protocols. */
+export const HOP_TYPES = PROTOCOLS;
+export type HopType = Protocol;
 
-/** Linux interface names (net/core/dev.c dev_valid_name): 1-15 bytes, no '/', ':' or white space, not "." or "..". */
-export const INTERFACE_NAME_PATTERN = '^([^/:\\s.][^/:\\s]{0,14}|\\.[^/:\\s.][^/:\\s]{0,13}|\\.\\.[^/:\\s]{1,13})$';
+/**
+ * Interface names the hop entrypoint takes (images/hop/entrypoint.sh valid_ifname): 1-15 of letters, digits and
+ * `_ . @ + -`, not starting with one of `. @ + -`. They go into nftables rules and ip arguments, so plain ones only.
+ */
+export const INTERFACE_NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$';
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+/**
+ * The hop's IPv4 address on inInterface with its prefix, /0 to /30 (the entrypoint's TORCHAIN_GATEWAY): client
+ * traffic and the policy routing are IPv4, and the hop below (or the LAN) must share the subnet.
+ */
+export const GATEWAY_PATTERN = `^${OCTET}(\\.${OCTET}){3}/([0-9]|[12][0-9]|30)$`;
+/** The largest tunnel MTU the entrypoint takes. */
+export const MAX_TUNNEL_MTU = 9000;
 /** A DNS-1123 label: the chain name becomes part of object names and label values. */
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** A plain file name inside the mounted config directory. */
@@ -48,7 +62,7 @@ export const TorChainSpecSchema = Type.Object(
       minimum: 1,
     }),
     typeNode: stringEnum(HOP_TYPES, {
-      description: 'VPN client the hop runs: openvpn or wireguard. The image follows it unless image is set.',
+      description: `VPN client the hop runs: ${HOP_TYPES.join(', ')}. The image follows it unless image is set.`,
     }),
     nameTorChain: Type.String({
       description: 'Name of the chain this hop belongs to (hops of one chain share it within a namespace).',
@@ -66,8 +80,7 @@ export const TorChainSpecSchema = Type.Object(
     ),
     vpnFileConfig: Type.Optional(
       Type.String({
-        description:
-          'File name of the VPN config mounted into the vpn container (default: client.ovpn for openvpn, wg-<chain>-<hop>.conf for wireguard).',
+        description: `File name of the VPN config mounted into the vpn container (default: ${HOP_TYPES.map((t) => `${PROTOCOL_MODULES[t].defaultConfigFileName('<chain>', '<hop>')} for ${t}`).join(', ')}).`,
         minLength: 1,
         maxLength: 255,
         pattern: FILE_NAME_PATTERN,
@@ -81,15 +94,22 @@ export const TorChainSpecSchema = Type.Object(
         pattern: '^/',
       }),
     ),
-    inInterface: Type.Optional(interfaceName('Interface client traffic enters the hop by (a Multus attachment).')),
+    inInterface: interfaceName(
+      "Interface client traffic (or the next hop's tunnel) enters the hop by: a Multus attachment of the pod. Required: the hop forwards only what enters here. 1-15 of letters, digits and _ . @ + - (not starting with . @ + -).",
+    ),
     ipGateWay: Type.Optional(
       Type.String({
-        description: 'Fixed gateway IP of the LAN entry on the last hop, with an optional prefix (192.168.50.1/24).',
-        maxLength: 49,
-        anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }, { format: 'cidr' }],
+        description:
+          "This hop's IPv4 address on inInterface, with its prefix (/30 or shorter): on the last hop the LAN's fixed gateway IP (192.168.50.1/24), on the others the address the next hop uses as its outGateway. The hop assigns it only once its kill switch holds (the attachment has no IPAM). Example: 10.254.0.5/30.",
+        maxLength: 18,
+        pattern: GATEWAY_PATTERN,
       }),
     ),
-    outInterface: Type.Optional(interfaceName('Interface the hop reaches its VPN server by (a Multus attachment).')),
+    outInterface: Type.Optional(
+      interfaceName(
+        'Interface the hop reaches its VPN server by (a Multus attachment; default eth0, the pod network). 1-15 of letters, digits and _ . @ + - (not starting with . @ + -); not the same as inInterface.',
+      ),
+    ),
     outGateway: Type.Optional(
       Type.String({
         description:
@@ -114,9 +134,9 @@ export const TorChainSpecSchema = Type.Object(
     ),
     mtu: Type.Optional(
       Type.Integer({
-        description: 'Tunnel MTU override. Default: computed from the outer link MTU and the hops above this one.',
+        description: `Tunnel MTU override, 576..${MAX_TUNNEL_MTU}. Default: computed from the outer link MTU and the hops above this one.`,
         minimum: 576,
-        maximum: 65535,
+        maximum: MAX_TUNNEL_MTU,
       }),
     ),
     poolPath: Type.Optional(
@@ -129,7 +149,16 @@ export const TorChainSpecSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // No schema keyword compares two fields; the API server evaluates this rule (Kubernetes 1.25+).
+    'x-kubernetes-validations': [
+      {
+        rule: "self.inInterface != (has(self.outInterface) ? self.outInterface : 'eth0')",
+        message: 'inInterface and outInterface (default eth0) must be two different interfaces',
+      },
+    ],
+  },
 );
 
 export const CONDITION_TYPES = ['Ready', 'TunnelUp', 'PoolExhausted'] as const;

@@ -1,13 +1,9 @@
 // The tunnel MTU of one hop: spec.mtu when set, else the data plane's tunnelMtus() over the layers of hops 1..k
 // (each nested layer costs its overhead; hop k's tunnel runs inside hops 1..k-1).
 import type { TorChain } from '../api/torchain.js';
+import type { MtuLayer } from './mtu.js';
 
-/** The contract's MtuLayer (operator/src/core/mtu.ts, data plane). */
-export interface MtuLayer {
-  type: 'openvpn' | 'wireguard';
-  transport?: 'udp' | 'tcp';
-  family?: 'ipv4' | 'ipv6';
-}
+export type { MtuLayer };
 
 export type TunnelMtus = (linkMtu: number, hops: MtuLayer[]) => number[];
 

@@ -2,7 +2,9 @@
 // Pure: the reconciler compares the result with what exists and writes only the difference.
 import { createHash } from 'node:crypto';
 import type { V1Deployment, V1EnvVar, V1Secret } from '@kubernetes/client-node';
+import type { Protocol } from '../../../common/contracts/protocols.js';
 import { API_VERSION, KIND, type TorChain } from '../api/torchain.js';
+import { protocolModule } from '../protocols/index.js';
 import {
   ANNOTATION_CONFIG_HASH,
   ANNOTATION_IN_NETWORK,
@@ -41,18 +43,18 @@ export const DEFAULT_TMP_DIR = '/tmp';
 /** The log-exporter runs as this uid (non-root; matches the image's user). */
 export const EXPORTER_UID = 65532;
 
-export interface HopImages {
-  openvpn: string;
-  wireguard: string;
+/** The vpn container image of each protocol, and the exporter's. */
+export type HopImages = Record<Protocol, string> & {
   logExporter: string;
   pullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
-}
+};
 
 export interface HopBuildInput {
   tc: TorChain;
   server: string;
   /** The VPN config file as read from Vault. */
   config: string;
+  /** The pool entry prepared by the protocol module: endpoint, transports, the config the client runs. */
   endpoint: ServerEndpoint;
   /** IPv4 host:port the exporter probes through the tunnel (the pool entry's `probe`). */
   probe?: string;
@@ -126,7 +128,13 @@ export function buildSecret(input: HopBuildInput): V1Secret {
       ownerReferences: [ownerReference(tc)],
     },
     type: 'Opaque',
-    data: { [configFileName(tc)]: Buffer.from(input.config, 'utf8').toString('base64') },
+    // The config as the client runs it (its protocol module's output), and its companion files beside it.
+    data: Object.fromEntries(
+      [
+        [configFileName(tc), input.endpoint.runConfig],
+        ...Object.entries(input.endpoint.companions).map(([suffix, text]) => [`${configFileName(tc)}.${suffix}`, text]),
+      ].map(([name, text]) => [name, Buffer.from(text!, 'utf8').toString('base64')]),
+    ),
   });
 }
 
@@ -159,10 +167,13 @@ export function vpnEnv(input: HopBuildInput): V1EnvVar[] {
     TORCHAIN_TYPE: s.typeNode,
     TORCHAIN_CONFIG: `${CONFIG_MOUNT_DIR}/${configFileName(tc)}`,
     TORCHAIN_ENDPOINT: input.endpoint.endpoint,
-    TORCHAIN_PROTO: input.endpoint.proto,
+    // Every L4 protocol the client sends to the endpoint: the kill switch admits exactly these.
+    TORCHAIN_PROTO: input.endpoint.protos.join(','),
     TORCHAIN_OUT_IF: s.outInterface ?? DEFAULT_OUT_INTERFACE,
   };
   env.TORCHAIN_IN_IF = s.inInterface ?? DEFAULT_IN_INTERFACE;
+  // The hop's address on inInterface (the LAN gateway on the last hop, the next hop's outGateway on the others):
+  // the entrypoint assigns it once the kill switch holds, never earlier.
   if (s.ipGateWay) env.TORCHAIN_GATEWAY = s.ipGateWay;
   if (s.outGateway) env.TORCHAIN_OUT_GATEWAY = s.outGateway;
   env.TORCHAIN_MTU = String(input.mtu);
@@ -170,11 +181,12 @@ export function vpnEnv(input: HopBuildInput): V1EnvVar[] {
   env.TORCHAIN_TMP_DIR = s.tmpDir ?? DEFAULT_TMP_DIR;
   // The probe is locally originated: it needs a route into the tunnel (forwarded traffic uses table 188).
   if (input.probe) env.TORCHAIN_TUNNEL_ROUTES = `${input.probe.slice(0, input.probe.lastIndexOf(':'))}/32`;
+  Object.assign(env, input.endpoint.env, protocolModule(s.typeNode).mtuEnv?.(input.endpoint, input.mtu));
   return Object.entries(env).map(([name, value]) => ({ name, value }));
 }
 
 export function vpnImage(tc: TorChain, images: HopImages): string {
-  return tc.spec.image ?? (tc.spec.typeNode === 'openvpn' ? images.openvpn : images.wireguard);
+  return tc.spec.image ?? images[protocolModule(tc.spec.typeNode).name];
 }
 
 export function buildDeployment(input: HopBuildInput): V1Deployment {
@@ -190,8 +202,6 @@ export function buildDeployment(input: HopBuildInput): V1Deployment {
   if (networks) podAnnotations[MULTUS_NETWORKS] = networks;
   const pullPolicy = images.pullPolicy ? { imagePullPolicy: images.pullPolicy } : {};
   const tunIf = tunnelInterfaceName(tc.metadata.namespace ?? '', s.nameTorChain, s.numberNode, s.typeNode);
-  const sysctls = [{ name: 'net.ipv4.ip_forward', value: '1' }];
-  if (s.ipGateWay?.includes(':')) sysctls.push({ name: 'net.ipv6.conf.all.forwarding', value: '1' });
 
   return withDesiredHash<V1Deployment>({
     apiVersion: 'apps/v1',
@@ -216,7 +226,14 @@ export function buildDeployment(input: HopBuildInput): V1Deployment {
           ...(s.nameK8sNode ? { nodeSelector: { 'kubernetes.io/hostname': s.nameK8sNode } } : {}),
           ...(input.serviceAccountName ? { serviceAccountName: input.serviceAccountName } : {}),
           terminationGracePeriodSeconds: 10,
-          securityContext: { seccompProfile: { type: 'RuntimeDefault' }, sysctls },
+          // Forwarding OFF from the sandbox's first instant: a new network namespace inherits IPv4 forwarding from
+          // the node (on, on a Kubernetes node), and a peer that still knows our MAC would have its packets routed
+          // around the tunnel before the kill switch exists. The entrypoint turns forwarding on for its two
+          // interfaces once the kill switch holds.
+          securityContext: {
+            seccompProfile: { type: 'RuntimeDefault' },
+            sysctls: [{ name: 'net.ipv4.ip_forward', value: '0' }],
+          },
           containers: [
             {
               name: 'vpn',

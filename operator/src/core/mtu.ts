@@ -3,48 +3,24 @@
 // Hop 1's tunnel packets travel on the outer link; hop k's tunnel packets travel inside hop k-1's tunnel. Each layer
 // costs a fixed overhead, so hop k's tunnel MTU is the link MTU minus the overheads of hops 1..k. With these MTUs an
 // inner packet of the maximum size fills every outer layer exactly: nothing is fragmented and nothing is dropped
-// silently (a bigger packet gets "fragmentation needed" from the hop it enters). A WireGuard layer rounds its MTU
-// down to a multiple of 16 (see WIREGUARD_PADDING). The overheads below were measured
-// with real wireguard-go and OpenVPN 2.6 in network namespaces (test/dataplane/overhead.test.ts, docs/dataplane.md).
+// silently (a bigger packet gets "fragmentation needed" from the hop it enters). The overheads and any rounding come
+// from the protocol modules (operator/src/protocols/<type>/), measured with the real clients in network namespaces
+// (test/dataplane/overhead.test.ts, docs/dataplane.md).
 //
 // Pure: no I/O. The operator calls tunnelMtus() and writes each result into TORCHAIN_MTU of the hop's pod.
+import { PROTOCOLS, isProtocol, type Protocol } from '../../../common/contracts/protocols.js';
+import { protocolModule, type Family, type Transport } from '../protocols/index.js';
 
-export type HopKind = 'openvpn' | 'wireguard';
-export type Transport = 'udp' | 'tcp';
-export type Family = 'ipv4' | 'ipv6';
+export type { Family, Transport };
 
 /** One layer of the chain: the hop's VPN type, its transport to the server and the address family of that transport. */
 export interface MtuLayer {
-  type: HopKind;
-  /** Transport to the server. WireGuard is always UDP; default udp. */
+  type: Protocol;
+  /** Transport to the server; default: the protocol's first (udp). */
   transport?: Transport;
   /** Address family of the server endpoint (the outer header of this layer). Default ipv4. */
   family?: Family;
 }
-
-/** Outer IP header. */
-export const IP_HEADER: Record<Family, number> = { ipv4: 20, ipv6: 40 };
-export const UDP_HEADER = 8;
-/** TCP header with the timestamp option Linux puts on every segment (20 + 12). */
-export const TCP_HEADER_WITH_TIMESTAMPS = 32;
-/** WireGuard transport data message: type 4, receiver index 4, counter 8, Poly1305 tag 16. */
-export const WIREGUARD_DATA_HEADER = 32;
-/**
- * WireGuard pads every plaintext to a multiple of 16 bytes, capped at the *sender's* interface MTU. The hop caps at
- * its own MTU, but the server caps at its own (usually 1420 or more) and so pads a reply of our maximum size up to
- * 15 bytes beyond it, which then no longer fits the layer above (seen in the lab: fragments on hop 1's link). A
- * WireGuard tunnel MTU that is itself a multiple of 16 is safe in both directions.
- */
-export const WIREGUARD_PADDING = 16;
-/**
- * OpenVPN data channel with an AEAD cipher (AES-256-GCM, AES-128-GCM, CHACHA20-POLY1305 — the ciphers of OpenVPN
- * 2.6's default data-ciphers): P_DATA_V2 opcode + peer id 4, packet id 4, tag 16. No compression framing: the
- * generated configs and the entrypoint never enable compression. CBC ciphers (legacy) cost more and vary with
- * padding; a hop using one needs the spec.mtu override.
- */
-export const OPENVPN_AEAD_DATA_HEADER = 24;
-/** OpenVPN over TCP prefixes every packet with a 2-byte length. */
-export const OPENVPN_TCP_LENGTH_PREFIX = 2;
 
 /** Smallest tunnel MTU this computes: below it IPv4 stops being useful (RFC 791 576-byte datagrams). */
 export const MIN_TUNNEL_MTU = 576;
@@ -52,17 +28,18 @@ export const MIN_TUNNEL_MTU = 576;
 export const MIN_IPV6_LINK_MTU = 1280;
 export const MAX_LINK_MTU = 65535;
 
-/** Bytes one layer adds around an inner packet. */
+/** Bytes one layer reserves around an inner packet. */
 export function layerOverhead(layer: MtuLayer): number {
+  if (!isProtocol(layer.type))
+    throw new Error(`MTU: type ${String(layer.type)} is not a protocol; expected one of ${PROTOCOLS.join(', ')}`);
+  const m = protocolModule(layer.type);
+  const transport = layer.transport ?? m.transports[0]!;
+  if (!m.transports.includes(transport))
+    throw new Error(
+      `MTU: a ${m.name} hop cannot use transport ${transport}; it runs over ${m.transports.join(' or ')}`,
+    );
   const family = layer.family ?? 'ipv4';
-  const transport = layer.transport ?? 'udp';
-  if (layer.type === 'wireguard') {
-    if (transport !== 'udp')
-      throw new Error(`MTU: a wireguard hop cannot use transport ${transport}; WireGuard is UDP only`);
-    return IP_HEADER[family] + UDP_HEADER + WIREGUARD_DATA_HEADER;
-  }
-  if (transport === 'udp') return IP_HEADER[family] + UDP_HEADER + OPENVPN_AEAD_DATA_HEADER;
-  return IP_HEADER[family] + TCP_HEADER_WITH_TIMESTAMPS + OPENVPN_TCP_LENGTH_PREFIX + OPENVPN_AEAD_DATA_HEADER;
+  return m.mtuOverhead ? m.mtuOverhead(transport, family) : m.overhead(transport, family);
 }
 
 /**
@@ -79,8 +56,8 @@ export function tunnelMtus(linkMtu: number, hops: MtuLayer[]): number[] {
   let outer = linkMtu;
   hops.forEach((hop, i) => {
     const hopNumber = i + 1;
-    if (hop.type !== 'openvpn' && hop.type !== 'wireguard') {
-      throw new Error(`MTU: hop ${hopNumber} has type ${String(hop.type)}; expected openvpn or wireguard`);
+    if (!isProtocol(hop.type)) {
+      throw new Error(`MTU: hop ${hopNumber} has type ${String(hop.type)}; expected one of ${PROTOCOLS.join(', ')}`);
     }
     if ((hop.family ?? 'ipv4') === 'ipv6' && outer < MIN_IPV6_LINK_MTU) {
       const carrier = hopNumber === 1 ? 'the outer link' : `hop ${hopNumber - 1}'s tunnel`;
@@ -88,8 +65,9 @@ export function tunnelMtus(linkMtu: number, hops: MtuLayer[]): number[] {
         `MTU: hop ${hopNumber} reaches its server over IPv6, but ${carrier} has MTU ${outer} < ${MIN_IPV6_LINK_MTU}; use an IPv4 server endpoint for hop ${hopNumber} or a shorter chain`,
       );
     }
-    let mtu = outer - layerOverhead(hop);
-    if (hop.type === 'wireguard') mtu -= mtu % WIREGUARD_PADDING;
+    const raw = outer - layerOverhead(hop);
+    const round = protocolModule(hop.type).roundMtu;
+    const mtu = round ? round(raw) : raw;
     if (mtu < MIN_TUNNEL_MTU) {
       throw new Error(
         `MTU: hop ${hopNumber}'s tunnel MTU would be ${mtu} (< ${MIN_TUNNEL_MTU}) with link MTU ${linkMtu}; shorten the chain or raise the link MTU`,
@@ -99,9 +77,4 @@ export function tunnelMtus(linkMtu: number, hops: MtuLayer[]): number[] {
     outer = mtu;
   });
   return result;
-}
-
-/** TCP MSS that fits a tunnel MTU (what the hop clamps SYNs to): MTU minus the inner IP and TCP headers. */
-export function clampedMss(tunnelMtu: number, family: Family = 'ipv4'): number {
-  return tunnelMtu - IP_HEADER[family] - 20;
 }

@@ -2,6 +2,7 @@
 // (PodMonitor relabelings, the lab kubelet, the dashboard): see docs/operator.md before changing one.
 import { createHash } from 'node:crypto';
 import type { HopType, TorChain } from '../api/torchain.js';
+import { protocolModule } from '../protocols/index.js';
 
 export const LABEL_APP_NAME = 'app.kubernetes.io/name';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
@@ -35,7 +36,7 @@ export const deploymentName = (tc: TorChain): string => tc.metadata.name ?? '';
 export const secretName = (tc: TorChain): string => `${tc.metadata.name ?? ''}-vpn-config`;
 
 export function defaultConfigFileName(type: HopType, chain: string, hop: number): string {
-  return type === 'openvpn' ? 'client.ovpn' : `wg-${chain}-${hop}.conf`;
+  return protocolModule(type).defaultConfigFileName(chain, hop);
 }
 
 export function configFileName(tc: TorChain): string {
@@ -56,7 +57,7 @@ export function poolPath(tc: TorChain, prefix: string): string {
  */
 export function tunnelInterfaceName(namespace: string, chain: string, hop: number, type: HopType): string {
   const digest = createHash('sha256').update(`${namespace}/${chain}`).digest('hex').slice(0, 6);
-  const name = `${type === 'wireguard' ? 'wg' : 'tun'}${digest}h${String(hop)}`;
+  const name = `${protocolModule(type).interfacePrefix}${digest}h${String(hop)}`;
   return name.length <= 15 ? name : name.slice(0, 15);
 }
 

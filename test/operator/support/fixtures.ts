@@ -17,7 +17,7 @@ export function torchain(
       generation: 1,
       ...meta,
     },
-    spec: { typeNode: 'openvpn', nameTorChain: 'alpha', switchServer: 0, ...spec },
+    spec: { typeNode: 'openvpn', nameTorChain: 'alpha', switchServer: 0, inInterface: 'net1', ...spec },
   };
 }
 

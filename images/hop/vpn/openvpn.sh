@@ -1,0 +1,24 @@
+# shellcheck shell=bash
+# OpenVPN hop module, sourced by images/hop/entrypoint.sh (the functions it calls are listed there).
+# TORCHAIN_CONFIG is the config the operator's module prepared (operator/src/protocols/openvpn/): exactly one
+# `remote` (the kill switch's endpoint) and none of the directives the hop decides; the command line below decides
+# those (device, MTU, routes) and wins over the file anyway.
+
+vpn_check() {
+  [[ ${#PROTOS[@]} -eq 1 ]] || die_config "TORCHAIN_PROTO for openvpn is udp or tcp, one of them" value "$TORCHAIN_PROTO"
+  require_binaries openvpn
+}
+
+vpn_endpoints() { endpoints_from_env; }
+
+vpn_tunnel_device() { create_persistent_tun; }
+
+vpn_run() {
+  # OpenVPN 2.6 servers push their own tun-mtu; ours is computed for the chain, so the push is ignored.
+  # --persist-tun: on its own restarts (ping-restart, connection refused) OpenVPN would otherwise set the device
+  # down, and the kernel deletes every route through a device that goes down (our table-188 default included).
+  # --script-security 1: no user scripts, whatever the file says.
+  log info "exec openvpn" config "$CONFIG"
+  exec openvpn --config "$CONFIG" --dev "$TUN_IF" --dev-type tun --tun-mtu "$MTU" --pull-filter ignore tun-mtu \
+    --route-noexec --persist-tun --script-security 1
+}

@@ -1,0 +1,140 @@
+// A lab node's pod sandboxes, as the container runtime and the CNI plugins make them on a node: a fresh network
+// namespace per pod, IPv6 off (the lab cluster is IPv4-only), the pod's sysctls (only the safe ones, or unsafe ones
+// the node allows, as the kubelet's --allowed-unsafe-sysctls: otherwise the pod is refused with SysctlForbidden), the
+// primary interface from the pod network (Calico stand-in), the pod's resolv.conf (cluster DNS), and every Multus
+// attachment its annotation asks for, made from the NetworkAttachmentDefinitions in the API (multus.ts) with the
+// node's side in the node's namespace (the lab's "fabric", where the chart's bridges live).
+import { createHash } from 'node:crypto';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Kube } from '../kube/server.js';
+import type { Sandbox, SandboxProvider } from '../kubelet/kubelet.js';
+import { ipBatch, run } from '../netns/exec.js';
+import { removePodResolvConf, type ClusterDns } from './dns.js';
+import { missingBridges, NETWORKS_ANNOTATION, parseNetworks, planAttachment, type CniConfig } from './multus.js';
+import type { PodNetwork } from './pod-network.js';
+
+/** Namespaced sysctls Kubernetes considers safe (allowed on every node). https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/ */
+export const SAFE_SYSCTLS = new Set([
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+]);
+
+export class SysctlForbidden extends Error {}
+
+export interface SandboxOptions {
+  /** Name prefix of pod namespaces (`<prefix>-p-<hash>`) and of node-side attachment interfaces. */
+  prefix: string;
+  kube: Kube;
+  podNetwork: PodNetwork;
+  dns: ClusterDns;
+  /** The node's namespace holding the Multus bridges and parent interfaces. */
+  nodeNetns: string;
+  /** The kubelet's --allowed-unsafe-sysctls. */
+  allowedUnsafeSysctls: string[];
+  log(entry: Record<string, unknown>): void;
+}
+
+export function podNetnsName(prefix: string, podUid: string): string {
+  return `${prefix}-p-${createHash('sha256').update(podUid).digest('hex').slice(0, 10)}`;
+}
+
+export class LabSandboxes implements SandboxProvider {
+  constructor(private readonly o: SandboxOptions) {}
+
+  async create(pod: V1Pod): Promise<Sandbox> {
+    const m = pod.metadata!;
+    const key = `${m.namespace}/${m.name}`;
+    const sysctls = pod.spec?.securityContext?.sysctls ?? [];
+    const forbidden = sysctls.filter(
+      (s) => !SAFE_SYSCTLS.has(s.name) && !this.o.allowedUnsafeSysctls.includes(s.name),
+    );
+    if (forbidden.length)
+      throw new SysctlForbidden(
+        `SysctlForbidden: pod ${key} asks for unsafe sysctls ${forbidden.map((s) => s.name).join(', ')} the node does not allow (kubelet --allowed-unsafe-sysctls)`,
+      );
+    const netns = podNetnsName(this.o.prefix, m.uid!);
+    await run('ip', ['netns', 'del', netns]).catch(() => undefined);
+    await run('ip', ['netns', 'add', netns]);
+    const destroy = async () => {
+      await this.o.podNetwork.remove(netns).catch(() => undefined);
+      await run('ip', ['netns', 'del', netns]).catch(() => undefined);
+      removePodResolvConf(netns);
+    };
+    try {
+      await ipBatch(['link set lo up'], netns);
+      await run('ip', [
+        'netns',
+        'exec',
+        netns,
+        'sysctl',
+        '-qw',
+        'net.ipv6.conf.all.disable_ipv6=1',
+        'net.ipv6.conf.default.disable_ipv6=1',
+        ...sysctls.map((s) => `${s.name}=${s.value}`),
+      ]);
+      const podIP = await this.o.podNetwork.add(netns, key);
+      this.o.dns.writePodResolvConf(netns, m.namespace!);
+      await this.attach(pod, netns);
+      return { netns, podIP, destroy };
+    } catch (err) {
+      await destroy();
+      throw err;
+    }
+  }
+
+  /** Multus: every attachment of the pod's annotation, from its NetworkAttachmentDefinition. */
+  private async attach(pod: V1Pod, netns: string): Promise<void> {
+    const m = pod.metadata!;
+    const value = m.annotations?.[NETWORKS_ANNOTATION];
+    if (!value) return;
+    const selections = parseNetworks(value, m.namespace!);
+    const configs: Array<{ sel: (typeof selections)[number]; config: CniConfig }> = [];
+    for (const sel of selections) {
+      const nad = this.o.kube.getObject(sel.namespace, 'network-attachment-definitions', sel.name, 'k8s.cni.cncf.io');
+      if (!nad)
+        throw new Error(
+          `cannot attach network ${sel.namespace}/${sel.name} (interface ${sel.interface}): no such NetworkAttachmentDefinition`,
+        );
+      const raw = (nad.spec as { config?: string } | undefined)?.config;
+      if (!raw) throw new Error(`NetworkAttachmentDefinition ${sel.namespace}/${sel.name} has no spec.config`);
+      configs.push({ sel, config: JSON.parse(raw) as CniConfig });
+    }
+    const { stdout } = await run('ip', ['-n', this.o.nodeNetns, '-o', 'link', 'show']);
+    const existing = new Set(
+      stdout
+        .split('\n')
+        .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+        .filter((n): n is string => !!n),
+    );
+    const bridges = missingBridges(
+      configs.map((c) => c.config),
+      existing,
+    );
+    if (bridges.length)
+      await ipBatch(
+        bridges.flatMap((b) => [`link add ${b} type bridge`, `link set ${b} up`]),
+        this.o.nodeNetns,
+      );
+    for (const { sel, config } of configs) {
+      const plan = planAttachment(sel, config, { podNetns: netns, podUid: m.uid!, prefix: this.o.prefix });
+      await ipBatch(plan.node, this.o.nodeNetns);
+      await ipBatch(plan.pod, netns);
+      this.o.log({
+        level: 'info',
+        msg: 'pod attachment made',
+        pod: `${m.namespace}/${m.name}`,
+        network: `${sel.namespace}/${sel.name}`,
+        interface: sel.interface,
+        plugin: config.type,
+      });
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// What every start-up step of the lab shares: where state lives, the process supervisor, structured logs, progress
+// lines for the human watching, and the teardown list (each step registers how to undo itself; close() runs them in
+// reverse, so a failure midway removes exactly what was made).
+import { mkdirSync, rmSync } from 'node:fs';
+import { Supervisor } from '../runtime/supervisor.js';
+
+export type LabLog = (entry: Record<string, unknown>) => void;
+
+export class LabContext {
+  readonly supervisor: Supervisor;
+  private readonly closers: Array<{ what: string; close: () => Promise<unknown> }> = [];
+
+  constructor(
+    readonly stateDir: string,
+    readonly prefix: string,
+    readonly log: LabLog,
+    readonly progress: (step: string) => void,
+  ) {
+    rmSync(stateDir, { recursive: true, force: true });
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    this.supervisor = new Supervisor(stateDir);
+  }
+
+  /** Registers how to undo a step; undone in reverse order by close(). */
+  onClose(what: string, close: () => Promise<unknown>): void {
+    this.closers.push({ what, close });
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.closers.reverse())
+      await c.close().catch((err: unknown) =>
+        this.log({ level: 'warn', msg: 'lab teardown step failed', step: c.what, error: String(err) }),
+      );
+    this.closers.length = 0;
+    await this.supervisor.stopAll(3000);
+  }
+}
