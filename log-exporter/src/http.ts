@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from './prom.js';
 import type { LineSource } from './sources/source.js';
 import type { ExporterState } from './state.js';
+import { builtins } from './builtins.js';
 
 export interface HttpServer {
   listen(host: string, port: number): Promise<AddressInfo>;
@@ -25,7 +26,7 @@ export async function buildHttp(opts: {
   state: ExporterState;
   source: () => LineSource | undefined;
 }): Promise<HttpServer> {
-  const { createServer } = await import('node:http');
+  const { createServer } = builtins.http();
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {

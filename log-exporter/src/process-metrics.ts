@@ -2,11 +2,12 @@
 // `torchain_log_exporter_` prefix so they cannot clash with the pod's. Five values read at scrape time: prom-client's
 // collectDefaultMetrics would pull its whole package (pushgateway, cluster, OpenTelemetry) into the image's bundle.
 import { Counter, Gauge, type Registry } from './prom.js';
+import { builtins } from './builtins.js';
 
 const PREFIX = 'torchain_log_exporter_';
 
 export async function registerProcessMetrics(registry: Registry): Promise<() => void> {
-  const { monitorEventLoopDelay } = await import('node:perf_hooks'); // serve mode only (see serve.ts)
+  const { monitorEventLoopDelay } = builtins.perfHooks(); // serve mode only (builtins.ts)
   const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
   const loop = monitorEventLoopDelay({ resolution: 20 });
   loop.enable();

@@ -1,6 +1,5 @@
 // Long-running mode: a line source, the WireGuard handshake reader and the active probe feed the state; HTTP serves it.
-// Built-ins only the long-running mode uses are imported when needed: the image's single-file bundle hoists every
-// static `import 'node:…'` to its start, which would load them (TLS, HTTP, sockets) for a one-shot parse too.
+// Built-ins only this mode uses are loaded on first use (builtins.ts).
 import { networkInterfaces } from 'node:os';
 import { buildHttp } from './http.js';
 import type { Config, HostPort } from './config.js';

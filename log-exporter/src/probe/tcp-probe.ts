@@ -4,6 +4,7 @@
 // ping_group_range sysctl plus a ping binary), and for WireGuard the SYN is real data, which makes wireguard-go
 // re-handshake and log the failure — keepalives alone never do (see README).
 import type { HostPort } from '../config.js';
+import { builtins } from '../builtins.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -13,7 +14,7 @@ export interface ProbeResult {
 }
 
 export async function tcpProbe(target: HostPort, timeoutMs: number): Promise<ProbeResult> {
-  const { connect } = await import('node:net'); // loaded by serve mode only (see serve.ts)
+  const { connect } = builtins.net(); // serve mode only (builtins.ts)
   const started = performance.now();
   return new Promise((resolve) => {
     const sock = connect({ host: target.host, port: target.port });

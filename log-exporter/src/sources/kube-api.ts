@@ -12,6 +12,7 @@ import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve, dirname } from 'node:path';
 import { parseKubeconfig } from './kubeconfig-yaml.js';
+import { builtins } from '../builtins.js';
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -154,7 +155,7 @@ export async function followLog(
     `${access.server}/api/v1/namespaces/${encodeURIComponent(where.namespace)}/pods/` +
       `${encodeURIComponent(where.pod)}/log?${query.toString()}`,
   );
-  const { request } = await import('node:https'); // loaded by serve mode only (see serve.ts)
+  const { request } = builtins.https(); // serve mode only (builtins.ts)
   const options: RequestOptions = {
     method: 'GET',
     headers: { accept: '*/*', ...(access.token ? { authorization: `Bearer ${access.token()}` } : {}) },

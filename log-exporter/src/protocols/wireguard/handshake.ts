@@ -5,6 +5,7 @@
 // Where neither works the active probe carries tunnel detection alone (see README).
 import { existsSync } from 'node:fs';
 import type { HandshakeRead, HandshakeReaderKind } from '../protocol.js';
+import { builtins } from '../../builtins.js';
 
 /** Latest handshake (unix seconds, 0 = never) over all peers of a UAPI "get=1" answer. Throws on errno != 0. */
 export function parseUapiGet(text: string): number {
@@ -41,7 +42,7 @@ export function uapiSocketPath(ifname: string): string {
 }
 
 export async function readUapi(ifname: string, timeoutMs = 2000): Promise<number> {
-  const { connect } = await import('node:net'); // loaded by serve mode only (see serve.ts)
+  const { connect } = builtins.net(); // serve mode only (builtins.ts)
   return new Promise((resolve, reject) => {
     const sock = connect(uapiSocketPath(ifname));
     let text = '';
@@ -69,7 +70,7 @@ export async function readUapi(ifname: string, timeoutMs = 2000): Promise<number
 }
 
 export async function readWgDump(ifname: string, timeoutMs = 2000): Promise<number> {
-  const { execFile } = await import('node:child_process'); // loaded by serve mode only (see serve.ts)
+  const { execFile } = builtins.childProcess(); // serve mode only (builtins.ts)
   return new Promise((resolve, reject) => {
     execFile('wg', ['show', ifname, 'dump'], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`wg show ${ifname} dump failed: ${(stderr || err.message).trim()}`));
