@@ -143,10 +143,7 @@ async function main(): Promise<void> {
   const results = new Map<string, Sample[]>();
   const peer: number[] = [];
   const t0 = Date.now();
-  let switchesBefore = 0;
   try {
-    for (const c of lab.chains)
-      for (const tc of (await c.torchains()).values()) switchesBefore += tc.spec.switchServer ?? 0;
     for (const name of cases) {
       const { chain: ci, hop, how } = CASES[name]!;
       const chain = lab.chains[ci];
