@@ -1,8 +1,9 @@
-// The mtail program equivalent to the exporter, rendered from the same pattern table: first matching pattern of the
-// log type wins (nested `else`), each match applies its effects, and every line counts as matched or unmatched.
+// The mtail program equivalent to the exporter, rendered from the same pattern table (the protocol module's): first
+// matching pattern of the protocol wins (nested `else`), each match applies its effects, and every line counts as matched or unmatched.
 // Used by `npm run bench:exporter` (the peer) and by test/log-exporter/mtail.test.ts (RE2 reads the table alike).
-import { PATTERNS, type Pattern } from '../log-exporter/src/patterns.js';
-import type { LogType } from '../log-exporter/src/reasons.js';
+import type { Protocol } from '../common/contracts/protocols.js';
+import { protocolModule } from '../log-exporter/src/protocols/index.js';
+import type { Pattern } from '../log-exporter/src/protocols/pattern.js';
 import { syntaxOutsideCommonSubset } from '../log-exporter/src/vector/regex-subset.js';
 
 /** mtail delimits regexes with /: escape the unescaped ones. */
@@ -28,10 +29,10 @@ function effects(p: Pattern, indent: string): string[] {
   return out;
 }
 
-export function renderMtailProgram(type: LogType): string {
-  const table = PATTERNS.filter((p) => p.type === type);
+export function renderMtailProgram(type: Protocol): string {
+  const table = protocolModule(type).patterns;
   const lines = [
-    `# Generated from log-exporter/src/patterns.ts (${type}); see bench/exporter-mtail.ts.`,
+    `# Generated from log-exporter/src/protocols/${type}/patterns.ts; see bench/exporter-mtail.ts.`,
     // mtail refuses declarations no statement uses.
     ...(table.some((p) => p.error) ? ['counter torchain_vpn_connection_errors_total by reason'] : []),
     ...(table.some((p) => p.restart) ? ['counter torchain_vpn_restarts_total by reason'] : []),

@@ -1,21 +1,37 @@
-// `npm run lab`: the whole self-healing chain on one machine.
-//   npm run lab                              live terminal view (keys: 1..N kill a hop's active server, r restore, q quit)
+// `npm run lab`: the whole self-healing product on one machine, installed with its own chart into lab/kube.
+//   npm run lab                              live terminal view (keys act on the selected chain)
 //   npm run lab -- --headless                one JSON line with the endpoints, then runs until SIGTERM
 //   npm run lab -- --scenario NAME [--json]  runs a scripted scenario, prints its result, exits 0 when it passed
 //   npm run lab -- cleanup                   removes whatever a crashed lab left behind
+// Options: --timings lab|production (default lab), --chain T1,T2,… (the first chain's protocols, hop 1 first),
+// --second-chain T1,…|none, --containers (every pod from the built images, with podman).
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { isProtocol, PROTOCOLS, type Protocol } from '../common/contracts/protocols.js';
 import { cleanupLab } from './cleanup.js';
+import { containerRuntimeFromImages } from './kubelet/runtime/containers.js';
 import { runScenario, SCENARIOS } from './scenarios/scenarios.js';
-import { DEFAULT_PREFIX, DEFAULT_STATE_DIR, startLab, type Lab } from './stack.js';
-import { renderView, type HopState, type HopView } from './view/render.js';
+import { DEFAULT_PREFIX, DEFAULT_STATE_DIR, startLab, type Lab, type Timings } from './stack.js';
+import { renderView, type ChainView, type HopState, type HopView } from './view/render.js';
 
 const USAGE = `usage: npm run lab [-- --headless | --scenario NAME [--json] | cleanup]
+         [--timings lab|production] [--chain T1,T2,…] [--second-chain T1,…|none] [--containers]
+protocols: ${PROTOCOLS.join(', ')}
 scenarios: ${Object.keys(SCENARIOS).join(', ')}`;
 
 function fail(message: string): never {
   process.stderr.write(`torchain lab: ${message}\n`);
   process.exit(2);
+}
+
+function protocols(flag: string, raw: string | undefined): Protocol[] | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === 'none') return [];
+  const list = raw.split(',').map((s) => s.trim());
+  const bad = list.filter((t) => !isProtocol(t));
+  if (!list.length || bad.length || list.length > 9)
+    fail(`${flag} ${raw}: give 1 to 9 protocols from ${PROTOCOLS.join(', ')}, hop 1 first (bad: ${bad.join(', ')})`);
+  return list as Protocol[];
 }
 
 async function main(): Promise<void> {
@@ -27,6 +43,10 @@ async function main(): Promise<void> {
         headless: { type: 'boolean', default: false },
         scenario: { type: 'string' },
         json: { type: 'boolean', default: false },
+        timings: { type: 'string', default: 'lab' },
+        chain: { type: 'string' },
+        'second-chain': { type: 'string' },
+        containers: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -38,6 +58,12 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE + '\n');
     return;
   }
+  if (values.timings !== 'lab' && values.timings !== 'production')
+    fail(`--timings ${values.timings}: use lab or production\n${USAGE}`);
+  const timings = values.timings as Timings;
+  const hops = protocols('--chain', values.chain);
+  if (hops && !hops.length) fail('--chain needs at least one protocol');
+  const secondChain = protocols('--second-chain', values['second-chain']);
   if (typeof process.getuid === 'function' && process.getuid() !== 0)
     fail('needs root (it creates network namespaces, nftables rules and tun devices): run it as root');
 
@@ -48,12 +74,11 @@ async function main(): Promise<void> {
   }
   if (positionals.length) fail(`unknown command ${positionals.join(' ')}\n${USAGE}`);
   if (values.scenario && !SCENARIOS[values.scenario]) fail(`unknown scenario ${values.scenario}\n${USAGE}`);
-  const found = leftovers.processes.length + leftovers.namespaces.length + leftovers.links.length;
+  const found = leftovers.processes.length + leftovers.namespaces.length + leftovers.containers.length;
   if (found) process.stderr.write(`removed what an earlier lab left behind: ${JSON.stringify(leftovers)}\n`);
 
   const interactive = !values.headless && !values.scenario && process.stdout.isTTY === true;
   const progress = (step: string) => process.stderr.write(`[lab] ${step}\n`);
-  // Set once the lab is up; shutdown (signals, crashes) may run before that.
   const running: { lab?: Lab } = {};
   let closing = false;
   const shutdown = async (code: number) => {
@@ -77,6 +102,10 @@ async function main(): Promise<void> {
   });
 
   const lab = await startLab({
+    hops,
+    secondChain,
+    timings,
+    ...(values.containers ? { runtime: () => containerRuntimeFromImages(DEFAULT_PREFIX) } : {}),
     progress,
     log: (e) => {
       if (e.level === 'error') process.stderr.write(JSON.stringify(e) + '\n');
@@ -101,89 +130,116 @@ async function liveView(lab: Lab, quit: () => void): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(lab.endpoints.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
-  const killed = new Map<number, string[]>();
+  const failed = new Map<string, string[]>();
   const notes: string[] = [];
   const note = (s: string) => notes.push(`${new Date().toISOString().slice(11, 19)} ${s}`);
+  let selected = 0;
+  let silent = false;
 
   process.stdin.setRawMode(true);
   process.stdin.resume();
   process.stdin.on('data', (buf) => {
     const key = buf.toString();
+    const chain = lab.chains[selected]!;
     if (key === 'q' || key === '\x03') return quit();
+    if (key === '\t') {
+      selected = (selected + 1) % lab.chains.length;
+      return;
+    }
+    if (key === 's') {
+      silent = true;
+      return;
+    }
     if (key === 'r') {
-      void (async () => {
-        for (const [hop, names] of killed) for (const n of names) await lab.startServer(hop, n);
-        killed.clear();
-        note('restored every killed server');
-      })();
+      void Promise.all(lab.chains.map((c) => c.restoreServers())).then(() => {
+        failed.clear();
+        note('restored every failed server');
+      });
       return;
     }
     const hop = Number(key);
-    if (Number.isInteger(hop) && hop >= 1 && hop <= lab.topology.hops.length) {
-      void lab
-        .killActiveServer(hop)
+    if (Number.isInteger(hop) && hop >= 1 && hop <= chain.types.length) {
+      const how = silent ? 'blackhole' : 'kill';
+      silent = false;
+      void chain
+        .failActiveServer(hop, how)
         .then((name) => {
-          killed.set(hop, [...(killed.get(hop) ?? []), name]);
-          note(`you killed ${name}, the active server of hop ${hop}`);
+          const k = `${chain.name}/${hop}`;
+          failed.set(k, [...(failed.get(k) ?? []), name]);
+          note(
+            `you ${how === 'kill' ? 'killed' : 'blackholed'} ${name}, the active server of ${chain.name} hop ${hop}`,
+          );
         })
-        .catch((err: unknown) => note(`could not kill hop ${hop}'s server: ${String(err)}`));
+        .catch((err: unknown) => note(`could not fail ${chain.name} hop ${hop}'s server: ${String(err)}`));
     }
   });
 
   process.stdout.write('\x1b[?25l');
   const draw = async () => {
-    const tcs = await lab.torchains().catch(() => new Map());
-    const events = await core
-      .listNamespacedEvent({ namespace: lab.endpoints.namespace })
-      .then((l) =>
-        l.items
-          .filter((e) => e.reason && e.involvedObject?.kind === 'TorChain')
-          .map((e) => ({ at: isoOf(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp), e }))
-          .sort((a, b) => a.at.localeCompare(b.at))
-          .map(({ at, e }) => `${at.slice(11, 19)} ${e.involvedObject?.name}: ${e.reason} ${e.message ?? ''}`),
-      )
-      .catch(() => [] as string[]);
-    const hops: HopView[] = lab.topology.hops.map((h) => {
-      const tc = tcs.get(h.number);
-      const ready = tc?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
-      const phase = tc?.status?.phase;
-      const state: HopState =
-        phase === 'Dropped'
-          ? 'dropped'
-          : phase === 'Switching'
-            ? 'switching'
-            : ready
-              ? 'up'
-              : tc?.status
-                ? 'down'
-                : 'starting';
-      return {
-        number: h.number,
-        type: h.type,
-        server: tc?.status?.currentServer ?? '',
-        state,
-        switches: tc?.status?.switches ?? 0,
-        lastSwitchTime: tc?.status?.lastSwitchTime,
-        killed: killed.get(h.number) ?? [],
-      };
-    });
-    const t = lab.traffic.state;
-    const lastOutage = t.outages.at(-1);
+    const chains: ChainView[] = [];
+    const events: string[] = [];
+    for (const c of lab.chains) {
+      const tcs = await c.torchains().catch(() => new Map());
+      events.push(
+        ...(await core
+          .listNamespacedEvent({ namespace: c.namespace })
+          .then((l) =>
+            l.items
+              .filter((e) => e.reason && e.involvedObject?.kind === 'TorChain')
+              .map(
+                (e) =>
+                  `${isoOf(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp).slice(11, 19)} ${c.name}/${e.involvedObject?.name}: ${e.reason} ${e.message ?? ''}`,
+              ),
+          )
+          .catch(() => [] as string[])),
+      );
+      const hops: HopView[] = c.types.map((type, i) => {
+        const tc = tcs.get(i + 1);
+        const ready = tc?.status?.conditions?.find((x: { type: string }) => x.type === 'Ready')?.status === 'True';
+        const phase = tc?.status?.phase;
+        const state: HopState =
+          phase === 'Dropped'
+            ? 'dropped'
+            : phase === 'Switching'
+              ? 'switching'
+              : ready
+                ? 'up'
+                : tc?.status
+                  ? 'down'
+                  : 'starting';
+        return {
+          number: i + 1,
+          type,
+          server: tc?.status?.currentServer ?? '',
+          state,
+          switches: tc?.status?.switches ?? 0,
+          lastSwitchTime: tc?.status?.lastSwitchTime,
+          killed: failed.get(`${c.name}/${i + 1}`) ?? [],
+        };
+      });
+      const t = c.traffic.state;
+      const lastOutage = t.outages.at(-1);
+      chains.push({
+        chain: c.name,
+        namespace: c.namespace,
+        hops,
+        traffic: {
+          flowing: t.flowing,
+          rttMs: t.lastRttMs,
+          sent: t.sent,
+          received: t.received,
+          outageSeconds: !t.flowing && lastOutage ? (Date.now() - lastOutage.from) / 1000 : undefined,
+        },
+      });
+    }
     const screen = renderView({
-      chain: lab.endpoints.chain.name,
-      namespace: lab.endpoints.namespace,
-      hops,
-      traffic: {
-        flowing: t.flowing,
-        rttMs: t.lastRttMs,
-        sent: t.sent,
-        received: t.received,
-        outageSeconds: !t.flowing && lastOutage ? (Date.now() - lastOutage.from) / 1000 : undefined,
-      },
+      chains,
+      selected,
+      timings: lab.timings,
       events: [...events, ...notes].sort().slice(-8),
       now: new Date(),
     });
-    process.stdout.write('\x1b[H\x1b[2J' + screen + '\n');
+    process.stdout.write('\x1b[H\x1b[2J' + screen + (silent ? '\n  silent death: press a hop number' : '') + '\n');
   };
   for (;;) {
     await draw();

@@ -38,12 +38,12 @@ export class TrafficMonitor {
 
   constructor(
     private readonly supervisor: Supervisor,
-    private readonly opts: { netns: string; target: string; intervalSeconds?: number },
+    private readonly opts: { netns: string; target: string; intervalSeconds?: number; name?: string },
   ) {}
 
   start(): void {
     const interval = String(this.opts.intervalSeconds ?? 0.2);
-    this.proc = this.supervisor.start('traffic', 'ping', {
+    this.proc = this.supervisor.start(this.opts.name ?? 'traffic', 'ping', {
       netns: this.opts.netns,
       // -O: report a missing reply before the next probe; -D: timestamps; -W 1: wait at most 1 s per reply.
       args: ['-n', '-O', '-D', '-i', interval, '-W', '1', this.opts.target],

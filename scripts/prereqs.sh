@@ -33,6 +33,8 @@ declare -A probe=(
   [time]=/usr/bin/time
   [ca-certificates]=/etc/ssl/certs
   [busybox]=/bin/busybox
+  # certtool: the corpus capture (log-exporter/corpus/capture.sh) back-dates an expired certificate with it.
+  [gnutls-bin]=/usr/bin/certtool
   # Images (npm run images, test/images): mmdebstrap stages Debian packages, umoci writes OCI layouts, podman runs
   # the images with runc (crun refuses hybrid cgroups), skopeo copies archives to registries.
   [mmdebstrap]=/usr/bin/mmdebstrap

@@ -10,7 +10,14 @@ import type { Kube } from '../kube/server.js';
 import type { Sandbox, SandboxProvider } from '../kubelet/kubelet.js';
 import { ipBatch, run } from '../netns/exec.js';
 import { removePodResolvConf, type ClusterDns } from './dns.js';
-import { missingBridges, NETWORKS_ANNOTATION, parseNetworks, planAttachment, type CniConfig } from './multus.js';
+import {
+  missingBridges,
+  NETWORKS_ANNOTATION,
+  nodeSideName,
+  parseNetworks,
+  planAttachment,
+  type CniConfig,
+} from './multus.js';
 import type { PodNetwork } from './pod-network.js';
 
 /** Namespaced sysctls Kubernetes considers safe (allowed on every node). https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/ */
@@ -46,16 +53,31 @@ export function podNetnsName(prefix: string, podUid: string): string {
   return `${prefix}-p-${createHash('sha256').update(podUid).digest('hex').slice(0, 10)}`;
 }
 
+/** One attachment made for a pod, before any of its containers run (what a capture needs to follow pods). */
+export interface AttachmentEvent {
+  pod: V1Pod;
+  podNetns: string;
+  /** The interface inside the pod (the selection's `interface`). */
+  interface: string;
+  /** The node's side of it (a veth end in nodeNetns; for macvlan, none). */
+  nodeSide?: string;
+  nodeNetns: string;
+  config: CniConfig;
+  /** MAC address of the pod's interface. */
+  mac: string;
+}
+
 export class LabSandboxes implements SandboxProvider {
+  /** Awaited after each attachment is made and before the pod's containers start (e.g. a leak capture). */
+  readonly onAttachment = new Set<(e: AttachmentEvent) => Promise<void>>();
+
   constructor(private readonly o: SandboxOptions) {}
 
   async create(pod: V1Pod): Promise<Sandbox> {
     const m = pod.metadata!;
     const key = `${m.namespace}/${m.name}`;
     const sysctls = pod.spec?.securityContext?.sysctls ?? [];
-    const forbidden = sysctls.filter(
-      (s) => !SAFE_SYSCTLS.has(s.name) && !this.o.allowedUnsafeSysctls.includes(s.name),
-    );
+    const forbidden = sysctls.filter((s) => !SAFE_SYSCTLS.has(s.name) && !this.o.allowedUnsafeSysctls.includes(s.name));
     if (forbidden.length)
       throw new SysctlForbidden(
         `SysctlForbidden: pod ${key} asks for unsafe sysctls ${forbidden.map((s) => s.name).join(', ')} the node does not allow (kubelet --allowed-unsafe-sysctls)`,
@@ -127,6 +149,19 @@ export class LabSandboxes implements SandboxProvider {
       const plan = planAttachment(sel, config, { podNetns: netns, podUid: m.uid!, prefix: this.o.prefix });
       await ipBatch(plan.node, this.o.nodeNetns);
       await ipBatch(plan.pod, netns);
+      if (this.onAttachment.size) {
+        const { stdout: link } = await run('ip', ['-n', netns, '-o', 'link', 'show', 'dev', sel.interface]);
+        const event: AttachmentEvent = {
+          pod,
+          podNetns: netns,
+          interface: sel.interface,
+          nodeSide: config.type === 'bridge' ? nodeSideName(this.o.prefix, m.uid!, sel.interface) : undefined,
+          nodeNetns: this.o.nodeNetns,
+          config,
+          mac: /link\/ether ([0-9a-f:]{17})/.exec(link)?.[1] ?? '',
+        };
+        for (const hook of this.onAttachment) await hook(event);
+      }
       this.o.log({
         level: 'info',
         msg: 'pod attachment made',

@@ -130,6 +130,14 @@ export class LabKubelet {
       }));
   }
 
+  /** SIGKILLs a running container of a pod on this node (a crash); false when there is none. */
+  killContainer(namespace: string, pod: string, container: string): boolean {
+    const c = this.runs.get(`${namespace}/${pod}`)?.containers.get(container);
+    if (!c?.process?.isRunning()) return false;
+    c.process.kill();
+    return true;
+  }
+
   async stop(): Promise<void> {
     this.closed = true;
     await this.informer.stop();

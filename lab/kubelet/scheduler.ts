@@ -156,7 +156,8 @@ export class LabScheduler {
       taints: n.spec?.taints,
     }));
     const load = new Map<string, number>();
-    for (const p of this.pods.list()) if (p.spec?.nodeName) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
+    for (const p of this.pods.list())
+      if (p.spec?.nodeName) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
     const choice = pickNode(pod, nodes, load);
     if ('reason' in choice) {
       if (this.reported.get(key) === choice.reason) return;
@@ -194,7 +195,12 @@ export class LabScheduler {
       });
       await this.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${choice.node}`);
     } catch (err) {
-      this.log({ level: 'debug', msg: 'binding failed (pod deleted or bound meanwhile?)', pod: key, error: String(err) });
+      this.log({
+        level: 'debug',
+        msg: 'binding failed (pod deleted or bound meanwhile?)',
+        pod: key,
+        error: String(err),
+      });
     }
   }
 

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { StopWaiting, waitFor } from './exec.js';
 
 export interface DaemonOptions {
+  /** Network namespace to run in; '' for the lab's own. */
   netns: string;
   cmd: string;
   args: string[];
@@ -40,7 +41,11 @@ export class Daemon {
     this.exitCode = undefined;
     this.log ??= this.opts.logFile ? createWriteStream(this.opts.logFile, { flags: 'a' }) : undefined;
     // `ip netns exec` execs the command after joining the namespace: the pid is the daemon's own.
-    const child = spawn('ip', ['netns', 'exec', this.opts.netns, this.opts.cmd, ...this.opts.args], {
+    // An empty netns runs in the lab's own (root) namespace.
+    const [cmd, args] = this.opts.netns
+      ? ['ip', ['netns', 'exec', this.opts.netns, this.opts.cmd, ...this.opts.args]]
+      : [this.opts.cmd, this.opts.args];
+    const child = spawn(cmd, args, {
       env: this.opts.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

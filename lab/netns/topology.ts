@@ -32,8 +32,6 @@ export interface HopSpec {
 }
 
 export interface TopologySpec {
-  /** Name of server j of hop k (its Vault key in the lab). Default `hop<k>-s<j>`. */
-  serverName?: (k: number, j: number) => string;
   /** hops[0] is hop 1 (outermost). 1..9 hops. */
   hops: HopSpec[];
   /** Name prefix of every namespace (`<prefix>-<id>-…`) and WireGuard interface (`<prefix>wg<id>…`). Default tcd. */
@@ -328,7 +326,7 @@ export async function buildWorld(spec: TopologySpec): Promise<World> {
         await ipBatch([`address add ${address}/16 dev eth0`, 'link set eth0 up'], ns);
         const server = await createVpnServer(
           {
-            name: spec.serverName?.(k, j) ?? `hop${k}-s${j}`,
+            name: `hop${k}-s${j}`,
             type: h.type,
             transport,
             netns: ns,

@@ -2,7 +2,9 @@
 // with an audit log, and the node components with identities and ClusterRoles of their own (kube-proxy, the network
 // policy enforcer, cluster DNS, the scheduler): nothing of the lab's cluster talks to lab/kube as more than it needs,
 // except the kubelets and the scheduler (the lab has no Node authoriser; they use the admin certificate).
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
 import {
@@ -17,9 +19,12 @@ import {
 } from '../cluster/index.js';
 import { LabScheduler } from '../kubelet/scheduler.js';
 import { startKube, type Kube } from '../kube/server.js';
+import { KUBECTL, REPO_ROOT } from '../../scripts/paths.js';
 import type { LabContext } from './context.js';
 
 export const API_SERVER_PORT = 6443;
+const ADDON_CRDS = join(REPO_ROOT, 'lab', 'cluster', 'addon-crds.yaml');
+const execFileAsync = promisify(execFile);
 
 export interface LabCluster {
   kube: Kube;
@@ -60,6 +65,15 @@ export async function startCluster(ctx: LabContext, firstNode: string): Promise<
   kc.loadFromFile(kube.kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
   const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+
+  // What the cluster's add-ons bring before torchain is installed: kube-prometheus-stack's, Multus' and
+  // multi-networkpolicy's CRDs, applied as an admin applies them.
+  await execFileAsync(KUBECTL, ['apply', '-f', ADDON_CRDS], {
+    env: { ...process.env, KUBECONFIG: kube.kubeconfigPath, HOME: kubeDir },
+  });
+  await execFileAsync(KUBECTL, ['wait', '--for=condition=Established', '-f', ADDON_CRDS, '--timeout=60s'], {
+    env: { ...process.env, KUBECONFIG: kube.kubeconfigPath, HOME: kubeDir },
+  });
 
   const identity = async (namespace: string, name: string, rules?: V1PolicyRule[]) => {
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } }).catch(ignoreExists);

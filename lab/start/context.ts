@@ -28,9 +28,11 @@ export class LabContext {
 
   async close(): Promise<void> {
     for (const c of this.closers.reverse())
-      await c.close().catch((err: unknown) =>
-        this.log({ level: 'warn', msg: 'lab teardown step failed', step: c.what, error: String(err) }),
-      );
+      await c
+        .close()
+        .catch((err: unknown) =>
+          this.log({ level: 'warn', msg: 'lab teardown step failed', step: c.what, error: String(err) }),
+        );
     this.closers.length = 0;
     await this.supervisor.stopAll(3000);
   }

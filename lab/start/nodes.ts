@@ -33,10 +33,14 @@ export interface LabNode {
   chain: ChainPlan;
   world: World;
   kubelet: LabKubelet;
+  sandboxes: LabSandboxes;
 }
 
-/** Vault keys that are not valid label values (a colon, capitals, dots): every scenario exercises that path. */
-export function serverName(chain: ChainPlan, hop: number, j: number): string {
+/**
+ * The Vault key of server j of a hop's pool: deliberately not a valid label value (a colon, capitals, dots), so every
+ * scenario exercises the label form of server names (docs/vault.md promises any key).
+ */
+export function vaultKey(chain: ChainPlan, hop: number, j: number): string {
   return `${chain.name.toUpperCase()}:hop${hop}.s${j}`;
 }
 
@@ -45,7 +49,6 @@ export async function startNodes(
   cluster: LabCluster,
   chains: ChainPlan[],
   runtime: ContainerRuntime,
-  onPodsChanged: () => void,
 ): Promise<LabNode[]> {
   const nodes: LabNode[] = [];
   for (const chain of chains) {
@@ -57,9 +60,9 @@ export async function startNodes(
       prefix: ctx.prefix,
       id: chain.id,
       serversPerHop: chain.serversPerHop,
-      serverName: (k, j) => serverName(chain, k, j),
     });
     ctx.onClose(`world of ${chain.node}`, () => world.teardown());
+    let sandboxes!: LabSandboxes;
     const kubelet = new LabKubelet({
       kube: cluster.kube,
       kubeconfigPath: cluster.adminKubeconfig,
@@ -73,7 +76,7 @@ export async function startNodes(
       },
       nodeIP: cluster.nodeIP,
       runtime,
-      sandboxes: new LabSandboxes({
+      sandboxes: (sandboxes = new LabSandboxes({
         prefix: ctx.prefix,
         kube: cluster.kube,
         podNetwork: cluster.podNetwork,
@@ -81,14 +84,13 @@ export async function startNodes(
         nodeNetns: world.fabricNetns,
         allowedUnsafeSysctls: ALLOWED_UNSAFE_SYSCTLS,
         log: ctx.log,
-      }),
+      })),
       stateDir: join(ctx.stateDir, 'kubelet', chain.node),
-      onPodsChanged,
       log: (e) => ctx.log({ component: `kubelet/${chain.node}`, ...e }),
     });
     await kubelet.start();
     ctx.onClose(`kubelet of ${chain.node}`, () => kubelet.stop());
-    nodes.push({ name: chain.node, chain, world, kubelet });
+    nodes.push({ name: chain.node, chain, world, kubelet, sandboxes });
   }
   return nodes;
 }

@@ -7,7 +7,7 @@ import { startVault, type LabVault } from '../vault/server.js';
 import { grantOperatorAccess, writePool } from '../vault/seed.js';
 import type { LabCluster } from './cluster.js';
 import type { LabContext } from './context.js';
-import type { LabNode } from './nodes.js';
+import { vaultKey, type LabNode } from './nodes.js';
 
 export const VAULT_PORT = 8200;
 
@@ -59,8 +59,13 @@ export async function startVaultStep(
     for (const pool of node.world.pools) {
       // probe: the server's tunnel address on a closed TCP port; its RST proves the tunnel carries traffic.
       const entries: Record<string, { config: string; endpoint: string; probe: string }> = {};
-      for (const s of pool.servers)
-        entries[s.spec.name] = { config: s.clientConfig, endpoint: s.endpoint, probe: `${s.serverTunnelAddress}:53` };
+      pool.servers.forEach((s, j) => {
+        entries[vaultKey(node.chain, pool.number, j)] = {
+          config: s.clientConfig,
+          endpoint: s.endpoint,
+          probe: `${s.serverTunnelAddress}:53`,
+        };
+      });
       await writePool(admin, { namespace: node.chain.namespace, chain: node.chain.name, hop: pool.number }, entries);
     }
   return { vault, url: vault.url };

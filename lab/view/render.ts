@@ -18,11 +18,19 @@ export interface HopView {
   killed: string[];
 }
 
-export interface ViewState {
+export interface ChainView {
   chain: string;
   namespace: string;
   hops: HopView[];
   traffic: { flowing: boolean; rttMs?: number; sent: number; received: number; outageSeconds?: number };
+}
+
+export interface ViewState {
+  chains: ChainView[];
+  /** The chain the keys act on. */
+  selected: number;
+  /** lab or production timings. */
+  timings: string;
   events: string[];
   now: Date;
 }
@@ -58,47 +66,56 @@ export function renderView(v: ViewState, opts: { color?: boolean; width?: number
   const color = opts.color ?? true;
   const lines: string[] = [];
   lines.push(
-    paint(`torchain lab — chain ${v.chain} in namespace ${v.namespace}`, 'bold', color) +
+    paint(`torchain lab — ${v.chains.length} chain(s), ${v.timings} timings`, 'bold', color) +
       `   ${v.now.toISOString().slice(11, 19)}Z`,
   );
-  lines.push('');
-  // LAN client → hop N → … → hop 1 → internet
-  const ordered = [...v.hops].sort((a, b) => b.number - a.number);
-  lines.push('  LAN client');
-  for (const h of ordered) {
-    const state = paint(pad(h.state.toUpperCase(), 9), STATE_COLOR[h.state], color);
-    const failover =
-      h.lastFailoverSeconds !== undefined
-        ? `last failover ${h.lastFailoverSeconds.toFixed(1)} s`
-        : h.lastSwitchTime
-          ? `last switch ${h.lastSwitchTime.slice(11, 19)}Z`
-          : '';
-    const killed = h.killed.length ? paint(`  killed: ${h.killed.join(', ')}`, 'red', color) : '';
+  v.chains.forEach((c, i) => {
+    lines.push('');
+    const mark = i === v.selected ? paint('▶', 'bold', color) : ' ';
+    lines.push(`${mark} ${paint(`chain ${c.chain}`, 'bold', color)} in namespace ${c.namespace}`);
+    // LAN client → hop N → … → hop 1 → internet
+    const ordered = [...c.hops].sort((a, b) => b.number - a.number);
+    lines.push('  LAN client');
+    for (const h of ordered) {
+      const state = paint(pad(h.state.toUpperCase(), 9), STATE_COLOR[h.state], color);
+      const failover =
+        h.lastFailoverSeconds !== undefined
+          ? `last failover ${h.lastFailoverSeconds.toFixed(1)} s`
+          : h.lastSwitchTime
+            ? `last switch ${h.lastSwitchTime.slice(11, 19)}Z`
+            : '';
+      const killed = h.killed.length ? paint(`  killed: ${h.killed.join(', ')}`, 'red', color) : '';
+      lines.push('     │');
+      lines.push(
+        `  [hop ${h.number}] ${pad(h.type, 11)} server ${pad(h.server || '—', 14)} ${state} switches ${pad(String(h.switches), 3)} ${failover}${killed}`,
+      );
+    }
     lines.push('     │');
-    lines.push(
-      `  [hop ${h.number}] ${pad(h.type, 9)} server ${pad(h.server || '—', 12)} ${state} switches ${pad(String(h.switches), 3)} ${failover}${killed}`,
-    );
-  }
-  lines.push('     │');
-  lines.push('  internet');
-  lines.push('');
-  const t = v.traffic;
-  const flow = t.flowing ? paint('FLOWING', 'green', color) : paint('NO TRAFFIC', 'red', color);
-  const rtt = t.flowing && t.rttMs !== undefined ? `rtt ${t.rttMs.toFixed(1)} ms` : '';
-  const outage = !t.flowing && t.outageSeconds !== undefined ? `down for ${t.outageSeconds.toFixed(1)} s` : '';
-  const loss = t.sent ? `${(((t.sent - t.received) / t.sent) * 100).toFixed(1)}% lost of ${t.sent}` : '';
-  lines.push(`  traffic LAN → internet: ${flow} ${rtt}${outage}   ${paint(loss, 'dim', color)}`);
+    lines.push('  internet');
+    const t = c.traffic;
+    const flow = t.flowing ? paint('FLOWING', 'green', color) : paint('NO TRAFFIC', 'red', color);
+    const rtt = t.flowing && t.rttMs !== undefined ? `rtt ${t.rttMs.toFixed(1)} ms` : '';
+    const outage = !t.flowing && t.outageSeconds !== undefined ? `down for ${t.outageSeconds.toFixed(1)} s` : '';
+    const loss = t.sent ? `${(((t.sent - t.received) / t.sent) * 100).toFixed(1)}% lost of ${t.sent}` : '';
+    lines.push(`  traffic LAN → internet: ${flow} ${rtt}${outage}   ${paint(loss, 'dim', color)}`);
+  });
   lines.push('');
   lines.push(paint('  recent events', 'bold', color));
   for (const e of v.events.slice(-8)) lines.push(`   ${e}`);
   for (let i = v.events.length; i < 8; i++) lines.push('');
   lines.push('');
-  const keys = v.hops
+  const keys = (v.chains[v.selected]?.hops ?? [])
     .map((h) => h.number)
     .sort((a, b) => a - b)
     .map((n) => String(n))
     .join('/');
-  lines.push(paint(`  keys: ${keys} kill that hop's active server   r restore killed servers   q quit`, 'dim', color));
-  const width = opts.width ?? 120;
+  lines.push(
+    paint(
+      `  keys (chain ${v.chains[v.selected]?.chain ?? '—'}): ${keys} kill that hop's active server   s then ${keys} silent death (blackhole)   r restore   tab next chain   q quit`,
+      'dim',
+      color,
+    ),
+  );
+  const width = opts.width ?? 140;
   return lines.map((l) => l.slice(0, width + 40)).join('\n');
 }

@@ -1,11 +1,13 @@
 // Flags and environment → a validated Config. Pure: takes argv and env, returns a Config or throws a ConfigError
 // that names the flag/variable and says what to do. Flags win over environment. Documented in log-exporter/README.md.
-import { LOG_TYPES, isLogType, type LogType } from './reasons.js';
+import { PROTOCOLS, isProtocol, type Protocol } from '../../common/contracts/protocols.js';
+import { protocolModule } from './protocols/index.js';
+import { HANDSHAKE_READERS, type HandshakeReaderKind } from './protocols/protocol.js';
+
+export { HANDSHAKE_READERS, type HandshakeReaderKind };
 
 export const SOURCES = ['kube', 'file', 'stdin'] as const;
 export type SourceKind = (typeof SOURCES)[number];
-export const HANDSHAKE_READERS = ['auto', 'uapi', 'wg', 'off'] as const;
-export type HandshakeReaderKind = (typeof HANDSHAKE_READERS)[number];
 
 export interface HostPort {
   host: string;
@@ -14,7 +16,7 @@ export interface HostPort {
 
 export interface Config {
   once: boolean;
-  type: LogType;
+  type: Protocol;
   source: SourceKind;
   /** file source, or the one-shot input ("-" = stdin). */
   file: string | undefined;
@@ -24,7 +26,8 @@ export interface Config {
   kubeRefreshSeconds: number;
   historySeconds: number;
   listen: HostPort;
-  wgInterface: string | undefined;
+  /** The tunnel interface: the probe's automatic target, and the handshake reader's interface (WireGuard). */
+  tunInterface: string | undefined;
   handshakeReader: HandshakeReaderKind;
   handshakeIntervalSeconds: number;
   /** 'auto': derived from the tunnel interface at each probe (probe/target.ts). */
@@ -40,6 +43,8 @@ export class ConfigError extends Error {}
 
 interface Option {
   flag: string;
+  /** An older spelling of the flag, still accepted. */
+  alias?: string;
   env?: string;
   boolean?: boolean;
 }
@@ -55,7 +60,7 @@ const OPTIONS = {
   kubeRefresh: { flag: '--kube-refresh-seconds', env: 'TORCHAIN_KUBE_REFRESH_SECONDS' },
   history: { flag: '--history-seconds', env: 'TORCHAIN_HISTORY_SECONDS' },
   listen: { flag: '--listen', env: 'TORCHAIN_EXPORTER_LISTEN' },
-  wgInterface: { flag: '--wg-interface', env: 'TORCHAIN_TUN_IF' },
+  tunInterface: { flag: '--tun-interface', alias: '--wg-interface', env: 'TORCHAIN_TUN_IF' },
   handshakeReader: { flag: '--handshake-reader', env: 'TORCHAIN_HANDSHAKE_READER' },
   handshakeInterval: { flag: '--handshake-interval-seconds', env: 'TORCHAIN_HANDSHAKE_INTERVAL_SECONDS' },
   probeTarget: { flag: '--probe-target', env: 'TORCHAIN_PROBE_TARGET' },
@@ -67,8 +72,10 @@ const OPTIONS = {
 } satisfies Record<string, Option>;
 type Key = keyof typeof OPTIONS;
 
-export const USAGE = `usage: log-exporter --type openvpn|wireguard [--source kube|file|stdin] [options]
-       log-exporter --once --type openvpn|wireguard FILE|-
+const TYPES = PROTOCOLS.join('|');
+
+export const USAGE = `usage: log-exporter --type ${TYPES} [--source kube|file|stdin] [options]
+       log-exporter --once --type ${TYPES} FILE|-
 options (flag / environment variable; see log-exporter/README.md):
   --source kube|file|stdin           TORCHAIN_LOG_SOURCE (default kube)
   --file PATH                        TORCHAIN_LOG_FILE (file source)
@@ -77,12 +84,12 @@ options (flag / environment variable; see log-exporter/README.md):
   --kube-refresh-seconds N           TORCHAIN_KUBE_REFRESH_SECONDS (default 60)
   --history-seconds N                TORCHAIN_HISTORY_SECONDS (default 30)
   --listen HOST:PORT                 TORCHAIN_EXPORTER_LISTEN (default 0.0.0.0:9108)
-  --wg-interface IF                  TORCHAIN_TUN_IF (WireGuard: interface to read the handshake of)
+  --tun-interface IF                 TORCHAIN_TUN_IF (the tunnel interface: probe target, WireGuard handshake)
   --handshake-reader auto|uapi|wg|off  TORCHAIN_HANDSHAKE_READER (default auto)
   --handshake-interval-seconds N     TORCHAIN_HANDSHAKE_INTERVAL_SECONDS (default 5)
-  --probe-target HOST:PORT|auto|off  TORCHAIN_PROBE_TARGET (default auto for WireGuard with --wg-interface)
-  --probe-interval-seconds N         TORCHAIN_PROBE_INTERVAL_SECONDS (default 4)
-  --probe-timeout-seconds N          TORCHAIN_PROBE_TIMEOUT_SECONDS (default 2)
+  --probe-target HOST:PORT|auto|off  TORCHAIN_PROBE_TARGET (default auto with --tun-interface)
+  --probe-interval-seconds N         TORCHAIN_PROBE_INTERVAL_SECONDS (default 2)
+  --probe-timeout-seconds N          TORCHAIN_PROBE_TIMEOUT_SECONDS (default 1.5)
   --probe-failures N                 TORCHAIN_PROBE_FAILURES (default 2)
   --max-line-bytes N                 TORCHAIN_MAX_LINE_BYTES (default 65536)
   --log-level debug|info|warn|error  TORCHAIN_LOG_LEVEL (default info)`;
@@ -120,17 +127,17 @@ function oneOf<T extends string>(text: string, values: readonly T[], what: strin
   return text as T;
 }
 
-/** Explicit HOST:PORT, `off`, or `auto` (the default for WireGuard when the tunnel interface is known). */
+/** Explicit HOST:PORT, `off`, or `auto` (the default when the protocol probes and the tunnel interface is known). */
 function probeTargetOf(
   text: string | undefined,
   what: string,
-  type: LogType,
-  wgInterface: string | undefined,
+  type: Protocol,
+  tunInterface: string | undefined,
 ): HostPort | 'auto' | undefined {
   if (text === 'off') return undefined;
-  if (text === 'auto' || (text === undefined && type === 'wireguard' && wgInterface)) {
-    if (!wgInterface)
-      throw new ConfigError(`${what}: auto needs the tunnel interface (--wg-interface / TORCHAIN_TUN_IF)`);
+  if (text === 'auto' || (text === undefined && protocolModule(type).liveness.probeByDefault && tunInterface)) {
+    if (!tunInterface)
+      throw new ConfigError(`${what}: auto needs the tunnel interface (--tun-interface / TORCHAIN_TUN_IF)`);
     return 'auto';
   }
   return text === undefined ? undefined : parseHostPort(text, what);
@@ -139,7 +146,11 @@ function probeTargetOf(
 export function parseConfig(argv: string[], env: Record<string, string | undefined>): Config {
   const given = new Map<Key, string>();
   const positional: string[] = [];
-  const byFlag = new Map(Object.entries(OPTIONS).map(([k, o]) => [o.flag, k as Key]));
+  const byFlag = new Map<string, Key>();
+  for (const [k, o] of Object.entries(OPTIONS) as [Key, Option][]) {
+    byFlag.set(o.flag, k);
+    if (o.alias) byFlag.set(o.alias, k);
+  }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '-' || !arg.startsWith('--')) {
@@ -173,8 +184,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
 
   const once = given.get('once') === 'true';
   const [typeText, typeWhat] = get('type');
-  if (typeText === undefined) throw new ConfigError(`${typeWhat} is required: openvpn or wireguard\n${USAGE}`);
-  if (!isLogType(typeText)) throw new ConfigError(`${typeWhat}: "${typeText}" is not one of ${LOG_TYPES.join(', ')}`);
+  if (typeText === undefined) throw new ConfigError(`${typeWhat} is required: ${PROTOCOLS.join(', ')}\n${USAGE}`);
+  if (!isProtocol(typeText)) {
+    throw new ConfigError(`${typeWhat}: "${typeText}" is not one of ${PROTOCOLS.join(', ')}`);
+  }
 
   const [sourceText, sourceWhat] = get('source');
   let source: SourceKind = sourceText === undefined ? 'kube' : oneOf(sourceText, SOURCES, sourceWhat);
@@ -211,12 +224,12 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     kubeRefreshSeconds: num('kubeRefresh', 60, 1),
     historySeconds: num('history', 30, 0),
     listen: parseHostPort(listenText ?? '0.0.0.0:9108', listenWhat),
-    wgInterface: get('wgInterface')[0],
+    tunInterface: get('tunInterface')[0],
     handshakeReader: readerText === undefined ? 'auto' : oneOf(readerText, HANDSHAKE_READERS, readerWhat),
     handshakeIntervalSeconds: num('handshakeInterval', 5, 0.1),
-    probeTarget: probeTargetOf(probeText, probeWhat, typeText, get('wgInterface')[0]),
-    probeIntervalSeconds: num('probeInterval', 4, 0.1),
-    probeTimeoutSeconds: num('probeTimeout', 2, 0.1),
+    probeTarget: probeTargetOf(probeText, probeWhat, typeText, get('tunInterface')[0]),
+    probeIntervalSeconds: num('probeInterval', 2, 0.1),
+    probeTimeoutSeconds: num('probeTimeout', 1.5, 0.1),
     probeFailures: num('probeFailures', 2, 1, true),
     maxLineBytes: num('maxLineBytes', 65536, 1024, true),
     logLevel:

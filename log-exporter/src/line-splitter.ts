@@ -3,6 +3,8 @@
 // runaway line (a binary dump, a 10 MB blob) costs at most maxLineBytes of memory.
 
 export interface LineSink {
+  /** Called once per pushed chunk, before its lines (e.g. to take the read time once, not per line). */
+  chunk?(): void;
   line(text: string): void;
   /** A line longer than the limit was dropped (its bytes were never kept). */
   oversized(): void;
@@ -24,6 +26,7 @@ export class LineSplitter {
   }
 
   push(chunk: Buffer): void {
+    this.sink.chunk?.();
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(10, start);

@@ -2,6 +2,7 @@
 // prom-client reads them at scrape time through collect(), so a million lines cost no label hashing.
 import { Counter, Gauge, Registry } from './prom.js';
 import { METRICS, REASONS } from '../../common/contracts/metrics.js';
+import { protocolModule } from './protocols/index.js';
 import { lastLineTimestamp, type ExporterState } from './state.js';
 
 export function createRegistry(state: ExporterState): Registry {
@@ -34,10 +35,10 @@ export function createRegistry(state: ExporterState): Registry {
       for (const reason of REASONS) this.inc({ reason }, state.restarts[reason]);
     },
   });
-  if (state.type === 'wireguard') {
+  if (protocolModule(state.type).handshakeGauge) {
     new Gauge({
       name: METRICS.lastHandshake,
-      help: 'WireGuard: unix time of the latest completed handshake with the server (0: none seen yet).',
+      help: 'Unix time of the latest completed handshake with the server (WireGuard; 0: none seen yet).',
       registers: [registry],
       collect() {
         this.set(state.lastHandshakeSeconds ?? 0);

@@ -2,14 +2,14 @@
 import { open } from 'node:fs/promises';
 import { createRegistry } from './metrics.js';
 import { LineProcessor } from './processor.js';
-import type { LogType } from './reasons.js';
+import type { Protocol } from '../../common/contracts/protocols.js';
 
 const CHUNK = 64 * 1024;
 
 /** Input: an async iterable of chunks (stdin, a test stream) or a file path read with one fixed buffer. */
 export type OnceInput = AsyncIterable<Buffer | Uint8Array | string> | { path: string };
 
-export async function runOnce(opts: { type: LogType; input: OnceInput; maxLineBytes: number }): Promise<string> {
+export async function runOnce(opts: { type: Protocol; input: OnceInput; maxLineBytes: number }): Promise<string> {
   const processor = new LineProcessor(opts.type);
   const splitter = processor.splitter(opts.maxLineBytes);
   if ('path' in opts.input) {

@@ -1,4 +1,5 @@
 // Long-running mode: a line source, the WireGuard handshake reader and the active probe feed the state; HTTP serves it.
+// Built-ins only this mode uses are loaded on first use (builtins.ts).
 import { networkInterfaces } from 'node:os';
 import { buildHttp } from './http.js';
 import type { Config, HostPort } from './config.js';
@@ -10,22 +11,27 @@ import { LineProcessor } from './processor.js';
 import { startFileSource } from './sources/file.js';
 import type { LineSource } from './sources/source.js';
 import { startStdinSource } from './sources/stdin.js';
+import { registerProcessMetrics } from './process-metrics.js';
+import { protocolModule } from './protocols/index.js';
 import { applyHandshakeReading, applyProbe, applyTunnelMissing } from './state.js';
-import { handshakeReader } from './wireguard/handshake.js';
 
 /**
- * Runs fn now and then every intervalMs, start to start (a slow run delays the next, never overlaps it). Fixed rate
- * keeps the detection bound of the probe at interval x failures + timeout.
+ * Runs fn now and then every intervalMs, start to start (a slow run delays the next, never overlaps it). When fn
+ * resolves to `'again'` the next run starts at once: a failed probe is confirmed (or not) straight away, so a dead
+ * tunnel reads down within interval + failures x timeout instead of failures x interval.
  */
-function every(intervalMs: number, fn: () => Promise<void>): () => void {
+function every(intervalMs: number, fn: () => Promise<void | 'again'>): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
     if (stopped) return;
     const started = Date.now();
-    fn().finally(() => {
-      if (!stopped) timer = setTimeout(tick, Math.max(0, started + intervalMs - Date.now()));
-    });
+    fn()
+      .catch(() => undefined)
+      .then((next) => {
+        if (stopped) return;
+        timer = setTimeout(tick, next === 'again' ? 0 : Math.max(0, started + intervalMs - Date.now()));
+      });
   };
   tick();
   return () => {
@@ -39,12 +45,10 @@ export async function serve(config: Config): Promise<number> {
   const processor = new LineProcessor(config.type, { probeFailuresForDown: config.probeFailures });
   const state = processor.state;
   const registry = createRegistry(state);
-  // The exporter's own process metrics (memory, CPU, event loop), prefixed so they cannot clash with the pod's.
-  const { collectDefaultMetrics } = await import('prom-client');
-  collectDefaultMetrics({ register: registry, prefix: 'torchain_log_exporter_' });
+  const stopProcessMetrics = await registerProcessMetrics(registry);
   let source: LineSource | undefined;
-  const app = buildHttp({ registry, state, source: () => source });
-  const stoppers: (() => void)[] = [];
+  const app = await buildHttp({ registry, state, source: () => source });
+  const stoppers: (() => void)[] = [stopProcessMetrics];
 
   if (config.source === 'kube') {
     // Loaded only here: the Kubernetes client is the largest dependency, and the file and stdin modes never use it.
@@ -64,15 +68,16 @@ export async function serve(config: Config): Promise<number> {
     source = startStdinSource(processor, { maxLineBytes: config.maxLineBytes, log });
   }
 
-  if (config.type === 'wireguard' && config.wgInterface) {
-    const read = handshakeReader(config.handshakeReader, config.wgInterface);
+  const liveness = protocolModule(config.type).liveness;
+  if (liveness.handshakeReader && config.tunInterface) {
+    const read = await liveness.handshakeReader(config.handshakeReader, config.tunInterface);
     if (read) {
       let failing = false;
       stoppers.push(
         every(config.handshakeIntervalSeconds * 1000, async () => {
           try {
             applyHandshakeReading(state, await read(), Date.now() / 1000);
-            if (failing) log.info('reading the WireGuard handshake again', { interface: config.wgInterface });
+            if (failing) log.info('reading the WireGuard handshake again', { interface: config.tunInterface });
             failing = false;
           } catch (err) {
             // Expected in a sidecar without privileges: say it once; the probe still decides.
@@ -86,7 +91,7 @@ export async function serve(config: Config): Promise<number> {
 
   if (config.probeTarget) {
     const configured = config.probeTarget;
-    const ifname = config.wgInterface as string;
+    const ifname = config.tunInterface as string;
     let lastOk: boolean | undefined;
     let lastSkip: string | undefined;
     stoppers.push(
@@ -124,16 +129,18 @@ export async function serve(config: Config): Promise<number> {
           });
         }
         lastOk = result.ok;
+        // Not yet down after a failure: confirm at once rather than an interval later.
+        if (!result.ok && state.consecutiveProbeFailures < state.probeFailuresForDown) return 'again';
+        return undefined;
       }),
     );
   }
 
   try {
-    const address = await app.listen({ host: config.listen.host, port: config.listen.port });
-    const port = app.server.address();
+    const bound = await app.listen(config.listen.host, config.listen.port);
     log.info('listening', {
-      address,
-      port: typeof port === 'object' && port ? port.port : config.listen.port,
+      address: `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
+      port: bound.port,
       type: config.type,
       source: config.source,
     });

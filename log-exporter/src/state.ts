@@ -3,22 +3,22 @@
 //
 // Tunnel state follows the latest evidence: a log line that says up or down, a probe result (down only after
 // `probeFailuresForDown` failures in a row, so one lost packet does not flap it), or a handshake reading.
-import type { Pattern } from './patterns.js';
+import type { Protocol } from '../../common/contracts/protocols.js';
+import type { Pattern } from './protocols/pattern.js';
 import { REASONS, type Reason } from '../../common/contracts/metrics.js';
-import type { LogType } from './reasons.js';
 import { lineTimestampSeconds } from './timestamps.js';
 
 /** WireGuard's REJECT_AFTER_TIME: keys older than this cannot carry data, so an older handshake means no tunnel. */
 export const WIREGUARD_REJECT_AFTER_SECONDS = 180;
 
 export interface ExporterState {
-  type: LogType;
+  type: Protocol;
   errors: Record<Reason, number>;
   restarts: Record<Reason, number>;
   linesMatched: number;
   linesUnmatched: number;
   tunnelUp: boolean;
-  /** WireGuard: unix seconds of the latest completed handshake (from the interface or from the log). */
+  /** Unix seconds of the latest completed handshake (WireGuard: from the interface or from the log). */
   lastHandshakeSeconds: number | undefined;
   /** The last line, kept so its own timestamp is parsed once per scrape instead of once per line. */
   lastLine: string | undefined;
@@ -34,7 +34,7 @@ function zeroes(): Record<Reason, number> {
   return Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<Reason, number>;
 }
 
-export function initialState(type: LogType, probeFailuresForDown = 2): ExporterState {
+export function initialState(type: Protocol, probeFailuresForDown = 2): ExporterState {
   return {
     type,
     errors: zeroes(),

@@ -1,5 +1,5 @@
-// Timestamps VPN clients print at the start of a line. Both OpenVPN's default prefix and wireguard-go's are in the
-// client's local time zone, which in a pod is the node's (normally UTC); the exporter reads them in its own zone,
+// Timestamps VPN clients print at the start of a line. OpenVPN's default prefix, wireguard-go's and openconnect's
+// (--timestamp) are in the client's local time zone, which in a pod is the node's (normally UTC); the exporter reads them in its own zone,
 // which is the same pod's.
 
 // OpenVPN default: "2026-11-26 10:55:14 message".
@@ -8,6 +8,8 @@ const OPENVPN_DEFAULT = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) /;
 const OPENVPN_MACHINE = /^(\d{9,11})\.(\d{6}) [0-9a-f]+ /;
 // wireguard-go: "DEBUG: (tcxwg0) 2026/11/26 10:55:14 message" (the interface name only in newer versions).
 const WIREGUARD_GO = /^(?:DEBUG|INFO|ERROR): (?:\([^)]*\) )?(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}) /;
+// openconnect --timestamp: "[2026-11-26 10:55:14] message".
+const OPENCONNECT = /^\[(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\] /;
 // Kubernetes log API with timestamps=true: "2026-11-26T10:55:14.123456789Z " (RFC3339Nano; offsets are allowed).
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}) /;
 
@@ -21,6 +23,8 @@ export function lineTimestampSeconds(line: string): number | undefined {
   let m = OPENVPN_DEFAULT.exec(line);
   if (m) return localSeconds(m);
   m = WIREGUARD_GO.exec(line);
+  if (m) return localSeconds(m);
+  m = OPENCONNECT.exec(line);
   if (m) return localSeconds(m);
   m = OPENVPN_MACHINE.exec(line);
   if (m) return Number(m[1]) + Number(m[2]) / 1e6;

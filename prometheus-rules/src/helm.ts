@@ -194,3 +194,15 @@ export function spliceValues(existing: string | undefined): string {
   }
   return existing.slice(0, begin) + block + existing.slice(end + VALUES_END.length);
 }
+
+/** The chart's `alerting` values for a parameter set (every PARAM_DOCS path): how the lab installs other timings. */
+export function alertingValues(p: AlertingParams): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const path of Object.keys(PARAM_DOCS)) {
+    const keys = path.split('.');
+    let node = out;
+    for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+    node[keys[keys.length - 1]!] = getPath(p, path);
+  }
+  return out;
+}

@@ -36,7 +36,7 @@ describe.skipIf(skipUnless({ binaries: [HELM, KUBECTL] }))('the chart applied to
       '-f',
       join(CHART_DIR, 'crds'),
       '-f',
-      join(import.meta.dirname, 'fixtures', 'foreign-crds.yaml'),
+      join(import.meta.dirname, '..', '..', 'lab', 'cluster', 'addon-crds.yaml'),
     );
     await kubectl('wait', '--for', 'condition=established', 'crd', '--all', '--timeout', '30s');
   });

@@ -1,159 +1,253 @@
-// The lab kubelet against lab/kube: pods of a Deployment run as processes in their network namespace, report
-// Running/Ready through the API, stream their logs to `pods/log`, restart when they exit, and a rollout stops the old
-// pod before the new one starts in the same namespace.
+// The lab scheduler and kubelet against lab/kube, as root: pods are bound to the node they fit (or stay Pending with
+// the scheduler's reason), run as processes in a fresh pod sandbox on the pod network, see their ServiceAccount token
+// where in-cluster clients look for it, run as their user with only their capabilities, report Running/Ready, stream
+// their logs to pods/log, restart when they exit, and are refused when they ask for an unsafe sysctl the node does
+// not allow — each as a kubelet does it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClusterNet, type ClusterNet } from '../../lab/cluster-net.js';
+import {
+  cleanupCluster,
+  createPodNetwork,
+  startClusterDns,
+  type ClusterDns,
+  type PodNetwork,
+} from '../../lab/cluster/index.js';
+import { LabSandboxes } from '../../lab/cluster/sandboxes.js';
 import { LabKubelet } from '../../lab/kubelet/kubelet.js';
+import type { ContainerRuntime, ImageConfig } from '../../lab/kubelet/runtime/types.js';
+import { ProcessRuntime } from '../../lab/kubelet/runtime/process.js';
+import { LabScheduler } from '../../lab/kubelet/scheduler.js';
 import { startKube, type Kube } from '../../lab/kube/server.js';
 import { Supervisor } from '../../lab/runtime/supervisor.js';
 import { waitFor } from '../../lab/runtime/wait.js';
+import { REPO_ROOT } from '../../scripts/paths.js';
 import { skipUnless } from '../support/env.js';
 
-const NETNS = 'tclk-t1-hop1';
+const STEM = 'tkl';
 const NS = 'kubelet-test';
+const NODE = 'node-a';
 
-function deployment(message: string): V1Deployment {
+// A test image for the process runtime: node running a script given in the env.
+const SCRIPT = `
+const fs = require('fs');
+const token = (() => { try { return fs.readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/token', 'utf8'); } catch (e) { return 'unreadable: ' + e.code; } })();
+const caps = fs.readFileSync('/proc/self/status', 'utf8').match(/CapEff:\\s*(\\w+)/)[1];
+console.log(process.env.MESSAGE + ' from ' + process.env.POD + ' uid ' + process.getuid() + ' caps ' + caps + ' token ' + token.split('.').length + ' api ' + process.env.KUBERNETES_SERVICE_HOST);
+require('http').createServer((q, s) => s.end('ok')).listen(9108);
+`;
+
+class TestRuntime extends ProcessRuntime implements ContainerRuntime {
+  override image(): ImageConfig {
+    return {
+      entrypoint: [process.execPath, '-e', SCRIPT],
+      env: { PATH: '/usr/bin:/bin' },
+      user: { uid: 0, gid: 0 },
+    };
+  }
+}
+
+function deployment(
+  message: string,
+  extra: Partial<NonNullable<NonNullable<V1Deployment['spec']>['template']['spec']>> = {},
+): V1Deployment {
   return {
-    metadata: { name: 'hop1', namespace: NS },
+    metadata: { name: 'web', namespace: NS },
     spec: {
       replicas: 1,
       strategy: { type: 'Recreate' },
-      selector: { matchLabels: { app: 'hop1' } },
+      selector: { matchLabels: { app: 'web' } },
       template: {
-        metadata: { labels: { app: 'hop1', 'torchain.dev/hop': '1' } },
+        metadata: { labels: { app: 'web' } },
         spec: {
           terminationGracePeriodSeconds: 2,
+          securityContext: { runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
           containers: [
             {
               name: 'web',
-              image: 'lab/web',
+              image: 'lab/test',
               env: [
                 { name: 'MESSAGE', value: message },
                 { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
               ],
+              securityContext: { capabilities: { drop: ['ALL'] }, allowPrivilegeEscalation: false },
               readinessProbe: { httpGet: { path: '/', port: 9108 }, periodSeconds: 1 },
             },
           ],
+          ...extra,
         },
       },
     },
   };
 }
 
-describe.skipIf(skipUnless({ root: true }))('lab kubelet', () => {
-  let kube: Kube;
-  let net: ClusterNet;
-  let kubelet: LabKubelet;
-  let core: CoreV1Api;
-  let apps: AppsV1Api;
-  const dir = mkdtempSync(join(tmpdir(), 'tc-kubelet-'));
-  const supervisor = new Supervisor(dir);
+describe.skipIf(skipUnless({ root: true, binaries: ['/usr/bin/setpriv', '/usr/sbin/dnsmasq'] }))(
+  'lab scheduler and kubelet',
+  () => {
+    let kube: Kube;
+    let net: PodNetwork;
+    let dns: ClusterDns;
+    let kubelet: LabKubelet;
+    let scheduler: LabScheduler;
+    let core: CoreV1Api;
+    let apps: AppsV1Api;
+    const dir = mkdtempSync(join(tmpdir(), 'tc-kubelet-'));
+    const supervisor = new Supervisor(dir);
+    const fabric = `${STEM}-fabric`;
 
-  beforeAll(async () => {
-    execFileSync('ip', ['netns', 'add', NETNS]);
-    execFileSync('ip', ['-n', NETNS, 'link', 'set', 'lo', 'up']);
-    net = await createClusterNet('tclkt1', '10.249.0');
-    const podIP = await net.attach(NETNS);
-    kube = await startKube({ host: net.hostAddress, dir });
-    const kc = new KubeConfig();
-    kc.loadFromFile(kube.kubeconfigPath);
-    core = kc.makeApiClient(CoreV1Api);
-    apps = kc.makeApiClient(AppsV1Api);
-    await core.createNamespace({ body: { metadata: { name: NS } } });
-    kubelet = new LabKubelet({
-      kube,
-      kubeconfigPath: kube.kubeconfigPath,
-      supervisor,
-      stateDir: dir,
-      labelSelector: 'torchain.dev/hop',
-      placement: () => ({ netns: NETNS, podIP }),
-      commandFor: () => ({
-        command: process.execPath,
-        args: [
-          '-e',
-          "console.log(process.env.MESSAGE + ' from ' + process.env.POD); require('http').createServer((q, s) => s.end('ok')).listen(9108)",
-        ],
-      }),
-      log: () => undefined,
-    });
-    await kubelet.start();
-  }, 60_000);
+    beforeAll(async () => {
+      await cleanupCluster(STEM);
+      execFileSync('ip', ['netns', 'add', fabric]);
+      net = await createPodNetwork({ stem: STEM, podCIDR: '100.72.0.0/16', nodeIP: '100.73.0.1' });
+      kube = await startKube({ host: net.nodeIP, dir });
+      dns = await startClusterDns({ stem: STEM, kubeconfigPath: kube.kubeconfigPath, podNetwork: net, nodeName: NODE });
+      const kc = new KubeConfig();
+      kc.loadFromFile(kube.kubeconfigPath);
+      core = kc.makeApiClient(CoreV1Api);
+      apps = kc.makeApiClient(AppsV1Api);
+      await core.createNamespace({ body: { metadata: { name: NS } } });
+      await waitFor('the default ServiceAccount', () =>
+        core.readNamespacedServiceAccount({ name: 'default', namespace: NS }),
+      );
+      scheduler = new LabScheduler(
+        kube.kubeconfigPath,
+        (ns, name, status) => kube.setStatus(ns, 'pods', name, status as never),
+        () => undefined,
+      );
+      await scheduler.start();
+      kubelet = new LabKubelet({
+        kube,
+        kubeconfigPath: kube.kubeconfigPath,
+        node: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } },
+        nodeIP: net.nodeIP,
+        runtime: new TestRuntime(supervisor, REPO_ROOT),
+        sandboxes: new LabSandboxes({
+          prefix: STEM,
+          kube,
+          podNetwork: net,
+          dns,
+          nodeNetns: fabric,
+          allowedUnsafeSysctls: [],
+          log: () => undefined,
+        }),
+        stateDir: dir,
+        log: () => undefined,
+      });
+      await kubelet.start();
+    }, 120_000);
 
-  afterAll(async () => {
-    await kubelet?.stop();
-    await supervisor.stopAll();
-    await kube?.close();
-    await net?.remove();
-    try {
-      execFileSync('ip', ['netns', 'del', NETNS]);
-    } catch {
-      /* not created */
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await kubelet?.stop();
+      await scheduler?.stop();
+      await supervisor.stopAll();
+      await dns?.stop();
+      await kube?.close();
+      await net?.close();
+      execFileSync('ip', ['netns', 'del', fabric]);
+      await cleanupCluster(STEM);
+      rmSync(dir, { recursive: true, force: true });
+    }, 60_000);
 
-  const podOf = async () =>
-    (await core.listNamespacedPod({ namespace: NS })).items.filter((p) => !p.metadata?.deletionTimestamp);
+    const pods = async () =>
+      (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=web' })).items.filter(
+        (p) => !p.metadata?.deletionTimestamp,
+      );
+    const readyPod = (not?: string) =>
+      waitFor(
+        'a Ready pod',
+        async () => {
+          const p = (await pods()).find((x) => x.metadata?.uid !== not);
+          return p?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
 
-  it('runs the pod in its namespace, reports it Ready, and streams its log to pods/log', async () => {
-    await apps.createNamespacedDeployment({ namespace: NS, body: deployment('hello') });
-    const pod = await waitFor('a Ready pod', async () => {
-      const [p] = await podOf();
-      return p?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
-    });
-    expect(pod.status?.phase).toBe('Running');
-    expect(pod.status?.podIP).toMatch(/^10\.249\.0\./);
-    const log = await waitFor('the log line', async () => {
-      const text = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: NS, container: 'web' });
-      return text.includes('hello from') ? text : undefined;
-    });
-    expect(log).toContain(`hello from ${pod.metadata!.name}`);
-    await waitFor(
-      'readyReplicas 1',
-      async () => (await apps.readNamespacedDeployment({ name: 'hop1', namespace: NS })).status?.readyReplicas === 1,
-    );
-  }, 60_000);
+    it('schedules the pod, runs it in a fresh sandbox as its user with no capability and its bound token, reports it Ready', async () => {
+      await apps.createNamespacedDeployment({ namespace: NS, body: deployment('hello') });
+      const pod = await readyPod();
+      expect(pod.spec?.nodeName).toBe(NODE);
+      expect(pod.status?.podIP).toMatch(/^100\.72\./);
+      const log = await waitFor('the log line', async () => {
+        const text = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: NS, container: 'web' });
+        return text.includes('hello from') ? text : undefined;
+      });
+      // uid 65534, an empty effective capability set, a three-part JWT readable through fsGroup, the API's Service IP.
+      expect(log).toContain(`hello from ${pod.metadata!.name} uid 65534 caps 0000000000000000 token 3 api 10.96.0.1`);
+      // The pod's token is refused once the pod is gone (bound to it): checked by lab/kube's tests; here, it exists.
+      const ev = await core.listNamespacedEvent({ namespace: NS });
+      expect(ev.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Scheduled', 'Started']));
+    }, 90_000);
 
-  it('restarts a container that exits and counts the restart', async () => {
-    const [pod] = await podOf();
-    const pid = execFileSync('ip', ['netns', 'pids', NETNS], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
-    for (const p of pid) process.kill(p, 'SIGKILL');
-    const restarted = await waitFor(
-      'restartCount 1 and Ready again',
-      async () => {
-        const p = (await core.readNamespacedPod({ name: pod!.metadata!.name!, namespace: NS })).status;
-        const c = p?.containerStatuses?.[0];
-        return c?.restartCount === 1 && c.ready ? c : undefined;
-      },
-      { timeoutMs: 20_000 },
-    );
-    expect(restarted.lastState?.terminated).toBeDefined();
-  }, 30_000);
+    it('restarts a container that exits and counts the restart', async () => {
+      const [pod] = await pods();
+      expect(kubelet.killContainer(NS, pod!.metadata!.name!, 'web')).toBe(true);
+      const restarted = await waitFor(
+        'restartCount 1 and Ready again',
+        async () => {
+          const p = (await core.readNamespacedPod({ name: pod!.metadata!.name!, namespace: NS })).status;
+          const c = p?.containerStatuses?.[0];
+          return c?.restartCount === 1 && c.ready ? c : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+      expect(restarted.lastState?.terminated).toBeDefined();
+    }, 40_000);
 
-  it('a template change replaces the pod: the old one stops before the new one runs in the namespace', async () => {
-    const [old] = await podOf();
-    await apps.patchNamespacedDeployment({
-      name: 'hop1',
-      namespace: NS,
-      body: [{ op: 'replace', path: '/spec/template/spec/containers/0/env/0/value', value: 'again' }],
-    });
-    const fresh = await waitFor(
-      'a new Ready pod',
-      async () => {
-        const pods = await podOf();
-        const p = pods.find((x) => x.metadata?.uid !== old!.metadata?.uid);
-        return p?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
-      },
-      { timeoutMs: 30_000 },
-    );
-    const log = await core.readNamespacedPodLog({ name: fresh.metadata!.name!, namespace: NS, container: 'web' });
-    expect(log).toContain('again from');
-    // Exactly one process tree in the namespace: the old pod's was stopped.
-    expect(kubelet.runningPods()).toHaveLength(1);
-  }, 40_000);
-});
+    it('a template change replaces the pod (Recreate): the old pod and its sandbox are gone', async () => {
+      const [old] = await pods();
+      await apps.patchNamespacedDeployment({
+        name: 'web',
+        namespace: NS,
+        body: [{ op: 'replace', path: '/spec/template/spec/containers/0/env/0/value', value: 'again' }],
+      });
+      const fresh = await readyPod(old!.metadata!.uid);
+      const log = await core.readNamespacedPodLog({ name: fresh.metadata!.name!, namespace: NS, container: 'web' });
+      expect(log).toContain('again from');
+      await waitFor('the old pod object deleted by its kubelet', async () =>
+        (await pods()).every((p) => p.metadata?.uid !== old!.metadata?.uid),
+      );
+      expect(kubelet.runningPods()).toHaveLength(1);
+    }, 60_000);
+
+    it('leaves a pod that fits no node Pending with the scheduler’s reason', async () => {
+      await core.createNamespacedPod({
+        namespace: NS,
+        body: {
+          metadata: { name: 'elsewhere' },
+          spec: {
+            nodeSelector: { 'kubernetes.io/hostname': 'node-z' },
+            containers: [{ name: 'c', image: 'lab/test' }],
+          },
+        },
+      });
+      const cond = await waitFor('PodScheduled=False', async () =>
+        (await core.readNamespacedPod({ name: 'elsewhere', namespace: NS })).status?.conditions?.find(
+          (c) => c.type === 'PodScheduled' && c.status === 'False',
+        ),
+      );
+      expect(cond.reason).toBe('Unschedulable');
+      expect(cond.message).toMatch(/didn't match Pod's node affinity\/selector/);
+    }, 30_000);
+
+    it('refuses a pod asking for an unsafe sysctl the node does not allow (SysctlForbidden)', async () => {
+      await core.createNamespacedPod({
+        namespace: NS,
+        body: {
+          metadata: { name: 'forwarder' },
+          spec: {
+            securityContext: { sysctls: [{ name: 'net.ipv4.ip_forward', value: '0' }] },
+            containers: [{ name: 'c', image: 'lab/test' }],
+          },
+        },
+      });
+      const status = await waitFor('phase Failed', async () => {
+        const s = (await core.readNamespacedPod({ name: 'forwarder', namespace: NS })).status;
+        return s?.phase === 'Failed' ? s : undefined;
+      });
+      expect(status.reason).toBe('SysctlForbidden');
+    }, 30_000);
+  },
+);

@@ -4,7 +4,7 @@ import { parsePingLine, TrafficMonitor } from '../../lab/traffic.js';
 import type { Supervisor } from '../../lab/runtime/supervisor.js';
 
 describe('lab view', () => {
-  const state: ViewState = {
+  const first = {
     chain: 'lab',
     namespace: 'torchain-lab',
     hops: [
@@ -29,6 +29,17 @@ describe('lab view', () => {
       },
     ],
     traffic: { flowing: false, sent: 200, received: 150, outageSeconds: 4.2 },
+  } satisfies ViewState['chains'][number];
+  const second = {
+    chain: 'edge',
+    namespace: 'torchain-edge',
+    hops: [{ number: 1, type: 'openconnect', server: 'EDGE:hop1.s0', state: 'up', switches: 0, killed: [] }],
+    traffic: { flowing: true, rttMs: 1.25, sent: 10, received: 10 },
+  } satisfies ViewState['chains'][number];
+  const state: ViewState = {
+    chains: [first, second],
+    selected: 0,
+    timings: 'lab',
     events: ['10:00:01 hop 1 switched to srv-1-a'],
     now: new Date('2026-11-26T10:00:05Z'),
   };
@@ -47,8 +58,17 @@ describe('lab view', () => {
     expect(lines[at('[hop 2]')]).toMatch(/wireguard\s+server srv-2-a\s+SWITCHING/);
     expect(lines[at('[hop 3]')]).toMatch(/DOWN\s+switches 1\s+last switch 09:59:58Z/);
     expect(text).toMatch(/NO TRAFFIC down for 4\.2 s\s+25\.0% lost of 200/);
-    expect(text).toContain('keys: 1/2/3 kill');
+    expect(text).toContain('keys (chain lab): 1/2/3 kill');
     expect(text).not.toContain('\x1b[');
+  });
+
+  it('draws every chain, marks the one the keys act on, and shows its traffic', () => {
+    const text = renderView({ ...state, selected: 1 }, { color: false });
+    expect(text).toMatch(/▶ chain edge in namespace torchain-edge/);
+    expect(text).toMatch(/ {2}chain lab in namespace torchain-lab/);
+    expect(text).toMatch(/openconnect\s+server EDGE:hop1\.s0\s+UP/);
+    expect(text).toMatch(/FLOWING rtt 1\.3 ms/);
+    expect(text).toContain('keys (chain edge): 1 kill');
   });
 
   it('colours states only when asked', () => {

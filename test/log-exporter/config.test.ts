@@ -29,7 +29,7 @@ describe('config', () => {
       listen: { host: '0.0.0.0', port: 9108 },
       probeTarget: { host: '10.9.0.1', port: 9 },
       probeIntervalSeconds: 3,
-      probeTimeoutSeconds: 2,
+      probeTimeoutSeconds: 1.5,
       probeFailures: 2,
       maxLineBytes: 65536,
       kubeRefreshSeconds: 60,
@@ -41,7 +41,7 @@ describe('config', () => {
   it('refuses bad input with a message naming the flag or variable', () => {
     const bad: [string[], Record<string, string>, RegExp][] = [
       [[], {}, /TORCHAIN_TYPE \(--type\) is required/],
-      [['--type', 'ipsec'], {}, /"ipsec" is not one of openvpn, wireguard/],
+      [['--type', 'ipsec'], {}, /"ipsec" is not one of openvpn, wireguard, openconnect/],
       [['--type', 'openvpn'], {}, /POD_NAME and POD_NAMESPACE/],
       [['--type', 'openvpn', '--source', 'file'], {}, /--file PATH/],
       [['--type', 'openvpn', '--source', 'tcp'], {}, /--source.*"tcp"/],
@@ -73,12 +73,16 @@ describe('config', () => {
 
 describe('probe target', () => {
   const base = ['--type', 'wireguard', '--source', 'stdin'];
-  it('defaults to auto for WireGuard with a tunnel interface, and to none otherwise', () => {
-    expect(parseConfig([...base, '--wg-interface', 'wg0'], {}).probeTarget).toBe('auto');
+  it('defaults to auto for every protocol with a tunnel interface, and to none without one', () => {
+    expect(parseConfig([...base, '--tun-interface', 'wg0'], {}).probeTarget).toBe('auto');
+    // The older spelling still works.
+    expect(parseConfig([...base, '--wg-interface', 'wg0'], {}).tunInterface).toBe('wg0');
     expect(parseConfig(base, {}).probeTarget).toBeUndefined();
-    expect(
-      parseConfig(['--type', 'openvpn', '--source', 'stdin'], { TORCHAIN_TUN_IF: 'tun0' }).probeTarget,
-    ).toBeUndefined();
+    for (const type of ['openvpn', 'openconnect']) {
+      const c = parseConfig(['--type', type, '--source', 'stdin'], { TORCHAIN_TUN_IF: 'tun0' });
+      expect(c.probeTarget).toBe('auto');
+      expect(c.tunInterface).toBe('tun0');
+    }
   });
   it('takes an explicit target, auto or off', () => {
     expect(parseConfig([...base, '--probe-target', '10.8.0.1:443'], { TORCHAIN_TUN_IF: 'wg0' }).probeTarget).toEqual({

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../log-exporter/src/classify.js';
 import { runOnce } from '../../log-exporter/src/once.js';
 import { REASONS } from '../../common/contracts/metrics.js';
+import { PROTOCOL_MODULES } from '../../log-exporter/src/protocols/index.js';
 import { lineTimestampSeconds } from '../../log-exporter/src/timestamps.js';
 import { REPO_ROOT } from '../../scripts/paths.js';
 import { fixtures } from './support/corpus.js';
@@ -20,7 +21,24 @@ interface Expectation {
   restarts: string[];
   /** Exact counts where the scenario fixes them. */
   exact?: Record<string, number>;
+  /** One count per failed attempt: this error reason counts exactly as many as restarts for a TLS error. */
+  perTlsRestart?: string;
 }
+
+// Every way OpenVPN verifies the server certificate ends in one certificate_rejected per attempt.
+const OVPN_CERT: Expectation = {
+  tunnelUp: 0,
+  errors: ['certificate_rejected'],
+  restarts: ['tls_handshake_failed'],
+  perTlsRestart: 'certificate_rejected',
+};
+// openconnect gives up after one failed attempt (exit 1), counted once.
+const ocOnce = (reason: string): Expectation => ({
+  tunnelUp: 0,
+  errors: [reason],
+  restarts: [],
+  exact: { [reason]: 1 },
+});
 
 const EXPECT: Record<string, Expectation> = {
   'openvpn-healthy': { tunnelUp: 1, errors: [], restarts: [] },
@@ -31,10 +49,28 @@ const EXPECT: Record<string, Expectation> = {
   'openvpn-tcp-server-killed': { tunnelUp: 0, errors: ['connection_refused'], restarts: ['connection_refused'] },
   'openvpn-no-server': { tunnelUp: 0, errors: ['connection_refused'], restarts: [] },
   'openvpn-tcp-refused': { tunnelUp: 0, errors: ['connection_refused'], restarts: ['connection_refused'] },
-  'openvpn-wrong-certificate': {
+  'openvpn-wrong-certificate': OVPN_CERT, // unknown CA
+  'openvpn-verify-x509-name': OVPN_CERT,
+  'openvpn-remote-cert-tls': OVPN_CERT, // the server presents a client-purpose certificate
+  'openvpn-peer-fingerprint': OVPN_CERT,
+  'openvpn-tls-verify-script': OVPN_CERT,
+  'openvpn-expired-certificate': OVPN_CERT,
+  // TLS refused by the server without a verdict the client could see (UDP: the server drops the handshake):
+  // ping-restart fires before the TLS handshake completed, which is a failed handshake.
+  'openvpn-tls-version': { tunnelUp: 0, errors: ['tls_handshake_failed'], restarts: ['ping_timeout'] },
+  'openvpn-client-certificate-rejected': { tunnelUp: 0, errors: ['tls_handshake_failed'], restarts: ['ping_timeout'] },
+  // Over TCP the same refusals reach the client as a reset connection, nothing more.
+  'openvpn-tcp-tls-version': { tunnelUp: 0, errors: ['connection_refused'], restarts: ['connection_refused'] },
+  'openvpn-tcp-client-certificate-rejected': {
     tunnelUp: 0,
-    errors: ['certificate_rejected'],
-    restarts: ['tls_handshake_failed'],
+    errors: ['connection_refused'],
+    restarts: ['connection_refused'],
+  },
+  // A TCP server that is not OpenVPN/TLS: the garbage is a failed handshake, then OpenVPN resets the connection.
+  'openvpn-not-tls': {
+    tunnelUp: 0,
+    errors: ['connection_refused', 'tls_handshake_failed'],
+    restarts: ['connection_refused'],
   },
   'openvpn-network-unreachable': {
     tunnelUp: 0,
@@ -42,8 +78,14 @@ const EXPECT: Record<string, Expectation> = {
     restarts: ['network_unreachable'],
   },
   'openvpn-resolve-failed': { tunnelUp: 0, errors: ['resolve_failed'], restarts: ['resolve_failed'] },
-  // Silently dropped: only the inactivity timeout says so (before and after the restart).
-  'openvpn-packets-dropped': { tunnelUp: 0, errors: ['ping_timeout'], restarts: ['ping_timeout'] },
+  // Silently dropped: only the inactivity timeout says so, before the restart (ping_timeout) and after it, when the
+  // new TLS handshake never completes (tls_handshake_failed).
+  'openvpn-packets-dropped': {
+    tunnelUp: 0,
+    errors: ['ping_timeout', 'tls_handshake_failed'],
+    restarts: ['ping_timeout'],
+    exact: { ping_timeout: 1, tls_handshake_failed: 1 },
+  },
   // AUTH_FAILED: the client exits (no --auth-retry): one failure, no restart.
   'openvpn-auth-failed': { tunnelUp: 0, errors: ['auth_failed'], restarts: [], exact: { auth_failed: 1 } },
   'wireguard-healthy': { tunnelUp: 1, errors: [], restarts: [] },
@@ -54,6 +96,27 @@ const EXPECT: Record<string, Expectation> = {
   'wireguard-server-killed-idle': { tunnelUp: 1, errors: [], restarts: [] },
   'wireguard-network-unreachable': { tunnelUp: 0, errors: ['network_unreachable'], restarts: [] },
   'wireguard-resolve-failed': { tunnelUp: 0, errors: ['resolve_failed'], restarts: [] },
+  'openconnect-healthy': { tunnelUp: 1, errors: [], restarts: [] },
+  // UDP blocked: DTLS fails and the tunnel runs over TLS alone, which is up.
+  'openconnect-dtls-blocked': { tunnelUp: 1, errors: [], restarts: [] },
+  // Killed: the TLS session breaks, then every reconnection is refused (the host still answers).
+  'openconnect-server-killed': { tunnelUp: 0, errors: ['connection_refused'], restarts: [] },
+  // Killed and started again: the new ocserv does not know the session cookie; openconnect exits.
+  'openconnect-server-restarted': { tunnelUp: 0, errors: ['connection_refused', 'other'], restarts: [] },
+  // Silent deaths: a hung server (SIGSTOP) and a blackholed one; only the client's DPD says so.
+  'openconnect-dead-peer': ocOnce('ping_timeout'),
+  'openconnect-blackholed': ocOnce('ping_timeout'),
+  'openconnect-refused': ocOnce('connection_refused'),
+  'openconnect-network-unreachable': ocOnce('network_unreachable'),
+  'openconnect-resolve-failed': ocOnce('resolve_failed'),
+  'openconnect-auth-failed': ocOnce('auth_failed'),
+  // ocserv closes the handshake on a client certificate it does not trust, without an alert.
+  'openconnect-client-certificate-rejected': ocOnce('tls_handshake_failed'),
+  'openconnect-unknown-ca': ocOnce('certificate_rejected'),
+  'openconnect-wrong-hostname': ocOnce('certificate_rejected'),
+  'openconnect-expired-certificate': ocOnce('certificate_rejected'),
+  'openconnect-servercert-pin': ocOnce('certificate_rejected'),
+  'openconnect-not-tls': ocOnce('tls_handshake_failed'),
 };
 
 const all = fixtures();
@@ -75,6 +138,7 @@ describe('real-log corpus', () => {
     expect(nonZero(errors)).toEqual(want.errors);
     expect(nonZero(restarts)).toEqual(want.restarts);
     for (const [reason, n] of Object.entries(want.exact ?? {})) expect(errors[reason]).toBe(n);
+    if (want.perTlsRestart) expect(errors[want.perTlsRestart]).toBe(restarts.tls_handshake_failed);
     expect(sample(s, 'torchain_vpn_tunnel_up')).toBe(want.tunnelUp);
 
     const lines = readFileSync(f.path, 'utf8').split('\n');
@@ -90,7 +154,7 @@ describe('real-log corpus', () => {
     if (own !== undefined) expect(last).toBeCloseTo(own, 3);
     else expect(Math.abs(last - Date.now() / 1000)).toBeLessThan(60);
 
-    if (f.type === 'wireguard') {
+    if (PROTOCOL_MODULES[f.type].handshakeGauge) {
       const handshakes = lines.filter((l) => l.includes('Received handshake response'));
       if (handshakes.length === 0) expect(sample(s, 'torchain_vpn_last_handshake_timestamp_seconds')).toBe(0);
       else {
@@ -132,12 +196,25 @@ describe('one-shot CLI (npm run log-exporter -- --once)', () => {
     expect(viaStdin).toBe(stdout);
   });
 
+  it('reads an openconnect log like the other types', async () => {
+    const file = all.find((f) => f.name === 'openconnect-dead-peer');
+    if (!file) throw new Error('fixture openconnect-dead-peer is missing');
+    const { stdout } = await run(
+      'npm',
+      ['run', '--silent', 'log-exporter', '--', '--once', '--type', 'openconnect', file.path],
+      { cwd: REPO_ROOT },
+    );
+    const s = parseExposition(stdout);
+    expect(sample(s, 'torchain_vpn_connection_errors_total{reason="ping_timeout"}')).toBe(1);
+    expect(sample(s, 'torchain_vpn_tunnel_up')).toBe(0);
+  });
+
   it('exits 2 with a message naming the flag on bad input, and 1 naming the file when it cannot be read', async () => {
     const bad = await run('npx', ['tsx', 'log-exporter/src/main.ts', '--once', '--type', 'ipsec', 'x'], {
       cwd: REPO_ROOT,
     }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
-    expect((bad as { stderr: string }).stderr).toMatch(/--type: "ipsec" is not one of openvpn, wireguard/);
+    expect((bad as { stderr: string }).stderr).toMatch(/--type: "ipsec" is not one of openvpn, wireguard, openconnect/);
     const missing = await run(
       'npx',
       ['tsx', 'log-exporter/src/main.ts', '--once', '--type', 'openvpn', '/nonexistent/x.log'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseUapiGet, parseWgDump } from '../../log-exporter/src/wireguard/handshake.js';
+import { parseUapiGet, parseWgDump } from '../../log-exporter/src/protocols/wireguard/handshake.js';
 
 describe('WireGuard handshake parsers', () => {
   it('reads the latest handshake over all peers from a UAPI get=1 answer', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PATTERNS } from '../../log-exporter/src/patterns.js';
+import { allPatterns } from '../../log-exporter/src/protocols/index.js';
 import {
   applyHandshakeReading,
   applyLine,
@@ -10,7 +10,7 @@ import {
 } from '../../log-exporter/src/state.js';
 
 const pattern = (id: string) => {
-  const p = PATTERNS.find((x) => x.id === id);
+  const p = allPatterns().find((x) => x.pattern.id === id)?.pattern;
   if (!p) throw new Error(`no pattern ${id}`);
   return p;
 };

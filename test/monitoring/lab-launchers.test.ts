@@ -69,7 +69,7 @@ describe.skipIf(skipUnless({ binaries: [HELM, KUBECTL, PROMETHEUS_K8S, ALERTMANA
       webhookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/v1/alertmanager`;
 
       const kubectl = (...args: string[]) => run(KUBECTL, ['--kubeconfig', kube.kubeconfigPath, ...args]);
-      await kubectl('apply', '-f', join(import.meta.dirname, '..', 'chart', 'fixtures', 'foreign-crds.yaml'));
+      await kubectl('apply', '-f', join(import.meta.dirname, '..', '..', 'lab', 'cluster', 'addon-crds.yaml'));
       for (const ns of ['torchain-alpha', 'torchain-beta', 'torchain-lab', 'monitoring'])
         await kubectl('create', 'namespace', ns);
       const env = {

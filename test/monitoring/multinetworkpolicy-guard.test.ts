@@ -13,7 +13,7 @@ import { ciValueFiles, ofKind, render } from '../chart/render.js';
 import { skipUnless } from '../support/env.js';
 
 const run = promisify(execFile);
-const FOREIGN_CRDS = join(import.meta.dirname, '..', 'chart', 'fixtures', 'foreign-crds.yaml');
+const FOREIGN_CRDS = join(import.meta.dirname, '..', '..', 'lab', 'cluster', 'addon-crds.yaml');
 
 describe.skipIf(skipUnless({ binaries: [HELM, KUBECTL] }))('the MultiNetworkPolicy capability guard', () => {
   let kube: Kube;

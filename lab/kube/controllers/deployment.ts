@@ -68,7 +68,13 @@ export class DeploymentController {
     }
     if (ev.rk === '/pods') {
       const owner = controllerOf(o) ?? (ev.prev && controllerOf(ev.prev));
-      if (owner?.kind === 'ReplicaSet') this.replicaSets.add(`${ns}/${owner.name}`);
+      if (owner?.kind === 'ReplicaSet') {
+        this.replicaSets.add(`${ns}/${owner.name}`);
+        // A Recreate rollout waits for the old pods to be gone: their deletion moves the Deployment on.
+        const rs = this.api.store.get('apps/replicasets', ns ?? '', owner.name);
+        const deployment = rs && controllerOf(rs);
+        if (deployment?.kind === 'Deployment') this.deployments.add(`${ns}/${deployment.name}`);
+      }
     }
   }
 

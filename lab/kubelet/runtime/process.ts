@@ -5,7 +5,7 @@
 // filesystem is otherwise shared: this is not isolation, it is the pod's view of its own files, users and privileges,
 // so a missing permission or a file at the wrong path fails here as it would in a cluster.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Supervisor } from '../../runtime/supervisor.js';
 import { REPO_MOUNT } from './catalogue.js';
 import type { ContainerLaunch, ContainerRuntime, ImageConfig, RunningContainer } from './types.js';
@@ -51,16 +51,24 @@ function ensureMountPoint(target: string, isFile: boolean, made: Set<string>): v
   made.add(top);
 }
 
+/** In the supervisor's state directory: the mount points this runtime made, for `lab cleanup`. */
+export const MOUNT_POINTS_FILE = 'mountpoints.json';
+
 export class ProcessRuntime implements ContainerRuntime {
   readonly kind = 'processes' as const;
   /** Mount-point directories this runtime created on the host (removed by cleanup when empty). */
-  readonly madeMountPoints = new Set<string>();
+  readonly madeMountPoints = new Set<string>([REPO_MOUNT]);
 
   constructor(
     private readonly supervisor: Supervisor,
     private readonly repoRoot: string,
   ) {
     mkdirSync(REPO_MOUNT, { recursive: true, mode: 0o755 });
+    this.record();
+  }
+
+  private record(): void {
+    writeFileSync(join(this.supervisor.stateDir, MOUNT_POINTS_FILE), JSON.stringify([...this.madeMountPoints]));
   }
 
   image(ref: string): ImageConfig {
@@ -68,7 +76,9 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   start(launch: ContainerLaunch): RunningContainer {
+    const before = this.madeMountPoints.size;
     for (const m of launch.mounts) ensureMountPoint(m.target, !statSync(m.source).isDirectory(), this.madeMountPoints);
+    if (this.madeMountPoints.size !== before) this.record();
     if (!launch.argv?.length) throw new Error(`container ${launch.name}: no command line`);
     const [cmd, ...args] = launch.argv;
     const managed = this.supervisor.start(launch.name, '/bin/sh', {
@@ -78,6 +88,18 @@ export class ProcessRuntime implements ContainerRuntime {
       netns: launch.netns,
       onLine: launch.onLine,
     });
-    return managed;
+    return {
+      pid: managed.pid,
+      exited: managed.exited,
+      isRunning: () => managed.isRunning(),
+      stop: (graceMs) => managed.stop(graceMs),
+      kill: () => {
+        try {
+          process.kill(-managed.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      },
+    };
   }
 }

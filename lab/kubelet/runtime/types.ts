@@ -33,6 +33,8 @@ export interface RunningContainer {
   isRunning(): boolean;
   /** SIGTERM, then SIGKILL after graceMs. */
   stop(graceMs: number): Promise<void>;
+  /** SIGKILL now, no grace (a crash); the kubelet restarts it like any exit. */
+  kill(): void;
 }
 
 /** What the runtime knows of an image: its config (entrypoint, cmd, env, user, working dir). */

@@ -42,8 +42,14 @@ export interface VpnServer {
   start(): Promise<void>;
   /** SIGTERM and wait. */
   stop(): Promise<void>;
-  /** SIGKILL: the server dies without a goodbye. */
+  /** SIGKILL: the server dies without a goodbye (its host still answers: ICMP port unreachable). */
   kill(): Promise<void>;
+  /**
+   * Silent death: every packet to and from the server's host is dropped, no ICMP (a host that vanished); `false`
+   * brings it back. The daemon keeps running, unaware.
+   */
+  blackhole(on: boolean): Promise<void>;
+  readonly blackholed: boolean;
   /** Stops the server for good and closes its log file. */
   close(): Promise<void>;
   readonly running: boolean;
@@ -138,6 +144,7 @@ export async function createVpnServer(spec: VpnServerSpec, dir: string, pki?: Pk
     });
   };
 
+  let blackholed = false;
   return {
     spec,
     endpoint: formatEndpoint(spec.address, spec.port),
@@ -162,6 +169,16 @@ export async function createVpnServer(spec: VpnServerSpec, dir: string, pki?: Pk
       }
     },
     close: () => daemon.close(),
+    async blackhole(on: boolean) {
+      const rules = on
+        ? `table inet torchain_blackhole {\n  chain in { type filter hook prerouting priority -400; iifname "${spec.egressIf}" drop; }\n  chain out { type filter hook postrouting priority 400; oifname "${spec.egressIf}" drop; }\n}\n`
+        : 'table inet torchain_blackhole {}\ndelete table inet torchain_blackhole\n';
+      await run('ip', ['netns', 'exec', spec.netns, 'nft', '-f', '-'], { input: rules });
+      blackholed = on;
+    },
+    get blackholed() {
+      return blackholed;
+    },
     get running() {
       return daemon.running;
     },

@@ -3,8 +3,8 @@
 // failure. It needs no privilege (the sidecar has no capabilities; ICMP would need CAP_NET_RAW or the
 // ping_group_range sysctl plus a ping binary), and for WireGuard the SYN is real data, which makes wireguard-go
 // re-handshake and log the failure — keepalives alone never do (see README).
-import { connect } from 'node:net';
 import type { HostPort } from '../config.js';
+import { builtins } from '../builtins.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -13,7 +13,8 @@ export interface ProbeResult {
   millis: number;
 }
 
-export function tcpProbe(target: HostPort, timeoutMs: number): Promise<ProbeResult> {
+export async function tcpProbe(target: HostPort, timeoutMs: number): Promise<ProbeResult> {
+  const { connect } = builtins.net(); // serve mode only (builtins.ts)
   const started = performance.now();
   return new Promise((resolve) => {
     const sock = connect({ host: target.host, port: target.port });

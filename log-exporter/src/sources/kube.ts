@@ -1,13 +1,12 @@
 // Kubernetes source: follows the `vpn` container's log of the exporter's own pod through the API server
-// (@kubernetes/client-node 1.4 Log API, follow=true, timestamps=true). A dropped stream is resumed with sinceTime and
+// (the pods/log API, follow=true, timestamps=true; kube-api.ts). A dropped stream is resumed with sinceTime and
 // de-duplicated by timestamp (kube-cursor.ts), so no line is counted twice or lost. The stream is also renewed every
 // refreshSeconds: a half-open connection would otherwise stay silent forever, and a healthy VPN client is quiet too.
-import { Writable } from 'node:stream';
-import { KubeConfig, Log } from '@kubernetes/client-node';
 import { errorText, type Logger } from '../log.js';
 import { LineSplitter } from '../line-splitter.js';
 import type { LineProcessor } from '../processor.js';
 import { splitKubeTimestamp } from '../timestamps.js';
+import { followLog, loadKubeAccess, type KubeAccess, type LogStream } from './kube-api.js';
 import { ResumeCursor } from './kube-cursor.js';
 import type { LineSource, SourceStatus } from './source.js';
 
@@ -20,26 +19,19 @@ export interface KubeSourceOptions {
   /** Lines older than this many seconds before the exporter started are history: state only, not counted. */
   historySeconds: number;
   log: Logger;
-  /** Defaults to in-cluster config, else $KUBECONFIG / ~/.kube/config. */
-  kubeConfig?: KubeConfig;
+  /** Defaults to the pod's ServiceAccount, else $KUBECONFIG / ~/.kube/config (kube-api.ts). */
+  access?: KubeAccess;
   backoff?: { initialMs: number; maxMs: number };
 }
 
-export function loadKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return kc;
-}
-
 export function startKubeSource(processor: LineProcessor, opts: KubeSourceOptions): LineSource {
-  const kc = opts.kubeConfig ?? loadKubeConfig();
-  const api = new Log(kc);
+  let access = opts.access;
   const cursor = new ResumeCursor();
   const status: SourceStatus = { kind: 'kube', state: 'starting' };
   const backoff = opts.backoff ?? { initialMs: 500, maxMs: 15_000 };
   const where = `pod ${opts.namespace}/${opts.pod} container ${opts.container}`;
   let stopped = false;
-  let controller: AbortController | undefined;
+  let controller: LogStream | undefined;
   let wake: (() => void) | undefined;
 
   // The container's whole log is read on start (the tunnel state needs it); what is older than this is history.
@@ -63,21 +55,16 @@ export function startKubeSource(processor: LineProcessor, opts: KubeSourceOption
     });
     let finish!: (how: 'ended' | 'renewed') => void;
     const done = new Promise<'ended' | 'renewed'>((resolve) => (finish = resolve));
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        splitter.push(chunk);
-        cb();
-      },
-    });
-    sink.on('finish', () => finish('ended'));
-    sink.on('close', () => finish('ended'));
-    sink.on('error', () => finish('ended'));
     const sinceTime = cursor.sinceTime();
-    controller = await api.log(opts.namespace, opts.pod, opts.container, sink, {
-      follow: true,
-      timestamps: true,
-      ...(sinceTime ? { sinceTime } : {}),
-    });
+    // Credentials are looked up again after a failure (a kubeconfig may appear or change); the token file is read at
+    // every request anyway.
+    access ??= loadKubeAccess();
+    controller = await followLog(
+      access,
+      { namespace: opts.namespace, pod: opts.pod, container: opts.container, sinceTime },
+      (chunk) => splitter.push(chunk),
+    );
+    void controller.done.then(() => finish('ended'));
     status.state = 'running';
     delete status.detail;
     opts.log.info('following the VPN log', { source: 'kube', pod: opts.pod, container: opts.container, sinceTime });
@@ -108,6 +95,7 @@ export function startKubeSource(processor: LineProcessor, opts: KubeSourceOption
         }
       } catch (err) {
         if (stopped) break;
+        if (!opts.access) access = undefined;
         status.state = 'retrying';
         status.detail = `cannot follow the log of ${where}: ${describe(err)}`;
         opts.log.warn('cannot follow the VPN log; retrying', { source: 'kube', error: status.detail });

@@ -1,4 +1,4 @@
-// Renders the Vector configuration (ELK) from the same pattern table the exporter uses. The chart ships the result,
+// Renders the Vector configuration (ELK) from the same pattern tables the exporter uses (one per protocol module). The chart ships the result,
 // helm/torchain/files/vector/vector.yaml, as a ConfigMap for a Vector agent (DaemonSet) running the kubernetes_logs
 // source; `npm run gen:vector` regenerates it and a test fails when it drifts from the table.
 //
@@ -6,8 +6,9 @@
 // initialise counters to 0, and runs per node, so its metrics carry the identity labels (namespace, torchain, hop,
 // type, server, pod) as tags itself. Alerting relies on the sidecar; Vector's metrics are for dashboards over ELK.
 import { stringify } from 'yaml';
-import { PATTERNS, type Pattern } from '../patterns.js';
-import { LOG_TYPES } from '../reasons.js';
+import { PROTOCOLS, type Protocol } from '../../../common/contracts/protocols.js';
+import { PROTOCOL_MODULES } from '../protocols/index.js';
+import type { Pattern } from '../protocols/pattern.js';
 import { syntaxOutsideCommonSubset } from './regex-subset.js';
 
 /** prometheus_exporter forgets series not updated for this long (default 60 s): rare error counters would vanish and
@@ -18,7 +19,8 @@ export const FLUSH_PERIOD_SECS = 7 * 24 * 3600;
  * same, so the translation is the identity once the subset is checked. */
 export function toRustRegex(p: Pattern): string {
   const outside = syntaxOutsideCommonSubset(p.regex);
-  if (outside) throw new Error(`pattern ${p.id}: ${outside}; rewrite it inside the common subset (patterns.ts)`);
+  if (outside)
+    throw new Error(`pattern ${p.id}: ${outside}; rewrite it inside the common subset (protocols/<type>/patterns.ts)`);
   return p.regex;
 }
 
@@ -31,10 +33,16 @@ function effects(p: Pattern): string[] {
   return out;
 }
 
+export type PatternTables = Record<Protocol, readonly Pattern[]>;
+
+function moduleTables(): PatternTables {
+  return Object.fromEntries(PROTOCOLS.map((t) => [t, PROTOCOL_MODULES[t].patterns])) as PatternTables;
+}
+
 /** The remap program: first matching pattern of the pod's type wins, as in classify.ts. */
-export function renderRemap(patterns: readonly Pattern[] = PATTERNS): string {
+export function renderRemap(tables: PatternTables = moduleTables()): string {
   const lines = [
-    '# Generated from log-exporter/src/patterns.ts by `npm run gen:vector`; do not edit.',
+    '# Generated from log-exporter/src/protocols/*/patterns.ts by `npm run gen:vector`; do not edit.',
     'if .kubernetes.container_name != "vpn" { abort }',
     'labels = object(.kubernetes.pod_labels) ?? {}',
     '.torchain_namespace = string(.kubernetes.pod_namespace) ?? ""',
@@ -48,14 +56,12 @@ export function renderRemap(patterns: readonly Pattern[] = PATTERNS): string {
     '.torchain_line_timestamp = to_unix_timestamp(ts)',
     '.torchain_pattern = null',
   ];
-  LOG_TYPES.forEach((type, t) => {
+  PROTOCOLS.forEach((type, t) => {
     lines.push(`${t === 0 ? 'if' : '} else if'} .torchain_type == "${type}" {`);
-    patterns
-      .filter((p) => p.type === type)
-      .forEach((p, i) => {
-        lines.push(`  ${i === 0 ? 'if' : '} else if'} match(line, r'${toRustRegex(p)}') {`);
-        for (const e of effects(p)) lines.push(`    ${e}`);
-      });
+    tables[type].forEach((p, i) => {
+      lines.push(`  ${i === 0 ? 'if' : '} else if'} match(line, r'${toRustRegex(p)}') {`);
+      for (const e of effects(p)) lines.push(`    ${e}`);
+    });
     lines.push('  }');
   });
   lines.push('}');
@@ -72,7 +78,7 @@ const IDENTITY_TAGS = {
   pod: '{{ torchain_pod }}',
 };
 
-export function renderVectorConfig(patterns: readonly Pattern[] = PATTERNS): string {
+export function renderVectorConfig(tables: PatternTables = moduleTables()): string {
   const config = {
     sources: {
       torchain_vpn_logs: {
@@ -85,7 +91,7 @@ export function renderVectorConfig(patterns: readonly Pattern[] = PATTERNS): str
         type: 'remap',
         inputs: ['torchain_vpn_logs'],
         drop_on_abort: true,
-        source: renderRemap(patterns),
+        source: renderRemap(tables),
       },
       torchain_vpn_metrics: {
         type: 'log_to_metric',
@@ -148,7 +154,7 @@ export function renderVectorConfig(patterns: readonly Pattern[] = PATTERNS): str
     },
   };
   const header = [
-    '# Vector configuration for torchain hop logs (ELK). Generated from log-exporter/src/patterns.ts by',
+    '# Vector configuration for torchain hop logs (ELK). Generated from log-exporter/src/protocols/*/patterns.ts by',
     '# `npm run gen:vector`; do not edit. Classifies the `vpn` container lines of torchain hop pods like the',
     '# log-exporter sidecar, exports the same metric names (with identity tags) and ships every line to Elasticsearch.',
     '# The Vector deployment sets ELASTICSEARCH_ENDPOINT.',

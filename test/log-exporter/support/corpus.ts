@@ -2,16 +2,24 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LogType } from '../../../log-exporter/src/reasons.js';
+import { PROTOCOLS, type Protocol } from '../../../common/contracts/protocols.js';
 
-// TCX_FIXTURES_DIR checks a fresh capture against the expectations before it replaces the committed one.
+// FIXTURES_DIR checks a fresh capture against the expectations before it replaces the committed one.
 export const FIXTURES =
-  process.env.TCX_FIXTURES_DIR ?? fileURLToPath(new URL('../../../log-exporter/fixtures', import.meta.url));
+  process.env.FIXTURES_DIR ?? fileURLToPath(new URL('../../../log-exporter/fixtures', import.meta.url));
 
 export interface Fixture {
   name: string;
   path: string;
-  type: LogType;
+  type: Protocol;
+}
+
+/** A fixture's protocol is its name's first word: openvpn-healthy.txt, openconnect-dead-peer.txt. */
+function protocolOf(file: string): Protocol {
+  const type = PROTOCOLS.find((p) => file.startsWith(`${p}-`));
+  if (!type)
+    throw new Error(`fixture ${file}: its name must start with a protocol (${PROTOCOLS.join(', ')}) and a dash`);
+  return type;
 }
 
 export function fixtures(): Fixture[] {
@@ -21,6 +29,6 @@ export function fixtures(): Fixture[] {
     .map((f) => ({
       name: f.slice(0, -'.txt'.length),
       path: join(FIXTURES, f),
-      type: f.startsWith('wireguard-') ? 'wireguard' : 'openvpn',
+      type: protocolOf(f),
     }));
 }

@@ -3,10 +3,9 @@
 //   (mode 0700 directory), so in the non-root sidecar it is usually out of reach;
 // - wg: `wg show <if> dump`, which also covers the kernel module but needs CAP_NET_ADMIN there.
 // Where neither works the active probe carries tunnel detection alone (see README).
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
-import type { HandshakeReaderKind } from '../config.js';
+import type { HandshakeRead, HandshakeReaderKind } from '../protocol.js';
+import { builtins } from '../../builtins.js';
 
 /** Latest handshake (unix seconds, 0 = never) over all peers of a UAPI "get=1" answer. Throws on errno != 0. */
 export function parseUapiGet(text: string): number {
@@ -42,7 +41,8 @@ export function uapiSocketPath(ifname: string): string {
   return `/var/run/wireguard/${ifname}.sock`;
 }
 
-export function readUapi(ifname: string, timeoutMs = 2000): Promise<number> {
+export async function readUapi(ifname: string, timeoutMs = 2000): Promise<number> {
+  const { connect } = builtins.net(); // serve mode only (builtins.ts)
   return new Promise((resolve, reject) => {
     const sock = connect(uapiSocketPath(ifname));
     let text = '';
@@ -69,7 +69,8 @@ export function readUapi(ifname: string, timeoutMs = 2000): Promise<number> {
   });
 }
 
-export function readWgDump(ifname: string, timeoutMs = 2000): Promise<number> {
+export async function readWgDump(ifname: string, timeoutMs = 2000): Promise<number> {
+  const { execFile } = builtins.childProcess(); // serve mode only (builtins.ts)
   return new Promise((resolve, reject) => {
     execFile('wg', ['show', ifname, 'dump'], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`wg show ${ifname} dump failed: ${(stderr || err.message).trim()}`));
@@ -82,7 +83,7 @@ export function readWgDump(ifname: string, timeoutMs = 2000): Promise<number> {
   });
 }
 
-export function handshakeReader(kind: HandshakeReaderKind, ifname: string): (() => Promise<number>) | undefined {
+export function handshakeReader(kind: HandshakeReaderKind, ifname: string): HandshakeRead | undefined {
   if (kind === 'off') return undefined;
   if (kind === 'uapi') return () => readUapi(ifname);
   if (kind === 'wg') return () => readWgDump(ifname);
