@@ -1,7 +1,8 @@
 // What every start-up step of the lab shares: where state lives, the process supervisor, structured logs, progress
 // lines for the human watching, and the teardown list (each step registers how to undo itself; close() runs them in
 // reverse, so a failure midway removes exactly what was made).
-import { mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Supervisor } from '../runtime/supervisor.js';
 
 export type LabLog = (entry: Record<string, unknown>) => void;
@@ -24,6 +25,15 @@ export class LabContext {
   /** Registers how to undo a step; undone in reverse order by close(). */
   onClose(what: string, close: () => Promise<unknown>): void {
     this.closers.push({ what, close });
+  }
+
+  /** Copies the logs and the audit log somewhere that outlives the lab (a failed scenario's evidence); returns where. */
+  keepLogs(): string {
+    const dest = join('/var/tmp', 'torchain-lab', new Date().toISOString().replace(/[:.]/g, '-'));
+    mkdirSync(dest, { recursive: true, mode: 0o700 });
+    for (const sub of ['logs', 'kube/audit.log', 'helm'])
+      if (existsSync(join(this.stateDir, sub))) cpSync(join(this.stateDir, sub), join(dest, sub), { recursive: true });
+    return dest;
   }
 
   async close(): Promise<void> {
