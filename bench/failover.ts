@@ -121,20 +121,69 @@ async function failoverOnce(lab: Lab, chain: LabChain, hop: number, how: 'kill' 
   };
 }
 
-/** The peer: the active server killed, then started again at once; the client reconnects on its own. */
+/**
+ * Silences the switch alerts of one hop in Alertmanager (API v2) and returns a function that expires the silence.
+ * The operator skips silenced alerts in its webhook path (Alertmanager sends none) and in its poll (it asks
+ * Alertmanager), so the peer's outage, longer than `for` with production timings, switches nothing.
+ */
+async function silenceHop(lab: Lab, chain: LabChain, hop: number): Promise<() => Promise<void>> {
+  const am = lab.endpoints.alertmanagerUrl;
+  const matcher = (name: string, value: string) => ({ name, value, isRegex: false, isEqual: true });
+  const res = await fetch(`${am}/api/v2/silences`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      matchers: [
+        matcher('namespace', chain.namespace),
+        matcher('torchain', chain.name),
+        matcher('hop', String(hop)),
+        matcher('torchain_action', 'switch'),
+      ],
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      createdBy: 'bench:failover',
+      comment: 'peer run: a plain reconnect, no failover wanted',
+    }),
+  });
+  if (!res.ok) throw new Error(`Alertmanager ${am} refused the peer's silence: ${res.status} ${await res.text()}`);
+  const { silenceID } = (await res.json()) as { silenceID: string };
+  return async () => {
+    const del = await fetch(`${am}/api/v2/silence/${silenceID}`, { method: 'DELETE' });
+    if (!del.ok) throw new Error(`Alertmanager ${am} did not expire silence ${silenceID}: ${del.status}`);
+  };
+}
+
+/**
+ * The peer: the active server killed, then started again at once; the client reconnects on its own. The hop's
+ * switch alerts are silenced meanwhile, and the silence expires only once no switch alert of the hop fires.
+ */
 async function reconnectOnce(lab: Lab, chain: LabChain, hop: number): Promise<number> {
+  const t = scenarioTimings(lab);
   const name = await chain.activeServer(hop);
   if (!name) throw new Error(`${chain.name} hop ${hop} has no active server`);
   const server = chain.server(hop, name);
-  await server.kill();
-  await waitFor('traffic to stop', async () => !chain.traffic.state.flowing || undefined, {
-    timeoutMs: 20_000,
-    intervalMs: 50,
-  });
-  const t0 = Date.now();
-  await server.start();
-  const back = await chain.traffic.waitFlowing(t0, scenarioTimings(lab).recoveryTimeoutMs);
-  return (back - t0) / 1000;
+  const before = await switchServer(chain, hop);
+  const unsilence = await silenceHop(lab, chain, hop);
+  try {
+    await server.kill();
+    await waitFor('traffic to stop', async () => !chain.traffic.state.flowing || undefined, {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+    });
+    const t0 = Date.now();
+    await server.start();
+    const back = await chain.traffic.waitFlowing(t0, t.recoveryTimeoutMs);
+    await waitFor("the hop's switch alerts resolved", async () => !(await alertFiring(lab, chain, hop)) || undefined, {
+      timeoutMs: t.quietMs + t.recoveryTimeoutMs,
+      intervalMs: 1000,
+    });
+    // A peer that failed over measured a failover, not a reconnect: refuse it rather than report it.
+    if ((await switchServer(chain, hop)) !== before)
+      throw new Error(`peer run on ${chain.name} hop ${hop} switched servers despite the silence`);
+    return (back - t0) / 1000;
+  } finally {
+    await unsilence();
+  }
 }
 
 async function main(): Promise<void> {
