@@ -23,6 +23,9 @@ import { REPO } from './support.js';
 
 const pexec = promisify(execFile);
 const NIX = '/usr/bin/nix-instantiate';
+/** A Nix expression evaluated strictly (no builds, no store writes), as JSON. */
+const nixEval = async (expr: string): Promise<unknown> =>
+  JSON.parse((await pexec(NIX, ['--readonly-mode', '--eval', '--strict', '--json', '-E', expr])).stdout);
 const decl = loadDeclaration(join(REPO, 'images/images.json'));
 const lock = parseLock(readFileSync(join(REPO, 'images/images.lock.json'), 'utf8'));
 
@@ -121,15 +124,9 @@ describe.skipIf(skipUnless({ binaries: [NIX] }))('the Nix expressions', () => {
   });
 
   it('read the same declaration and derive the same images as the Debian build', async () => {
-    const { stdout } = await pexec(NIX, [
-      '--readonly-mode',
-      '--eval',
-      '--strict',
-      '--json',
-      '-E',
+    const specs = (await nixEval(
       `let d = import ${join(REPO, 'images/declaration.nix')}; in map d.imageSpec d.names`,
-    ]);
-    const specs = JSON.parse(stdout) as NixSpec[];
+    )) as NixSpec[];
     expect(specs.map((s) => s.name).sort()).toEqual(Object.keys(decl.images).sort());
     for (const s of specs) {
       const img = decl.images[s.name]!;
@@ -183,15 +180,9 @@ describe.skipIf(skipUnless({ binaries: [NIX] }))('the Nix expressions', () => {
     ).toBe(true);
     const left = ['docs/lab.md', 'test/images/declaration.test.ts', 'lab/stack.ts', 'bench/exporter.ts', 'README.md'];
     const paths = [...read, ...left];
-    const { stdout } = await pexec(NIX, [
-      '--readonly-mode',
-      '--eval',
-      '--strict',
-      '--json',
-      '-E',
+    const kept = (await nixEval(
       `map (import ${join(REPO, 'images/node-app-source.nix')}) (builtins.fromJSON ''${JSON.stringify(paths)}'')`,
-    ]);
-    const kept = JSON.parse(stdout) as boolean[];
+    )) as boolean[];
     expect(
       paths.filter((_, i) => !kept[i]),
       'read by a bundle but not in the build source',

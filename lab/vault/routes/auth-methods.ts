@@ -13,9 +13,9 @@ import {
 } from '../kubernetes-auth.js';
 import { authBlock } from './tokens.js';
 import {
+  effect,
   fail,
   isWrite,
-  noContent,
   ok,
   unsupported,
   type Area,
@@ -79,31 +79,29 @@ function authTable(vault: VaultState): Record<string, unknown> {
 
 function authEnableRoute(vault: VaultState, method: string, path: string, mountPath: string): Route {
   if (isWrite(method)) {
-    return {
-      aclPath: path,
-      cap: 'update',
-      sudo: true,
-      run: (_t, b) => {
+    return effect(
+      path,
+      'update',
+      (b) => {
         if (vault.auth.has(mountPath)) fail(400, `path is already in use at ${mountPath}/`);
         if (b.type !== 'kubernetes') {
           fail(400, `lab/vault supports the "kubernetes" auth method only, not "${String(b.type)}"`);
         }
         vault.auth.set(mountPath, { type: 'kubernetes', roles: new Map() });
-        return noContent;
       },
-    };
+      { sudo: true },
+    );
   }
   if (method === 'DELETE') {
-    return {
-      aclPath: path,
-      cap: 'delete',
-      sudo: true,
-      run: () => {
+    return effect(
+      path,
+      'delete',
+      () => {
         if (mountPath === 'token') fail(400, 'token credential backend cannot be disabled');
         vault.auth.delete(mountPath);
-        return noContent;
       },
-    };
+      { sudo: true },
+    );
   }
   return unsupported();
 }
@@ -122,18 +120,13 @@ function kubeConfigRoute(method: string, path: string, m: AuthMount): Route {
     };
   }
   if (isWrite(method)) {
-    return {
-      aclPath: path,
-      cap: 'update',
-      run: (_t, b) => {
-        try {
-          m.config = parseConfig(b, m.config);
-        } catch (err) {
-          fail(400, (err as Error).message);
-        }
-        return noContent;
-      },
-    };
+    return effect(path, 'update', (b) => {
+      try {
+        m.config = parseConfig(b, m.config);
+      } catch (err) {
+        fail(400, (err as Error).message);
+      }
+    });
   }
   return unsupported();
 }
@@ -151,28 +144,16 @@ function kubeRoleRoute(method: string, path: string, m: AuthMount, name: string)
     };
   }
   if (isWrite(method)) {
-    return {
-      aclPath: path,
-      cap: m.roles.has(name) ? 'update' : 'create',
-      run: (_t, b) => {
-        try {
-          m.roles.set(name, parseRole(b, m.roles.get(name)));
-        } catch (err) {
-          fail(400, (err as Error).message);
-        }
-        return noContent;
-      },
-    };
+    return effect(path, m.roles.has(name) ? 'update' : 'create', (b) => {
+      try {
+        m.roles.set(name, parseRole(b, m.roles.get(name)));
+      } catch (err) {
+        fail(400, (err as Error).message);
+      }
+    });
   }
   if (method === 'DELETE') {
-    return {
-      aclPath: path,
-      cap: 'delete',
-      run: () => {
-        m.roles.delete(name);
-        return noContent;
-      },
-    };
+    return effect(path, 'delete', () => m.roles.delete(name));
   }
   return unsupported();
 }

@@ -2,7 +2,7 @@
 // delete all), delete/, undelete/, destroy/ (https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2).
 // Versions, CAS and soft deletes are kv2.ts; an empty LIST is Vault's 404 with no error text.
 import type { KvV2 } from '../kv2.js';
-import { fail, isWrite, noContent, ok, unsupported, type Area, type Route } from './route.js';
+import { effect, fail, isWrite, ok, unsupported, type Area, type Route } from './route.js';
 
 export const kv2Routes: Area = (vault, { method, path, query }) => {
   // The longest mount prefix wins.
@@ -29,14 +29,7 @@ function kvRoute(method: string, path: string, mount: string, kv: KvV2, query: U
   const op = versionOps[kind];
   if (op && key !== '') {
     if (!isWrite(method)) unsupported();
-    return {
-      aclPath: path,
-      cap: 'update',
-      run: (_t, b) => {
-        op(key, b.versions);
-        return noContent;
-      },
-    };
+    return effect(path, 'update', (b) => op(key, b.versions));
   }
   return undefined;
 }
@@ -78,14 +71,7 @@ function dataRoute(method: string, path: string, kv: KvV2, key: string, query: U
         },
       };
     case 'DELETE':
-      return {
-        aclPath: path,
-        cap: 'delete',
-        run: () => {
-          kv.deleteLatest(key);
-          return noContent;
-        },
-      };
+      return effect(path, 'delete', () => kv.deleteLatest(key));
     default:
       return unsupported();
   }
@@ -110,24 +96,10 @@ function metadataRoute(method: string, path: string, kv: KvV2, sub: string, key:
     case 'POST':
     case 'PUT':
       if (key === '') return undefined;
-      return {
-        aclPath: path,
-        cap: kv.exists(key) ? 'update' : 'create',
-        run: (_t, b) => {
-          kv.writeMetadata(key, b);
-          return noContent;
-        },
-      };
+      return effect(path, kv.exists(key) ? 'update' : 'create', (b) => kv.writeMetadata(key, b));
     case 'DELETE':
       if (key === '') return undefined;
-      return {
-        aclPath: path,
-        cap: 'delete',
-        run: () => {
-          kv.deleteMetadata(key);
-          return noContent;
-        },
-      };
+      return effect(path, 'delete', () => kv.deleteMetadata(key));
     default:
       return unsupported();
   }

@@ -4,7 +4,7 @@
 import type { Http1Response } from '../http1.js';
 import { Acl, parsePolicy, type PathRule } from '../policy.js';
 import type { Token } from '../tokens.js';
-import { fail, isWrite, noContent, ok, unsupported, type Area, type Route, type VaultState } from './route.js';
+import { effect, fail, isWrite, ok, unsupported, type Area, type Route, type VaultState } from './route.js';
 
 /** The ACL of a token: root allows everything; policies the token names but Vault no longer has grant nothing. */
 export function aclFor(vault: VaultState, token: Token): Acl {
@@ -48,34 +48,24 @@ function policyRoute(vault: VaultState, method: string, path: string, name: stri
     };
   }
   if (isWrite(method)) {
-    return {
-      aclPath: path,
-      cap: vault.policies.has(lname) ? 'update' : 'create',
-      run: (_t, b) => {
-        if (lname === 'root') fail(400, 'cannot update "root" policy');
-        const text = typeof b.policy === 'string' ? b.policy : typeof b.rules === 'string' ? b.rules : undefined;
-        if (text === undefined) fail(400, "'policy' parameter not supplied or empty");
-        let rules: PathRule[] = [];
-        try {
-          rules = parsePolicy(text);
-        } catch (err) {
-          fail(400, `failed to parse policy: ${(err as Error).message}`);
-        }
-        vault.policies.set(lname, { text, rules });
-        return noContent;
-      },
-    };
+    return effect(path, vault.policies.has(lname) ? 'update' : 'create', (b) => {
+      if (lname === 'root') fail(400, 'cannot update "root" policy');
+      const text = typeof b.policy === 'string' ? b.policy : typeof b.rules === 'string' ? b.rules : undefined;
+      if (text === undefined) fail(400, "'policy' parameter not supplied or empty");
+      let rules: PathRule[] = [];
+      try {
+        rules = parsePolicy(text);
+      } catch (err) {
+        fail(400, `failed to parse policy: ${(err as Error).message}`);
+      }
+      vault.policies.set(lname, { text, rules });
+    });
   }
   if (method === 'DELETE') {
-    return {
-      aclPath: path,
-      cap: 'delete',
-      run: () => {
-        if (lname === 'root' || lname === 'default') fail(400, `cannot delete "${lname}" policy`);
-        vault.policies.delete(lname);
-        return noContent;
-      },
-    };
+    return effect(path, 'delete', () => {
+      if (lname === 'root' || lname === 'default') fail(400, `cannot delete "${lname}" policy`);
+      vault.policies.delete(lname);
+    });
   }
   return unsupported();
 }

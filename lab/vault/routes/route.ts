@@ -94,3 +94,21 @@ export const ok = (data: unknown, extra?: Record<string, unknown>): Http1Respons
 });
 
 export const noContent: Http1Response = { status: 204 };
+
+/** A route that changes state and answers 204 No Content, as Vault's writes without a response body do. */
+export function effect(
+  aclPath: string,
+  cap: Capability,
+  change: (body: Record<string, unknown>, token: Token | undefined) => void,
+  opts: { sudo?: boolean } = {},
+): Route {
+  return {
+    aclPath,
+    cap,
+    ...(opts.sudo ? { sudo: true } : {}),
+    run: (token, body) => {
+      change(body, token);
+      return noContent;
+    },
+  };
+}

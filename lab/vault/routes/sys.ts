@@ -2,7 +2,7 @@
 // (https://developer.hashicorp.com/vault/api-docs/system/health, …/seal-status, …/seal, …/unseal, …/mounts).
 import type { Http1Response } from '../http1.js';
 import { KvV2 } from '../kv2.js';
-import { fail, isWrite, noContent, ok, unsupported, type Area, type Route, type VaultState } from './route.js';
+import { effect, fail, isWrite, ok, unsupported, type Area, type Route, type VaultState } from './route.js';
 
 export const VAULT_VERSION = '1.17.0';
 
@@ -24,15 +24,7 @@ export const sysRoutes: Area = (vault, { method, path, query }) => {
   }
   if (path === 'sys/seal') {
     if (!isWrite(method)) unsupported();
-    return {
-      aclPath: path,
-      cap: 'update',
-      sudo: true,
-      run: () => {
-        vault.sealed = true;
-        return noContent;
-      },
-    };
+    return effect(path, 'update', () => (vault.sealed = true), { sudo: true });
   }
   if (path === 'sys/mounts') {
     if (method !== 'GET') unsupported();
@@ -95,31 +87,22 @@ function mountTable(vault: VaultState): Record<string, unknown> {
 
 function mountRoute(vault: VaultState, method: string, path: string, mountPath: string): Route {
   if (isWrite(method)) {
-    return {
-      aclPath: path,
-      cap: 'update',
-      sudo: true,
-      run: (_t, b) => {
+    return effect(
+      path,
+      'update',
+      (b) => {
         if (vault.kv.has(mountPath)) fail(400, `path is already in use at ${mountPath}/`);
         const version = (b.options as { version?: unknown } | undefined)?.version;
         if (!(b.type === 'kv-v2' || (b.type === 'kv' && String(version) === '2'))) {
           fail(400, 'lab/vault mounts KV version 2 engines only: {"type":"kv","options":{"version":"2"}}');
         }
         vault.kv.set(mountPath, new KvV2(vault.now));
-        return noContent;
       },
-    };
+      { sudo: true },
+    );
   }
   if (method === 'DELETE') {
-    return {
-      aclPath: path,
-      cap: 'delete',
-      sudo: true,
-      run: () => {
-        vault.kv.delete(mountPath);
-        return noContent;
-      },
-    };
+    return effect(path, 'delete', () => vault.kv.delete(mountPath), { sudo: true });
   }
   return unsupported();
 }

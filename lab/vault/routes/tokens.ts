@@ -3,7 +3,7 @@
 import type { Http1Response } from '../http1.js';
 import { parseDuration } from '../durations.js';
 import { SYSTEM_MAX_TTL, type Token } from '../tokens.js';
-import { fail, isWrite, noContent, ok, unsupported, type Area, type VaultState } from './route.js';
+import { effect, fail, isWrite, ok, unsupported, type Area, type VaultState } from './route.js';
 
 /** The `auth` block of a login, create or renew answer; lease_duration is the TTL just granted. */
 export function authBlock(t: Token, tokenPolicies: string[], lease: number): Record<string, unknown> {
@@ -35,14 +35,7 @@ export const tokenRoutes: Area = (vault, { method, path }) => {
   }
   if (path === 'auth/token/revoke-self') {
     if (!write) unsupported();
-    return {
-      aclPath: path,
-      cap: 'update',
-      run: (t) => {
-        vault.tokens.revoke((t as Token).id);
-        return noContent;
-      },
-    };
+    return effect(path, 'update', (_b, t) => vault.tokens.revoke((t as Token).id));
   }
   if (path === 'auth/token/create') {
     if (!write) unsupported();
