@@ -23,6 +23,7 @@ import { ProbeRunner } from './probes.js';
 import type { ContainerRuntime, Mount, RunningContainer } from './runtime/types.js';
 import type { NodeInfo } from './scheduler.js';
 import { PodVolumes } from './volumes.js';
+import { ignoreExists } from '../runtime/already-exists.js';
 
 /** A pod's network: its namespace and the address of its primary interface. */
 export interface Sandbox {
@@ -150,9 +151,7 @@ export class LabKubelet {
       metadata: { name: node.name, labels: node.labels },
       spec: { taints: node.taints },
     };
-    await this.core.createNode({ body }).catch((err: { code?: number }) => {
-      if (err.code !== 409) throw err;
-    });
+    await this.core.createNode({ body }).catch(ignoreExists);
     const now = new Date().toISOString();
     this.opts.kube.setStatus('', 'nodes', node.name, {
       conditions: [
