@@ -24,6 +24,7 @@ import type { ContainerRuntime, Mount, RunningContainer } from './runtime/types.
 import type { NodeInfo } from './scheduler.js';
 import { PodVolumes } from './volumes.js';
 import { ignoreExists } from '../runtime/already-exists.js';
+import { recordPodEvent } from './pod-events.js';
 
 /** A pod's network: its namespace and the address of its primary interface. */
 export interface Sandbox {
@@ -518,25 +519,8 @@ export class LabKubelet {
     }
   }
 
-  private async event(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const m = pod.metadata!;
-    const now = new Date();
-    await this.core
-      .createNamespacedEvent({
-        namespace: m.namespace!,
-        body: {
-          metadata: { generateName: `${m.name}.`, namespace: m.namespace! },
-          involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: m.namespace!, name: m.name!, uid: m.uid! },
-          type,
-          reason,
-          message,
-          source: { component: 'kubelet', host: this.opts.node.name },
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      })
-      .catch(() => undefined);
+  private event(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    return recordPodEvent(this.core, { component: 'kubelet', host: this.opts.node.name }, pod, type, reason, message);
   }
 
   private notify(): void {
