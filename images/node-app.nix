@@ -8,14 +8,11 @@ let
   spec = (import ./declaration.nix).imageSpec name;
   nodejs = pkgs.nodejs_24;
   root = ./..;
-  # Only what the bundle needs, so that editing docs or tests does not rebuild the images.
+  keep = import ./node-app-source.nix;
+  # Only what the bundle needs (node-app-source.nix), so that editing docs or tests does not rebuild the images.
   src = lib.cleanSourceWith {
     src = root;
-    filter = path: type:
-      let rel = lib.removePrefix (toString root + "/") (toString path);
-      in rel == "package.json" || rel == "package-lock.json" || rel == "tsconfig.json" || rel == "images"
-        || rel == "images/bundle.ts" || lib.hasPrefix "operator" rel || lib.hasPrefix "log-exporter" rel
-        || lib.hasPrefix "prometheus-rules" rel || lib.hasPrefix "common" rel;
+    filter = path: type: keep (lib.removePrefix (toString root + "/") (toString path));
   };
   bundle = pkgs.buildNpmPackage {
     pname = "torchain-${name}";

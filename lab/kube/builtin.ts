@@ -1,7 +1,16 @@
 // The built-in resources lab/kube serves, with the server-side defaults and checks of the real API server that
 // torchain, kubectl, Helm and the lab kubelet can observe. Field selectors per kind follow the real server's
 // `GetAttrs`/`AddFieldLabelConversionFunc` sets. https://kubernetes.io/docs/reference/kubernetes-api/
-import type { FieldProblem } from './errors.js';
+import { isIP } from 'node:net';
+import {
+  allocateClusterIp,
+  clusterIpRefusal,
+  RangeFullError,
+  SERVICE_CIDR,
+  serviceRange,
+  type ServiceRange,
+} from './cluster-ip.js';
+import { ApiError, type FieldProblem } from './errors.js';
 import type { KObject, Obj, ResourceType, VersionSpec } from './types.js';
 import { AGE_COLUMN, type PrinterColumn } from './table.js';
 
@@ -303,21 +312,30 @@ function validateWorkload(o: KObject, old: KObject | undefined): FieldProblem[] 
   return out;
 }
 
-/** ClusterIPs come from 10.96.0.0/12 like the default service CIDR; 10.96.0.1 is the `kubernetes` Service. */
-function clusterIpAllocator(): () => string {
-  let next = 10;
-  return () => {
-    const n = next++;
-    return `10.${96 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
-  };
-}
+/** The addresses Services hold now (lab/kube derives them from the store: a deleted Service frees its address). */
+export type ClusterIpsInUse = () => ReadonlySet<string>;
 
-function prepareService(o: KObject, old: KObject | undefined, allocate: () => string): void {
+const takesClusterIp = (spec: Obj): boolean => spec.type !== 'ExternalName' && spec.clusterIP !== 'None';
+
+/**
+ * Defaults a Service; a new one gets its ClusterIP here, as the REST storage allocates it: the address asked for
+ * (spec.clusterIP, else spec.clusterIPs[0]) is checked by validateService, none asked for gets a free one.
+ */
+function prepareService(o: KObject, old: KObject | undefined, range: ServiceRange, inUse: ClusterIpsInUse): void {
   const spec = ensure(o, 'spec');
   spec.type ??= 'ClusterIP';
-  if (!old && spec.type !== 'ExternalName' && !spec.clusterIP) {
-    spec.clusterIP = allocate();
-    spec.clusterIPs = [spec.clusterIP];
+  if (!old && spec.type !== 'ExternalName') {
+    const asked = (spec.clusterIP as string | undefined) || (spec.clusterIPs as string[] | undefined)?.[0];
+    if (asked) spec.clusterIP = asked;
+    else
+      try {
+        spec.clusterIP = allocateClusterIp(range, inUse());
+      } catch (err) {
+        if (err instanceof RangeFullError)
+          throw new ApiError(500, 'InternalError', `Internal error occurred: ${err.message}`);
+        throw err;
+      }
+    spec.clusterIPs ??= [spec.clusterIP];
   }
   spec.sessionAffinity ??= 'None';
   if (old && !spec.clusterIP) spec.clusterIP = get(old, 'spec', 'clusterIP');
@@ -326,6 +344,26 @@ function prepareService(o: KObject, old: KObject | undefined, allocate: () => st
     p.protocol ??= 'TCP';
     p.targetPort ??= p.port;
   }
+}
+
+/** A new Service's ClusterIP must be an address of the range no other Service holds (the allocator's 422). */
+function validateService(o: KObject, old: KObject | undefined, range: ServiceRange, inUse: ClusterIpsInUse) {
+  const spec = (o.spec ?? {}) as Obj;
+  if (old || !takesClusterIp(spec)) return [];
+  const ip = String(spec.clusterIP);
+  if (!isIP(ip))
+    return [
+      {
+        field: 'spec.clusterIPs[0]',
+        message: `Invalid value: ${JSON.stringify(ip)}: must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)`,
+      },
+    ];
+  const why = clusterIpRefusal(range, ip, inUse());
+  if (!why) return [];
+  const asked = ((spec.clusterIPs as string[] | undefined) ?? [ip]).map((a) => JSON.stringify(a)).join(', ');
+  return [
+    { field: 'spec.clusterIPs', message: `Invalid value: []string{${asked}}: failed to allocate IP ${ip}: ${why}` },
+  ];
 }
 
 function prepareNamespace(o: KObject, old: KObject | undefined): void {
@@ -366,8 +404,8 @@ export function podCells(o: KObject): Record<string, unknown> {
   };
 }
 
-export function builtinTypes(): ResourceType[] {
-  const allocateClusterIp = clusterIpAllocator();
+export function builtinTypes(clusterIpsInUse: ClusterIpsInUse = () => new Set()): ResourceType[] {
+  const serviceIps = serviceRange(SERVICE_CIDR);
   return [
     def({
       kind: 'Namespace',
@@ -417,7 +455,8 @@ export function builtinTypes(): ResourceType[] {
             .map((p) => `${str(p.port)}/${str(p.protocol)}`)
             .join(',') || '<none>',
       }),
-      prepare: (o, old) => prepareService(o, old, allocateClusterIp),
+      prepare: (o, old) => prepareService(o, old, serviceIps, clusterIpsInUse),
+      validate: (o, old) => validateService(o, old, serviceIps, clusterIpsInUse),
     }),
     def({ kind: 'Endpoints', plural: 'endpoints', shortNames: ['ep'] }),
     def({

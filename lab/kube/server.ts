@@ -144,7 +144,15 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   const snap = opts.stateFile ? loadSnapshot(opts.stateFile) : undefined;
   const store = new Store(opts.watchHistory ?? 10_000);
   const registry = new Registry();
-  for (const t of builtinTypes()) registry.add(t);
+  // ClusterIPs in use, from the stored Services (what the real allocator's repair loop reconciles its bitmap with).
+  const clusterIpsInUse = () =>
+    new Set(
+      store.list('/services').flatMap((s) => {
+        const spec = (s.spec ?? {}) as { clusterIP?: string; clusterIPs?: string[] };
+        return spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : []);
+      }),
+    );
+  for (const t of builtinTypes(clusterIpsInUse)) registry.add(t);
   registry.add(endpointSliceType());
   const api = new Api(store, registry);
   const tokens = new TokenAuthority(snap?.keys);

@@ -23,6 +23,8 @@ import { ProbeRunner } from './probes.js';
 import type { ContainerRuntime, Mount, RunningContainer } from './runtime/types.js';
 import type { NodeInfo } from './scheduler.js';
 import { PodVolumes } from './volumes.js';
+import { ignoreExists } from '../runtime/already-exists.js';
+import { recordPodEvent } from './pod-events.js';
 
 /** A pod's network: its namespace and the address of its primary interface. */
 export interface Sandbox {
@@ -150,9 +152,7 @@ export class LabKubelet {
       metadata: { name: node.name, labels: node.labels },
       spec: { taints: node.taints },
     };
-    await this.core.createNode({ body }).catch((err: { code?: number }) => {
-      if (err.code !== 409) throw err;
-    });
+    await this.core.createNode({ body }).catch(ignoreExists);
     const now = new Date().toISOString();
     this.opts.kube.setStatus('', 'nodes', node.name, {
       conditions: [
@@ -519,25 +519,8 @@ export class LabKubelet {
     }
   }
 
-  private async event(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const m = pod.metadata!;
-    const now = new Date();
-    await this.core
-      .createNamespacedEvent({
-        namespace: m.namespace!,
-        body: {
-          metadata: { generateName: `${m.name}.`, namespace: m.namespace! },
-          involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: m.namespace!, name: m.name!, uid: m.uid! },
-          type,
-          reason,
-          message,
-          source: { component: 'kubelet', host: this.opts.node.name },
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      })
-      .catch(() => undefined);
+  private event(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    return recordPodEvent(this.core, { component: 'kubelet', host: this.opts.node.name }, pod, type, reason, message);
   }
 
   private notify(): void {

@@ -13,6 +13,7 @@ import {
   type V1Pod,
   type V1Taint,
 } from '@kubernetes/client-node';
+import { recordPodEvent } from './pod-events.js';
 
 export interface NodeInfo {
   name: string;
@@ -204,24 +205,7 @@ export class LabScheduler {
     }
   }
 
-  private async event(pod: V1Pod, type: string, reason: string, message: string): Promise<void> {
-    const m = pod.metadata!;
-    const now = new Date();
-    await this.core
-      .createNamespacedEvent({
-        namespace: m.namespace!,
-        body: {
-          metadata: { generateName: `${m.name}.`, namespace: m.namespace! },
-          involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: m.namespace!, name: m.name!, uid: m.uid! },
-          type,
-          reason,
-          message,
-          source: { component: 'default-scheduler' },
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      })
-      .catch(() => undefined);
+  private event(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    return recordPodEvent(this.core, { component: 'default-scheduler' }, pod, type, reason, message);
   }
 }

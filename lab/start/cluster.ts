@@ -21,6 +21,7 @@ import { LabScheduler } from '../kubelet/scheduler.js';
 import { startKube, type Kube } from '../kube/server.js';
 import { KUBECTL, REPO_ROOT } from '../../scripts/paths.js';
 import type { LabContext } from './context.js';
+import { ignoreExists } from '../runtime/already-exists.js';
 
 export const API_SERVER_PORT = 6443;
 const ADDON_CRDS = join(REPO_ROOT, 'lab', 'cluster', 'addon-crds.yaml');
@@ -146,8 +147,4 @@ export async function startCluster(ctx: LabContext, firstNode: string): Promise<
     core,
     identity,
   };
-}
-
-function ignoreExists(err: { code?: number }): void {
-  if (err.code !== 409) throw err;
 }

@@ -13,7 +13,8 @@ import { alertingValues } from '../../prometheus-rules/src/helm.js';
 import { CHART_DIR, HELM, REPO_ROOT } from '../../scripts/paths.js';
 import type { LabCluster } from './cluster.js';
 import type { LabContext } from './context.js';
-import type { LabNode } from './nodes.js';
+import type { World } from '../netns/topology.js';
+import type { ChainPlan, LabNode } from './nodes.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -23,8 +24,15 @@ export const LAB_VALUES = join(REPO_ROOT, 'lab', 'chart', 'values.yaml');
 
 export type Timings = 'lab' | 'production';
 
+/** What chainValues reads of a lab node: plain data, so the chart's golden test renders the lab's exact shape. */
+export interface ChainValuesNode {
+  name: string;
+  chain: Pick<ChainPlan, 'name' | 'namespace' | 'hops'>;
+  world: Pick<World, 'lanBridge' | 'lanGateway' | 'internetBridge' | 'hop1Address'>;
+}
+
 /** The `chains:` values of the lab's plan: each chain on its own node, joined to that node's LAN and internet bridges. */
-export function chainValues(nodes: LabNode[]): Record<string, unknown> {
+export function chainValues(nodes: ChainValuesNode[]): Record<string, unknown> {
   return {
     chains: nodes.map((n) => ({
       name: n.chain.name,

@@ -17,6 +17,7 @@ import type { Managed } from '../runtime/supervisor.js';
 import { waitForHttp } from '../runtime/wait.js';
 import type { LabCluster } from './cluster.js';
 import type { LabContext } from './context.js';
+import { ignoreExists } from '../runtime/already-exists.js';
 
 export const KPS_RELEASE = 'kube-prometheus-stack';
 export const KPS_NAMESPACE = 'monitoring';
@@ -269,8 +270,4 @@ export async function startMonitoring(
     },
     startAlertmanager: startAm,
   };
-}
-
-function ignoreExists(err: { code?: number }): void {
-  if (err.code !== 409) throw err;
 }

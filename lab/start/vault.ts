@@ -8,6 +8,7 @@ import { grantOperatorAccess, writePool } from '../vault/seed.js';
 import type { LabCluster } from './cluster.js';
 import type { LabContext } from './context.js';
 import { vaultKey, type LabNode } from './nodes.js';
+import { ignoreExists } from '../runtime/already-exists.js';
 
 export const VAULT_PORT = 8200;
 
@@ -69,8 +70,4 @@ export async function startVaultStep(
       await writePool(admin, { namespace: node.chain.namespace, chain: node.chain.name, hop: pool.number }, entries);
     }
   return { vault, url: vault.url };
-}
-
-function ignoreExists(err: { code?: number }): void {
-  if (err.code !== 409) throw err;
 }

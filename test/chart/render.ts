@@ -34,12 +34,15 @@ export interface RenderOptions {
   namespace?: string;
   /** Leave out the `helm test` hooks. */
   skipTests?: boolean;
+  /** Render the CRDs of crds/ too (default true; `helm template` without `--include-crds` leaves them out). */
+  includeCrds?: boolean;
   /** Extra helm arguments, e.g. ['--dry-run=server', '--kubeconfig', path] to let `lookup` ask a cluster. */
   extraArgs?: string[];
 }
 
 function templateArgs(opts: RenderOptions): string[] {
-  const args = ['template', RELEASE, CHART_DIR, '--namespace', opts.namespace ?? RELEASE_NAMESPACE, '--include-crds'];
+  const args = ['template', RELEASE, CHART_DIR, '--namespace', opts.namespace ?? RELEASE_NAMESPACE];
+  if (opts.includeCrds ?? true) args.push('--include-crds');
   for (const f of opts.valuesFiles ?? []) args.push('--values', f);
   for (const [k, v] of Object.entries(opts.set ?? {})) args.push('--set', `${k}=${v}`);
   for (const [k, v] of Object.entries(opts.setJson ?? {})) args.push('--set-json', `${k}=${JSON.stringify(v)}`);

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOLS } from '../../common/contracts/protocols.js';
 import {
@@ -22,6 +23,9 @@ import { REPO } from './support.js';
 
 const pexec = promisify(execFile);
 const NIX = '/usr/bin/nix-instantiate';
+/** A Nix expression evaluated strictly (no builds, no store writes), as JSON. */
+const nixEval = async (expr: string): Promise<unknown> =>
+  JSON.parse((await pexec(NIX, ['--readonly-mode', '--eval', '--strict', '--json', '-E', expr])).stdout);
 const decl = loadDeclaration(join(REPO, 'images/images.json'));
 const lock = parseLock(readFileSync(join(REPO, 'images/images.lock.json'), 'utf8'));
 
@@ -120,15 +124,9 @@ describe.skipIf(skipUnless({ binaries: [NIX] }))('the Nix expressions', () => {
   });
 
   it('read the same declaration and derive the same images as the Debian build', async () => {
-    const { stdout } = await pexec(NIX, [
-      '--readonly-mode',
-      '--eval',
-      '--strict',
-      '--json',
-      '-E',
+    const specs = (await nixEval(
       `let d = import ${join(REPO, 'images/declaration.nix')}; in map d.imageSpec d.names`,
-    ]);
-    const specs = JSON.parse(stdout) as NixSpec[];
+    )) as NixSpec[];
     expect(specs.map((s) => s.name).sort()).toEqual(Object.keys(decl.images).sort());
     for (const s of specs) {
       const img = decl.images[s.name]!;
@@ -156,6 +154,39 @@ describe.skipIf(skipUnless({ binaries: [NIX] }))('the Nix expressions', () => {
         img.bundle ?? null,
       ]);
     }
+  });
+
+  it("keep in the Node images' build source every file a bundle reads, and leave docs, tests and the lab out", async () => {
+    // esbuild's own list of the files each bundle reads (the same entry and options class as images/bundle.ts).
+    const read = new Set(['package.json', 'package-lock.json', 'tsconfig.json', 'images/bundle.ts']);
+    for (const img of Object.values(decl.images)) {
+      if (!img.bundle) continue;
+      const { metafile } = await build({
+        entryPoints: [join(REPO, img.bundle.entry)],
+        absWorkingDir: REPO,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        write: false,
+        metafile: true,
+        outfile: 'out.mjs',
+        logLevel: 'silent',
+      });
+      for (const f of Object.keys(metafile.inputs)) if (!f.startsWith('node_modules/')) read.add(f);
+    }
+    expect(
+      [...read].some((f) => f.startsWith('common/')),
+      'the bundles import common/',
+    ).toBe(true);
+    const left = ['docs/lab.md', 'test/images/declaration.test.ts', 'lab/stack.ts', 'bench/exporter.ts', 'README.md'];
+    const paths = [...read, ...left];
+    const kept = (await nixEval(
+      `map (import ${join(REPO, 'images/node-app-source.nix')}) (builtins.fromJSON ''${JSON.stringify(paths)}'')`,
+    )) as boolean[];
+    expect(
+      paths.filter((_, i) => !kept[i]),
+      'read by a bundle but not in the build source',
+    ).toEqual(left);
   });
 
   it('pin nixpkgs to a nixos-25.11 commit with its hash, and the Node images to nodejs_24', async () => {

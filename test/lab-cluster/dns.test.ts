@@ -79,7 +79,7 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/sbin/dnsmasq', '/usr/s
     dns = await startClusterDns({ stem: STEM, kubeconfigPath: kube.kubeconfigPath, podNetwork: net });
     await pod.start(net, kube);
     dns.writePodResolvConf(pod.netns, 'torchain-system');
-    // explicit ClusterIPs: lab/kube's allocator counts up from 10.96.0.10 without skipping addresses already taken
+    // an explicit ClusterIP, so the test knows the address DNS must answer
     apply(kube, '', 'services', {
       metadata: { name: 'torchain-operator', namespace: 'torchain-system' },
       spec: { clusterIP: '10.96.1.20', selector: { app: 'op' }, ports: [{ name: 'http', port: 8080 }] },

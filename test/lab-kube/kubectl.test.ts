@@ -394,6 +394,64 @@ describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('lab/kube with the real kub
     expect(r.stdout).toBe('2026-01-01T00:00:02Z second\n');
   });
 
+  it('allocates ClusterIPs as the real allocator: a free address, never one a Service holds; a taken one is a 422', async () => {
+    // Real: a ClusterIP is a free address of the service CIDR; Services ask for the static band (10.96.0.10 for
+    // kube-dns), dynamic ones come from the rest first; an address in use is refused with "provided IP is already
+    // allocated". https://kubernetes.io/docs/concepts/services-networking/cluster-ip-allocation/
+    const svc = (name: string, clusterIP?: string) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name, namespace: 'default' },
+        spec: { ...(clusterIP ? { clusterIP } : {}), ports: [{ port: 53, protocol: 'UDP' }] },
+      });
+    const ipOf = async (name: string) =>
+      (await kubectl(['get', 'svc', name, '-n', 'default', '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
+    const dynamic: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      expect((await kubectl(['create', '-f', '-'], svc(`dyn-${i}`))).code).toBe(0);
+      dynamic.push(await ipOf(`dyn-${i}`));
+    }
+    // Dynamic addresses: in 10.96.0.0/12, above the static band (the first 256), distinct.
+    for (const ip of dynamic) expect(ip).toMatch(/^10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+$/);
+    expect(dynamic.filter((ip) => /^10\.96\.0\./.test(ip))).toEqual([]);
+    expect(new Set(dynamic).size).toBe(dynamic.length);
+
+    expect((await kubectl(['create', '-f', '-'], svc('dns-like', '10.96.0.10'))).code).toBe(0);
+    expect(await ipOf('dns-like')).toBe('10.96.0.10');
+
+    const taken = await kubectl(['create', '-f', '-'], svc('dns-again', '10.96.0.10'));
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toContain(
+      'The Service "dns-again" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.10"}: failed to allocate IP 10.96.0.10: provided IP is already allocated',
+    );
+    const apiserver = await kubectl(['create', '-f', '-'], svc('kubernetes-again', '10.96.0.1'));
+    expect(apiserver.stderr).toContain('failed to allocate IP 10.96.0.1: provided IP is already allocated');
+    const dynTaken = await kubectl(['create', '-f', '-'], svc('dyn-again', dynamic[0]));
+    expect(dynTaken.stderr).toContain(`failed to allocate IP ${dynamic[0]!}: provided IP is already allocated`);
+    const outside = await kubectl(['create', '-f', '-'], svc('outside', '10.200.0.1'));
+    expect(outside.stderr).toContain(
+      'failed to allocate IP 10.200.0.1: the provided IP (10.200.0.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12',
+    );
+    // Nothing refused was created.
+    const names = (await kubectl(['get', 'svc', '-n', 'default', '-o', 'name'])).stdout;
+    for (const n of ['dns-again', 'kubernetes-again', 'dyn-again', 'outside']) expect(names).not.toContain(`/${n}\n`);
+
+    // A deleted Service frees its address.
+    expect((await kubectl(['delete', 'svc', 'dns-like', '-n', 'default'])).code).toBe(0);
+    expect((await kubectl(['create', '-f', '-'], svc('dns-again', '10.96.0.10'))).code).toBe(0);
+    expect(await ipOf('dns-again')).toBe('10.96.0.10');
+    // A headless Service takes no address.
+    const headless = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'headless', namespace: 'default' },
+      spec: { clusterIP: 'None', ports: [{ port: 80 }] },
+    });
+    expect((await kubectl(['create', '-f', '-'], headless)).code).toBe(0);
+    expect(await ipOf('headless')).toBe('None');
+  });
+
   it('refuses server-side apply plainly (415) instead of applying without field ownership', async () => {
     // lab/kube does not implement managedFields; the real server would accept. Client-side apply (the kubectl
     // default) is what torchain and its chart use. https://kubernetes.io/docs/reference/using-api/server-side-apply/

@@ -1,6 +1,6 @@
 // The plain data the NetworkPolicy renderer works on, and its extraction from API objects (pure).
 import { isIPv4 } from '../ipv4.js';
-import type { LabelSelector } from '../label-selector.js';
+import type { LabelSelector } from '../../kube/label-selector.js';
 
 export interface ContainerPort {
   name?: string;

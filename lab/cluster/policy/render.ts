@@ -22,7 +22,7 @@
 // counts connections a policy admitted, `drop.<direction>.<ns>/<pod>` what an isolated pod refused.
 import { createHash } from 'node:crypto';
 import { cidrContains, ipToInt, parseCidr, type Cidr } from '../ipv4.js';
-import { checkSelector, selectorMatches, type LabelSelector } from '../label-selector.js';
+import { checkSelector, selectorMatches, type LabelSelector } from '../../kube/label-selector.js';
 import type { NamespaceInfo, PodInfo, PolicyInfo, PolicyPeer, PolicyPort, PolicyRule } from './model.js';
 
 export interface PolicyRenderInput {

@@ -1,6 +1,7 @@
 // Label and namespace selection as prometheus-operator does it, with apimachinery's semantics:
 // metav1.LabelSelectorAsSelector (nil selects nothing, {} selects everything, requirements ANDed) and
 // operator.SelectNamespacesFromCache (a nil namespace selector means the resource's own namespace only).
+import { selectorMatches } from '../../kube/label-selector.js';
 import { InvalidObjectError } from './fields.js';
 import type { LabelSelector, NamespaceInfo } from './types.js';
 
@@ -32,28 +33,7 @@ export function labelSelectorMatches(
   labels: Record<string, string> = {},
 ): boolean {
   if (sel === null || sel === undefined) return false; // labels.Nothing()
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const r of sel.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, r.key);
-    const value = labels[r.key];
-    switch (r.operator) {
-      case 'In':
-        if (!has || !(r.values ?? []).includes(value!)) return false;
-        break;
-      case 'NotIn':
-        if (has && (r.values ?? []).includes(value!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return selectorMatches(sel, labels);
 }
 
 /** operator.SelectNamespacesFromCache: nil → [own namespace]; otherwise every matching namespace, sorted. */
