@@ -228,6 +228,9 @@ async function main(): Promise<void> {
       }
       results.set(name, samples);
     }
+  } catch (err) {
+    process.stderr.write(`bench:failover: the lab's logs are kept in ${lab.keepLogs()}\n`);
+    throw err;
   } finally {
     await lab.close();
   }

@@ -34,6 +34,7 @@ export function parsePingLine(line: string): TrafficSample | undefined {
 export class TrafficMonitor {
   readonly state: TrafficState = { flowing: false, lastReplyAt: 0, sent: 0, received: 0, outages: [] };
   private proc?: Managed;
+  private stopping = false;
   private readonly listeners = new Set<(s: TrafficState) => void>();
 
   constructor(
@@ -51,6 +52,19 @@ export class TrafficMonitor {
         const s = parsePingLine(line);
         if (s) this.record(s);
       },
+    });
+    // A ping that ended by itself (killed from outside, its namespace torn down and rebuilt) must not freeze the
+    // state at its last answer: count the gap as a lost probe and start it again.
+    const proc = this.proc;
+    void proc.exited.then(({ code, signal }) => {
+      if (this.stopping || this.proc !== proc) return;
+      process.stderr.write(
+        `[lab] ${this.opts.name ?? 'traffic'}: ping in ${this.opts.netns} exited (code ${String(code)}, signal ${String(signal)}); restarting it\n`,
+      );
+      this.record({ at: Date.now(), ok: false });
+      setTimeout(() => {
+        if (!this.stopping) this.start();
+      }, 1000).unref();
     });
   }
 
@@ -84,7 +98,14 @@ export class TrafficMonitor {
       if (this.state.flowing && this.state.lastReplyAt >= since) return resolve(this.state.lastReplyAt);
       const timer = setTimeout(() => {
         off();
-        reject(new Error(`traffic did not flow end to end within ${timeoutMs} ms`));
+        const last = this.state.lastReplyAt
+          ? `${((Date.now() - this.state.lastReplyAt) / 1000).toFixed(1)} s ago`
+          : 'never';
+        reject(
+          new Error(
+            `${this.opts.name ?? 'traffic'}: no reply from ${this.opts.target} (ping in ${this.opts.netns}) within ${timeoutMs} ms; last reply ${last}, ${this.state.received}/${this.state.sent} answered`,
+          ),
+        );
       }, timeoutMs);
       const off = this.onChange((st) => {
         if (st.flowing && st.lastReplyAt >= since) {
@@ -97,6 +118,7 @@ export class TrafficMonitor {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.proc?.stop(1000);
   }
 }
