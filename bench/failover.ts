@@ -14,6 +14,7 @@ import { scenarioTimings } from '../lab/scenarios/harness.js';
 import { sleep, waitFor } from '../lab/runtime/wait.js';
 import { DEFAULT_PREFIX, DEFAULT_STATE_DIR, startLab, type Lab, type LabChain } from '../lab/stack.js';
 import { labelValue } from '../operator/src/core/naming.js';
+import { defaultCooldownSeconds } from '../prometheus-rules/src/render.js';
 
 const CASES: Record<string, { chain: number; hop: number; how: 'kill' | 'blackhole' }> = {
   'hop1-kill': { chain: 0, hop: 1, how: 'kill' },
@@ -104,8 +105,12 @@ async function settle(lab: Lab): Promise<void> {
   for (const c of lab.chains) await c.restoreServers();
   for (const c of lab.chains) await c.traffic.waitFlowing(0, t.recoveryTimeoutMs);
   await waitQuiet(lab, lab.chains);
-  await sleep(lab.timings === 'production' ? 30_000 : 12_000);
+  // Past the operator's cooldown after the last switch (usually long over: the quiet wait lasts a whole window).
+  const cooldownMs = defaultCooldownSeconds(t.params) * 1000 + 2000;
+  await sleep(Math.max(0, lastSwitchAt + cooldownMs - Date.now()));
 }
+
+let lastSwitchAt = 0;
 
 async function failoverOnce(lab: Lab, chain: LabChain, hop: number, how: 'kill' | 'blackhole'): Promise<Sample> {
   const t = scenarioTimings(lab);
@@ -126,6 +131,7 @@ async function failoverOnce(lab: Lab, chain: LabChain, hop: number, how: 'kill' 
     marks.alert = Date.now();
     await waitFor('switchServer moved', async () => (await switchServer(chain, hop)) > before || undefined, poll);
     marks.switch = Date.now();
+    lastSwitchAt = marks.switch;
   })();
   const back = await chain.traffic.waitFlowing(t0 + 1000, t.recoveryTimeoutMs);
   await watch;
