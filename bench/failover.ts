@@ -1,4 +1,4 @@
-// npm run bench:failover [-- --timings lab|production] [--kills K] [--cases hop1-kill,hop2-blackhole,…]
+// npm run bench:failover [-- --timings lab|production] [--kills K] [--cases hop1-kill,hop2-blackhole,…] [--servers N]
 // On one real lab (the chart installed into lab/kube), for each case (a hop of a chain, its active server killed or
 // blackholed), K times: the time from the server's death to traffic flowing end to end again, split into
 //   detection  death → the hop's exporter reads tunnel_up 0
@@ -10,7 +10,7 @@
 // oc-kill / oc-blackhole (chain edge hop 1: OpenConnect). Prints p50/p95 per case and segment, and the ratios.
 import { parseArgs } from 'node:util';
 import { cleanupLab } from '../lab/cleanup.js';
-import { scenarioTimings } from '../lab/scenarios/harness.js';
+import { scenarioTimings, usableAlternatives } from '../lab/scenarios/harness.js';
 import { sleep, waitFor } from '../lab/runtime/wait.js';
 import { DEFAULT_PREFIX, DEFAULT_STATE_DIR, startLab, type Lab, type LabChain } from '../lab/stack.js';
 import { labelValue } from '../operator/src/core/naming.js';
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     kills: { type: 'string', default: '10' },
     timings: { type: 'string', default: 'lab' },
     cases: { type: 'string', default: Object.keys(CASES).join(',') },
+    servers: { type: 'string' },
   },
 });
 const K = Number(values.kills);
@@ -38,6 +39,11 @@ if (values.timings !== 'lab' && values.timings !== 'production')
   throw new Error(`--timings ${values.timings}: lab or production`);
 const timings = values.timings;
 const cases = values.cases.split(',');
+// Each failover quarantines the server it left (10 min with the chart's defaults, 30 s with the lab's): a pool must
+// outlast the kills of one quarantine period, or the bench measures an exhausted pool instead of a failover.
+const serversPerHop = Number(values.servers ?? (timings === 'production' ? 9 : 3));
+if (!Number.isInteger(serversPerHop) || serversPerHop < 2)
+  throw new Error(`--servers ${values.servers}: a whole number >= 2`);
 for (const c of cases) if (!CASES[c]) throw new Error(`--cases: unknown case ${c} (${Object.keys(CASES).join(', ')})`);
 
 interface Sample {
@@ -114,6 +120,11 @@ let lastSwitchAt = 0;
 
 async function failoverOnce(lab: Lab, chain: LabChain, hop: number, how: 'kill' | 'blackhole'): Promise<Sample> {
   const t = scenarioTimings(lab);
+  await waitFor(
+    `a server ${chain.name} hop ${hop} can fail over to (not dead, not quarantined)`,
+    async () => (await usableAlternatives(chain, hop)).length > 0 || undefined,
+    { timeoutMs: 15 * 60_000, intervalMs: 2000 },
+  );
   const before = await switchServer(chain, hop);
   const t0 = Date.now();
   const server = await chain.failActiveServer(hop, how);
@@ -209,7 +220,7 @@ async function reconnectOnce(lab: Lab, chain: LabChain, hop: number): Promise<nu
 
 async function main(): Promise<void> {
   await cleanupLab(DEFAULT_PREFIX, DEFAULT_STATE_DIR);
-  const lab = await startLab({ timings, progress: (s) => process.stderr.write(`[lab] ${s}\n`) });
+  const lab = await startLab({ timings, serversPerHop, progress: (s) => process.stderr.write(`[lab] ${s}\n`) });
   const results = new Map<string, Sample[]>();
   const peer: number[] = [];
   const t0 = Date.now();

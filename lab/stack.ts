@@ -84,6 +84,8 @@ export interface LabChain {
   failActiveServer(hop: number, how?: 'kill' | 'blackhole'): Promise<string>;
   /** Servers of a hop that are dead or blackholed. */
   deadServers(hop: number): string[];
+  /** Every server of the hop's pool (Vault key names). */
+  serverNames(hop: number): string[];
   /** Brings every dead or blackholed server of the chain back. */
   restoreServers(): Promise<void>;
   /** The hop's running pod (undefined between pods). */
@@ -271,6 +273,7 @@ function labChain(ctx: LabContext, node: LabNode, custom: CustomObjectsApi): Lab
       else await s.blackhole(true);
       return name;
     },
+    serverNames: (hop) => pool(hop).map((_, j) => vaultKey(chain, hop, j)),
     deadServers: (hop) =>
       pool(hop)
         .filter((s) => !s.running || s.blackholed)

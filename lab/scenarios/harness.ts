@@ -8,6 +8,7 @@ import {
   type AlertingParams,
 } from '../../prometheus-rules/src/render.js';
 import { labelValue } from '../../operator/src/core/naming.js';
+import { failoverStateOf, quarantineMillis } from '../../operator/src/core/failover-state.js';
 import { sleep } from '../runtime/wait.js';
 import type { Lab, LabChain } from '../stack.js';
 
@@ -170,3 +171,17 @@ export async function failAndRecover(
 
 /** The label form of a Vault key (what pods, metrics and alerts carry). */
 export const serverLabel = labelValue;
+
+/**
+ * The servers a hop could fail over to now: in its pool, not the active one, running, not blackholed and not in the
+ * operator's quarantine (read from the TorChain's failover annotation, as the operator keeps it). A fault injected
+ * into a hop with none of them can only exhaust the pool; the soak and the failover bench avoid that.
+ */
+export async function usableAlternatives(chain: LabChain, hop: number, now = Date.now()): Promise<string[]> {
+  const tc = (await chain.torchains()).get(hop);
+  if (!tc) return [];
+  const quarantine = quarantineMillis(failoverStateOf(tc));
+  const dead = new Set(chain.deadServers(hop));
+  const active = tc.status?.currentServer;
+  return chain.serverNames(hop).filter((s) => s !== active && !dead.has(s) && !((quarantine[s] ?? 0) > now));
+}
