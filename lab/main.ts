@@ -2,6 +2,7 @@
 //   npm run lab                              live terminal view (keys act on the selected chain)
 //   npm run lab -- --headless                one JSON line with the endpoints, then runs until SIGTERM
 //   npm run lab -- --scenario NAME [--json]  runs a scripted scenario, prints its result, exits 0 when it passed
+//                                            (NAME,NAME,… or all: in turn on one lab, one result line each)
 //   npm run lab -- cleanup                   removes whatever a crashed lab left behind
 // Options: --timings lab|production (default lab), --chain T1,T2,… (the first chain's protocols, hop 1 first),
 // --second-chain T1,…|none, --containers (every pod from the built images, with podman).
@@ -14,7 +15,7 @@ import { runScenario, SCENARIOS } from './scenarios/scenarios.js';
 import { DEFAULT_PREFIX, DEFAULT_STATE_DIR, startLab, type Lab, type Timings } from './stack.js';
 import { renderView, type ChainView, type HopState, type HopView } from './view/render.js';
 
-const USAGE = `usage: npm run lab [-- --headless | --scenario NAME [--json] | cleanup]
+const USAGE = `usage: npm run lab [-- --headless | --scenario NAME[,NAME…]|all [--json] | cleanup]
          [--timings lab|production] [--chain T1,T2,…] [--second-chain T1,…|none] [--containers]
 protocols: ${PROTOCOLS.join(', ')}
 scenarios: ${Object.keys(SCENARIOS).join(', ')}`;
@@ -73,7 +74,13 @@ async function main(): Promise<void> {
     return;
   }
   if (positionals.length) fail(`unknown command ${positionals.join(' ')}\n${USAGE}`);
-  if (values.scenario && !SCENARIOS[values.scenario]) fail(`unknown scenario ${values.scenario}\n${USAGE}`);
+  // One scenario, a comma-separated list, or `all` (every scenario but the long soak), run in turn on one lab.
+  const scenarios = !values.scenario
+    ? []
+    : values.scenario === 'all'
+      ? Object.keys(SCENARIOS).filter((n) => n !== 'soak')
+      : values.scenario.split(',');
+  for (const n of scenarios) if (!SCENARIOS[n]) fail(`unknown scenario ${n}\n${USAGE}`);
   const found = leftovers.processes.length + leftovers.namespaces.length + leftovers.containers.length;
   if (found) process.stderr.write(`removed what an earlier lab left behind: ${JSON.stringify(leftovers)}\n`);
 
@@ -113,11 +120,16 @@ async function main(): Promise<void> {
   });
   running.lab = lab;
 
-  if (values.scenario) {
-    const result = await runScenario(lab, values.scenario);
-    if (!result.passed) progress(`the scenario failed: logs and audit log kept in ${lab.keepLogs()}`);
-    process.stdout.write((values.json ? JSON.stringify(result) : JSON.stringify(result, null, 2)) + '\n');
-    await shutdown(result.passed ? 0 : 1);
+  if (scenarios.length) {
+    let passed = true;
+    for (const name of scenarios) {
+      progress(`scenario ${name}`);
+      const result = await runScenario(lab, name);
+      if (!result.passed) progress(`scenario ${name} failed: logs and audit log kept in ${lab.keepLogs()}`);
+      passed &&= result.passed;
+      process.stdout.write((values.json ? JSON.stringify(result) : JSON.stringify(result, null, 2)) + '\n');
+    }
+    await shutdown(passed ? 0 : 1);
     return;
   }
   if (!interactive) {
