@@ -22,6 +22,8 @@ import { tunnelMtus } from './core/mtu.js';
 import { objectKey } from './core/naming.js';
 import { errorMessage } from './errors.js';
 import { FailoverExecutor } from './failover/executor.js';
+import { HeldRetries } from './failover/held-retries.js';
+
 import { tokenFileSource } from './http/auth.js';
 import { buildHttpServer } from './http/server.js';
 import { LeaderElector } from './leader/elector.js';
@@ -29,6 +31,9 @@ import { createLogger, type Logger } from '../../common/log.js';
 import { countForbidden, createMetrics, forgetHop, type OperatorMetrics } from './metrics.js';
 import { alertmanagerState } from './safety-net/alertmanager-client.js';
 import { PrometheusPoller } from './safety-net/poller.js';
+
+/** How long the operator keeps deciding again on the alerts of one notification or poll (the poll takes over). */
+const HELD_RETRY_MAX_AGE_MS = 120_000;
 
 export interface RunningOperator {
   url: string;
@@ -219,9 +224,20 @@ export async function startOperator(
     },
   });
 
+  // A held switch (settling, grace, cooldown) is decided again when its hold ends, not at Alertmanager's next flush.
+  const held = new HeldRetries({
+    run: (alerts) => executor.handle(alerts, 'retry'),
+    isLeader: () => leader,
+    log,
+    maxAgeMs: HELD_RETRY_MAX_AGE_MS,
+  });
   const http = buildHttpServer({
     token,
-    onNotification: (n) => executor.handleNotification(n),
+    onNotification: async (n) => {
+      const summary = await executor.handleNotification(n);
+      held.track(n.firing, summary);
+      return summary;
+    },
     isLeader: () => leader,
     isReady: ready,
     notReadyReasons: notReady,
@@ -235,7 +251,11 @@ export async function startOperator(
         minAgeMs: config.pollIntervalSeconds * 1000,
         isLeader: () => leader,
         isReady: ready,
-        act: (alerts) => executor.handle(alerts, 'prometheus'),
+        act: async (alerts) => {
+          const summary = await executor.handle(alerts, 'prometheus');
+          held.track(alerts, summary);
+          return summary;
+        },
         log,
         ...(config.alertmanagerUrl
           ? { alertmanager: { url: config.alertmanagerUrl, state: alertmanagerState(config.alertmanagerUrl) } }
@@ -275,6 +295,7 @@ export async function startOperator(
     isLeader: () => leader,
     close: async () => {
       poller?.stop();
+      held.stop();
       await http.close();
       await queue.shutdown();
       await elector.stop();

@@ -301,6 +301,34 @@ describe('failover through the webhook (operator process, lab/kube, lab/vault)',
     );
   });
 
+  it('a switch held by the cooldown is made when the cooldown ends, with no further notification', async () => {
+    await seedChain(s, 'epsilon');
+    await createChain(s, 'epsilon');
+    for (const h of [1, 2, 3]) await ready(`epsilon-${String(h)}`);
+    const group = { groupLabels: { namespace: 'vpn', torchain: 'epsilon' } };
+    await down('epsilon-1');
+    const first = await op.post(notification([await alertFor('epsilon', 1)], group));
+    expect(first.body.chains[0]).toMatchObject({ result: 'switched', hop: 1, fromServer: 'h1-s0' });
+    // The next server fails as well: the new pod never turns Ready, and its alert arrives inside the cooldown.
+    await eventually(
+      async () =>
+        (await getDeployment(s, 'epsilon-1'))?.spec?.template.metadata?.labels?.['torchain.dev/server'] === 'h1-s1' ||
+        undefined,
+      'epsilon-1 on h1-s1',
+    );
+    const held = await op.post(notification([await alertFor('epsilon', 1)], group));
+    expect(held.body.chains[0]).toMatchObject({ action: 'none', hop: 1, reason: 'cooldown' });
+    // Alertmanager sends nothing new before repeat_interval (minutes): the operator decides again itself.
+    await eventually(
+      async () => ((await switchServers('epsilon'))[0] === 2 ? true : undefined),
+      'epsilon-1 switched again once the cooldown ended',
+      (COOLDOWN_S + 6) * 1000,
+    );
+    up('epsilon-1');
+    await ready('epsilon-1', 'h1-s2');
+    expect(await switchServers('epsilon')).toEqual([2, 0, 0]);
+  });
+
   it('Vault keys that are not label values: the alert carries the label form and the hop is switched', async () => {
     const servers = ['de:frankfurt-01', 'de:frankfurt-02'];
     for (const [i, name] of servers.entries())

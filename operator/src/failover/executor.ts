@@ -59,7 +59,8 @@ export type ChainOutcome =
   | { action: 'none'; namespace: string; chain: string; hop: number; name: string; reason: 'error'; error: string };
 
 export interface FailoverSummary {
-  source: 'webhook' | 'prometheus';
+  /** What brought the alerts: a notification, the safety-net poll, or the operator's own retry after a hold. */
+  source: 'webhook' | 'prometheus' | 'retry';
   received: { firing: number; resolved: number; ignored: number; truncated: number; malformed: number };
   switched: number;
   chains: ChainOutcome[];
