@@ -1,4 +1,5 @@
 // npm run bench:failover [-- --timings lab|production] [--kills K] [--cases hop1-kill,hop2-blackhole,…] [--servers N]
+//                        [--twin | --no-twin]
 // On one real lab (the chart installed into lab/kube), for each case (a hop of a chain, its active server killed or
 // blackholed), K times: the time from the server's death to traffic flowing end to end again, split into
 //   detection  death → the hop's exporter reads tunnel_up 0
@@ -12,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { cleanupLab } from '../lab/cleanup.js';
 import { scenarioTimings, usableAlternatives } from '../lab/scenarios/harness.js';
 import { sleep, waitFor } from '../lab/runtime/wait.js';
-import { DEFAULT_PREFIX, DEFAULT_STATE_DIR, startLab, type Lab, type LabChain } from '../lab/stack.js';
+import { DEFAULT_CHAIN, DEFAULT_PREFIX, DEFAULT_STATE_DIR, startLab, type Lab, type LabChain } from '../lab/stack.js';
 import { labelValue } from '../operator/src/core/naming.js';
 import { defaultCooldownSeconds } from '../prometheus-rules/src/render.js';
 
@@ -31,7 +32,9 @@ const { values } = parseArgs({
     timings: { type: 'string', default: 'lab' },
     cases: { type: 'string', default: Object.keys(CASES).join(',') },
     servers: { type: 'string' },
+    twin: { type: 'boolean' },
   },
+  allowNegative: true,
 });
 const K = Number(values.kills);
 if (!Number.isInteger(K) || K < 1) throw new Error(`--kills ${values.kills}: a whole number >= 1`);
@@ -44,6 +47,13 @@ const cases = values.cases.split(',');
 const serversPerHop = Number(values.servers ?? (timings === 'production' ? 9 : 3));
 if (!Number.isInteger(serversPerHop) || serversPerHop < 2)
   throw new Error(`--servers ${values.servers}: a whole number >= 2`);
+// --twin (default with production timings, where one failover and its quiet period take a minute and a half): the
+// second chain gets the first chain's protocols, the kill cases run on the first chain and the blackhole cases on the
+// second, both at once. The chains share nothing but the machine (own namespace, node, alert group), so the run
+// takes half the time; the peer still runs beside them.
+const twin = values.twin ?? timings === 'production';
+if (twin && cases.some((c) => CASES[c]!.chain !== 0))
+  throw new Error("--twin runs the first chain's cases on both chains: leave out the oc-* cases or pass --no-twin");
 for (const c of cases) if (!CASES[c]) throw new Error(`--cases: unknown case ${c} (${Object.keys(CASES).join(', ')})`);
 
 interface Sample {
@@ -102,21 +112,21 @@ async function waitQuiet(lab: Lab, chains: LabChain[]): Promise<void> {
 }
 
 /**
- * Whole pools, traffic flowing, no switch alert left in any state (a connection-errors alert stays pending or firing
- * for its whole window after an outage), twice two evaluations apart, and past the cooldown: the next failure counts
- * alone.
+ * The chain whole again: its servers restored, traffic flowing, no switch alert left in any state (a
+ * connection-errors alert outlives the outage by its window), and past the operator's cooldown after its last
+ * switch: the next failure counts alone.
  */
-async function settle(lab: Lab): Promise<void> {
+async function settle(lab: Lab, chain: LabChain): Promise<void> {
   const t = scenarioTimings(lab);
-  for (const c of lab.chains) await c.restoreServers();
-  for (const c of lab.chains) await c.traffic.waitFlowing(0, t.recoveryTimeoutMs);
-  await waitQuiet(lab, lab.chains);
-  // Past the operator's cooldown after the last switch (usually long over: the quiet wait lasts a whole window).
+  await chain.restoreServers();
+  await chain.traffic.waitFlowing(0, t.recoveryTimeoutMs);
+  await waitQuiet(lab, [chain]);
+  // Usually long over: the quiet wait lasts a whole window.
   const cooldownMs = defaultCooldownSeconds(t.params) * 1000 + 2000;
-  await sleep(Math.max(0, lastSwitchAt + cooldownMs - Date.now()));
+  await sleep(Math.max(0, (lastSwitchAt.get(chain.name) ?? 0) + cooldownMs - Date.now()));
 }
 
-let lastSwitchAt = 0;
+const lastSwitchAt = new Map<string, number>();
 
 async function failoverOnce(lab: Lab, chain: LabChain, hop: number, how: 'kill' | 'blackhole'): Promise<Sample> {
   const t = scenarioTimings(lab);
@@ -142,7 +152,7 @@ async function failoverOnce(lab: Lab, chain: LabChain, hop: number, how: 'kill' 
     marks.alert = Date.now();
     await waitFor('switchServer moved', async () => (await switchServer(chain, hop)) > before || undefined, poll);
     marks.switch = Date.now();
-    lastSwitchAt = marks.switch;
+    lastSwitchAt.set(chain.name, marks.switch);
   })();
   const back = await chain.traffic.waitFlowing(t0 + 1000, t.recoveryTimeoutMs);
   await watch;
@@ -220,24 +230,37 @@ async function reconnectOnce(lab: Lab, chain: LabChain, hop: number): Promise<nu
 
 async function main(): Promise<void> {
   await cleanupLab(DEFAULT_PREFIX, DEFAULT_STATE_DIR);
-  const lab = await startLab({ timings, serversPerHop, progress: (s) => process.stderr.write(`[lab] ${s}\n`) });
+  const lab = await startLab({
+    timings,
+    serversPerHop,
+    ...(twin ? { secondChain: DEFAULT_CHAIN } : {}),
+    progress: (s) => process.stderr.write(`[lab] ${s}\n`),
+  });
   const results = new Map<string, Sample[]>();
+  const where = new Map<string, LabChain>();
   const peer: number[] = [];
   const t0 = Date.now();
-  try {
-    for (const name of cases) {
-      const { chain: ci, hop, how } = CASES[name]!;
-      const chain = lab.chains[ci];
-      if (!chain || hop > chain.types.length) throw new Error(`case ${name}: the lab has no such chain/hop`);
+  // One lane per chain; the lanes run at once, each case of a lane in turn.
+  const lanes = new Map<LabChain, string[]>();
+  for (const name of cases) {
+    const { chain: ci, hop, how } = CASES[name]!;
+    const chain = lab.chains[twin && how === 'blackhole' ? 1 : ci];
+    if (!chain || hop > chain.types.length) throw new Error(`case ${name}: the lab has no such chain/hop`);
+    where.set(name, chain);
+    lanes.set(chain, [...(lanes.get(chain) ?? []), name]);
+  }
+  const lane = async (chain: LabChain, names: string[]) => {
+    for (const name of names) {
+      const { hop, how } = CASES[name]!;
       const samples: Sample[] = [];
       for (let i = 0; i < K; i++) {
-        await settle(lab);
+        await settle(lab, chain);
         const s = await failoverOnce(lab, chain, hop, how);
         samples.push(s);
-        process.stderr.write(`${name} ${i + 1}/${K} (${chain.types[hop - 1]}): ${JSON.stringify(s)}\n`);
+        process.stderr.write(`${name} ${i + 1}/${K} (${chain.name}, ${chain.types[hop - 1]}): ${JSON.stringify(s)}\n`);
         // The peer runs between failovers, so both see the same machine load.
         if (name === cases[0] && i % 2 === 0) {
-          await settle(lab);
+          await settle(lab, chain);
           const r = await reconnectOnce(lab, chain, hop);
           peer.push(r);
           process.stderr.write(`peer: plain reconnect ${r.toFixed(2)} s\n`);
@@ -245,6 +268,9 @@ async function main(): Promise<void> {
       }
       results.set(name, samples);
     }
+  };
+  try {
+    await Promise.all([...lanes].map(([chain, names]) => lane(chain, names)));
   } catch (err) {
     process.stderr.write(`bench:failover: the lab's logs are kept in ${lab.keepLogs()}\n`);
     throw err;
@@ -257,11 +283,13 @@ async function main(): Promise<void> {
     '| case | protocol | total | detection | alert | webhook + switch | reconnect |',
     '|---|---|---:|---:|---:|---:|---:|',
   ];
-  for (const [name, s] of results) {
-    const { chain, hop } = CASES[name]!;
+  for (const name of cases) {
+    const s = results.get(name)!;
+    const { hop } = CASES[name]!;
+    const chain = where.get(name)!;
     const col = (k: keyof Sample) => s.map((x) => x[k]);
     lines.push(
-      `| ${name} | ${lab.chains[chain]!.types[hop - 1]} | ${fmt(col('total'))} | ${fmt(col('detection'))} | ${fmt(col('alert'))} | ${fmt(col('switch'))} | ${fmt(col('reconnect'))} |`,
+      `| ${name} | ${chain.types[hop - 1]} (${chain.name}) | ${fmt(col('total'))} | ${fmt(col('detection'))} | ${fmt(col('alert'))} | ${fmt(col('switch'))} | ${fmt(col('reconnect'))} |`,
     );
   }
   lines.push(`| peer: plain reconnect of a restarted server | | ${fmt(peer)} | | | | |`, '');

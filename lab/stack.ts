@@ -39,6 +39,7 @@ export interface LabOptions {
   hops?: Protocol[];
   /** Hop types of the second chain (another namespace and node); [] for none. */
   secondChain?: Protocol[];
+  /** Servers per hop of every chain (default: 3 for the first chain, 2 for the second). */
   serversPerHop?: number;
   timings?: Timings;
   /** The container runtime of every pod (default processes). */
@@ -133,7 +134,14 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   ];
   const second = opts.secondChain ?? SECOND_CHAIN;
   if (second.length)
-    plans.push({ name: 'edge', namespace: 'torchain-edge', hops: second, serversPerHop: 2, id: 'b', node: 'lab-2' });
+    plans.push({
+      name: 'edge',
+      namespace: 'torchain-edge',
+      hops: second,
+      serversPerHop: opts.serversPerHop ?? 2,
+      id: 'b',
+      node: 'lab-2',
+    });
   for (const p of plans)
     for (const t of p.hops)
       if (!PROTOCOLS.includes(t))
