@@ -115,7 +115,19 @@ async function stream(bundle: string, flags: readonly string[], progs: string, c
     exporter.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const until = Date.now() + 20_000;
     let port: string | undefined;
-    while (!(port = /"msg":"listening".*?"port":(\d+)/.exec(stderr)?.[1])) {
+    // The "listening" line (JSON; field order is the logger's business).
+    const listening = () =>
+      stderr
+        .split('\n')
+        .map((l) => {
+          try {
+            return JSON.parse(l) as { msg?: string; port?: number };
+          } catch {
+            return undefined;
+          }
+        })
+        .find((o) => o?.msg === 'listening')?.port;
+    while (!(port = listening()?.toString())) {
       if (Date.now() > until) throw new Error(`the exporter did not start: ${stderr}`);
       await sleep(50);
     }

@@ -115,6 +115,7 @@ async function main(): Promise<void> {
 
   if (values.scenario) {
     const result = await runScenario(lab, values.scenario);
+    if (!result.passed) progress(`the scenario failed: logs and audit log kept in ${lab.keepLogs()}`);
     process.stdout.write((values.json ? JSON.stringify(result) : JSON.stringify(result, null, 2)) + '\n');
     await shutdown(result.passed ? 0 : 1);
     return;

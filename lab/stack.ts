@@ -102,6 +102,8 @@ export interface Lab {
   operatorPods(): Promise<V1Pod[]>;
   /** The Lease holder's pod name. */
   leader(): Promise<string | undefined>;
+  /** Copies logs and audit log to /var/tmp/torchain-lab/<time>/ (they outlive close()); returns the directory. */
+  keepLogs(): string;
   /** SIGKILLs the operator container of a pod (the kubelet restarts it, as after a crash). */
   killOperatorProcess(pod: string): Promise<void>;
   close(): Promise<void>;
@@ -210,6 +212,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
         if (!nodes.some((n) => n.kubelet.killContainer(RELEASE_NAMESPACE, pod, 'operator')))
           throw new Error(`lab: no running operator container in pod ${RELEASE_NAMESPACE}/${pod}`);
       },
+      keepLogs: () => ctx.keepLogs(),
       close: () => ctx.close(),
     };
     if (opts.noWait) return lab;

@@ -416,6 +416,12 @@ for dev in all "$TUN_IF"; do
   fi
 done
 if [[ -n $GATEWAY ]]; then
+  # A MAC address that follows the gateway address, not the pod: every new pod of this hop (each switch makes one)
+  # answers at the same MAC, so the hop below and the LAN clients, whose ARP caches still hold the address, reach it
+  # at once instead of after their neighbour entries time out. Locally administered (02:), unique per IPv4 address.
+  IFS=. read -r o1 o2 o3 o4 <<<"${GATEWAY%/*}"
+  printf -v in_mac '02:74:%02x:%02x:%02x:%02x' "$o1" "$o2" "$o3" "$o4"
+  ip link set dev "$IN_IF" address "$in_mac"
   ip address replace "$GATEWAY" dev "$IN_IF"
 fi
 ip link set dev "$IN_IF" up

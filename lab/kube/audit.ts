@@ -137,12 +137,16 @@ export class AuditLog {
     });
   }
 
+  private closed = false;
+
   write(ev: AuditEvent): void {
-    if (!this.failed) this.stream.write(JSON.stringify(ev) + '\n');
+    // Requests still finishing while the server shuts down are not written after the file is closed.
+    if (!this.failed && !this.closed) this.stream.write(JSON.stringify(ev) + '\n');
   }
 
   /** Flushes what is buffered and closes the file. */
   close(): Promise<void> {
+    this.closed = true;
     return new Promise((resolve) => this.stream.end(() => resolve()));
   }
 }

@@ -1,7 +1,8 @@
 // What every start-up step of the lab shares: where state lives, the process supervisor, structured logs, progress
 // lines for the human watching, and the teardown list (each step registers how to undo itself; close() runs them in
 // reverse, so a failure midway removes exactly what was made).
-import { mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Supervisor } from '../runtime/supervisor.js';
 
 export type LabLog = (entry: Record<string, unknown>) => void;
@@ -26,7 +27,24 @@ export class LabContext {
     this.closers.push({ what, close });
   }
 
-  async close(): Promise<void> {
+  /** Copies the logs and the audit log somewhere that outlives the lab (a failed scenario's evidence); returns where. */
+  keepLogs(): string {
+    const dest = join('/var/tmp', 'torchain-lab', new Date().toISOString().replace(/[:.]/g, '-'));
+    mkdirSync(dest, { recursive: true, mode: 0o700 });
+    for (const sub of ['logs', 'kube/audit.log', 'helm'])
+      if (existsSync(join(this.stateDir, sub))) cpSync(join(this.stateDir, sub), join(dest, sub), { recursive: true });
+    return dest;
+  }
+
+  private closing?: Promise<void>;
+
+  /** Undoes every step once; later calls wait for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     for (const c of this.closers.reverse())
       await c
         .close()

@@ -1,8 +1,8 @@
-// The operator process: configuration from the environment (docs/operator.md), JSON logs on stdout, graceful stop on
-// SIGTERM/SIGINT (the Lease is released so the other replica takes over at once).
+// The operator process: configuration from the environment (docs/operator.md), JSON logs on stdout (common/log.ts;
+// start failures on stderr), graceful stop on SIGTERM/SIGINT (the Lease is released so the other replica takes over at once).
 import { loadConfig } from './config.js';
 import { errorMessage } from './errors.js';
-import { createLogger } from './log.js';
+import { createLogger } from '../../common/log.js';
 import { startOperator } from './operator.js';
 
 async function main(): Promise<void> {
@@ -10,14 +10,9 @@ async function main(): Promise<void> {
   try {
     config = loadConfig(process.env);
   } catch (err) {
-    process.stderr.write(
-      JSON.stringify({
-        time: new Date().toISOString(),
-        level: 'error',
-        msg: 'bad configuration',
-        error: errorMessage(err),
-      }) + '\n',
-    );
+    createLogger({ destination: 2, base: { component: 'operator' } }).error('bad configuration', {
+      error: errorMessage(err),
+    });
     process.exit(2);
   }
   const log = createLogger({ level: config.logLevel, base: { component: 'operator', pod: config.podName } });
@@ -37,13 +32,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    JSON.stringify({
-      time: new Date().toISOString(),
-      level: 'error',
-      msg: 'operator failed to start',
-      error: errorMessage(err),
-    }) + '\n',
-  );
+  createLogger({ destination: 2, base: { component: 'operator' } }).error('operator failed to start', {
+    error: errorMessage(err),
+  });
   process.exit(1);
 });

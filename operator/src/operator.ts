@@ -7,9 +7,16 @@ import { EventRecorder } from './adapters/kube/events.js';
 import { KubeClient, loadKubeConfig } from './adapters/kube/client.js';
 import { vaultClientFromEnv, type VaultClient } from './adapters/vault/index.js';
 import type { OperatorConfig } from './config.js';
-import { Informer, type ChangeKind } from './controller/informer.js';
+import { Informer, type ChangeKind, type KubeObject } from './controller/informer.js';
+import { ALL_NAMESPACES, NamespacedStores } from './controller/namespaced-store.js';
 import { Reconciler, RetryError } from './controller/reconciler.js';
-import { slimDeployment, slimSecret, slimTorChain } from './controller/cache-shapes.js';
+import {
+  slimDeployment,
+  slimSecret,
+  slimTorChain,
+  type CachedDeployment,
+  type CachedSecret,
+} from './controller/cache-shapes.js';
 import { WorkQueue } from './controller/work-queue.js';
 import { tunnelMtus } from './core/mtu.js';
 import { objectKey } from './core/naming.js';
@@ -18,8 +25,9 @@ import { FailoverExecutor } from './failover/executor.js';
 import { tokenFileSource } from './http/auth.js';
 import { buildHttpServer } from './http/server.js';
 import { LeaderElector } from './leader/elector.js';
-import { createLogger, type Logger } from './log.js';
-import { createMetrics, forgetHop, type OperatorMetrics } from './metrics.js';
+import { createLogger, type Logger } from '../../common/log.js';
+import { countForbidden, createMetrics, forgetHop, type OperatorMetrics } from './metrics.js';
+import { alertmanagerState } from './safety-net/alertmanager-client.js';
 import { PrometheusPoller } from './safety-net/poller.js';
 
 export interface RunningOperator {
@@ -60,6 +68,11 @@ export async function startOperator(
   });
   const events = new EventRecorder(kube, config.podName, log);
   let leader = false;
+  /** A call RBAC refuses: counted and logged at error level with the rule that is missing. */
+  function denied(err: unknown): void {
+    const labels = countForbidden(metrics, err);
+    if (labels) log.error('Kubernetes RBAC refuses a call the operator needs', { ...labels, error: errorMessage(err) });
+  }
 
   const queue: WorkQueue = new WorkQueue({
     concurrency: config.concurrency,
@@ -67,6 +80,7 @@ export async function startOperator(
     // A replica that lost the Lease stops acting at once, even on keys already queued.
     process: async (key) => (leader ? reconciler.reconcile(key) : undefined),
     onError: (key, err, retryInMs) => {
+      denied(err);
       const fields = { torchain: key, error: errorMessage(err), retryInMs };
       if (err instanceof RetryError) log.info('reconcile postponed', fields);
       else log.warn('reconcile failed; retrying with backoff', fields);
@@ -76,12 +90,14 @@ export async function startOperator(
     if (leader) queue.add(key);
   };
 
-  // Every watch relists on the same period, restarts after 10 silent minutes, and backs off the same way.
+  // Every watch relists on the same period, restarts after 10 silent minutes, and backs off the same way; a 403 is
+  // reported loudly (error log naming the missing rule, metric) at every retry until RBAC is fixed.
   const watchOptions = {
     relistMs: config.relistSeconds * 1000,
     silentMs: 10 * 60_000,
     backoff: { baseMs: 500, maxMs: 30_000 },
     log: (msg: string, fields?: Record<string, unknown>) => log.info(msg, fields),
+    onError: denied,
   };
   const torchains = new Informer<TorChain>({
     name: 'torchains',
@@ -102,37 +118,53 @@ export async function startOperator(
       if (torchainChanged(kind, obj, old)) enqueue(objectKey(obj));
     },
   });
-  const deployments = new Informer<V1Deployment>({
-    name: 'deployments',
-    source: kube.deploymentListWatch(),
-    transform: slimDeployment,
-    ...watchOptions,
-    onChange: (kind, obj) => {
-      if (kind === 'resync') return; // the TorChain relist covers it
-      const owner = ownerKey(obj);
-      if (owner) enqueue(owner);
-    },
-  });
-
-  const secrets = new Informer<V1Secret>({
-    name: 'secrets',
-    source: kube.secretListWatch(),
-    transform: slimSecret,
-    ...watchOptions,
-    onChange: (kind, obj) => {
-      // A hop Secret edited or deleted by hand is put back by its owner's reconcile.
-      if (kind === 'resync') return;
-      const owner = ownerKey(obj);
-      if (owner) enqueue(owner);
-    },
-  });
+  // Hop Deployments and Secrets are watched per workload namespace, as least-privilege RBAC grants them (one
+  // cluster-wide informer each when TORCHAIN_WORKLOAD_NAMESPACES is unset or *).
+  const scopes: Array<string | undefined> = config.workloadNamespaces ?? [undefined];
+  const onOwnedChange = (kind: ChangeKind, obj: V1Deployment | V1Secret) => {
+    // A hop object edited or deleted by hand is put back by its owner's reconcile; the TorChain relist covers resyncs.
+    if (kind === 'resync') return;
+    const owner = ownerKey(obj);
+    if (owner) enqueue(owner);
+  };
+  const deploymentInformers = scopes.map(
+    (ns) =>
+      new Informer<CachedDeployment>({
+        name: `deployments ${ns ? `in ${ns}` : 'in every namespace'}`,
+        source: kube.deploymentListWatch(ns),
+        transform: slimDeployment,
+        ...watchOptions,
+        onChange: onOwnedChange,
+      }),
+  );
+  const secretInformers = scopes.map(
+    (ns) =>
+      new Informer<CachedSecret>({
+        name: `secrets ${ns ? `in ${ns}` : 'in every namespace'}`,
+        source: kube.secretListWatch(ns),
+        transform: slimSecret,
+        ...watchOptions,
+        onChange: onOwnedChange,
+      }),
+  );
+  const storeOf = <T extends KubeObject>(informers: Array<Informer<T>>) =>
+    new NamespacedStores<T>(new Map(informers.map((inf, i) => [scopes[i] ?? ALL_NAMESPACES, inf.store])));
+  const deployments = storeOf(deploymentInformers);
+  const secrets = storeOf(secretInformers);
+  const informers: Array<{
+    name: string;
+    hasSynced: boolean;
+    lastError: string | undefined;
+    start(): void;
+    stop(): void;
+  }> = [torchains, ...deploymentInformers, ...secretInformers];
 
   const reconciler = new Reconciler({
     kube,
     kv: vault,
     torchains: torchains.store,
-    deployments: deployments.store,
-    secrets: secrets.store,
+    deployments,
+    secrets,
     events,
     metrics,
     log,
@@ -144,11 +176,13 @@ export async function startOperator(
     linkMtu: config.linkMtu,
     cooldownMs: config.cooldownSeconds * 1000,
     poolRecheckMs: 30_000,
+    ...(config.workloadNamespaces ? { workloadNamespaces: config.workloadNamespaces } : {}),
   });
   const executor = new FailoverExecutor({
     kube,
     kv: vault,
     torchains: torchains.store,
+    secrets,
     events,
     metrics,
     log,
@@ -158,8 +192,12 @@ export async function startOperator(
     settleMs: config.settleSeconds * 1000,
     quarantineMs: config.quarantineSeconds * 1000,
     enqueue,
+    onError: denied,
   });
-  const ready = () => torchains.hasSynced && deployments.hasSynced && secrets.hasSynced;
+  // Not ready while any cache has not listed yet; the reasons (a 403 names its missing rule) are /readyz's body.
+  const notReady = () =>
+    informers.filter((i) => !i.hasSynced).map((i) => `${i.name}: ${i.lastError ?? 'first list not finished yet'}`);
+  const ready = () => informers.every((i) => i.hasSynced);
 
   const elector = new LeaderElector({
     store: kube,
@@ -170,6 +208,7 @@ export async function startOperator(
     renewDeadlineMs: Math.floor(config.leaseDurationSeconds * 1000 * (2 / 3)),
     retryPeriodMs: Math.max(500, Math.floor((config.leaseDurationSeconds * 1000) / 7.5)),
     log,
+    onError: denied,
     onChange: (isLeader) => {
       leader = isLeader;
       metrics.leader.set(isLeader ? 1 : 0);
@@ -185,6 +224,7 @@ export async function startOperator(
     onNotification: (n) => executor.handleNotification(n),
     isLeader: () => leader,
     isReady: ready,
+    notReadyReasons: notReady,
     metrics,
     log,
   });
@@ -197,12 +237,15 @@ export async function startOperator(
         isReady: ready,
         act: (alerts) => executor.handle(alerts, 'prometheus'),
         log,
+        ...(config.alertmanagerUrl
+          ? { alertmanager: { url: config.alertmanagerUrl, state: alertmanagerState(config.alertmanagerUrl) } }
+          : {}),
+        onAlertmanager: (result) => metrics.alertmanagerRequests.inc({ result }),
+        onSuppressed: (reason, n) => metrics.suppressedAlerts.inc({ reason }, n),
       })
     : undefined;
 
-  torchains.start();
-  deployments.start();
-  secrets.start();
+  for (const i of informers) i.start();
   void vault
     .startRenewal()
     .catch((err: unknown) =>
@@ -218,9 +261,11 @@ export async function startOperator(
     url,
     identity: config.podName,
     watchNamespace: config.watchNamespace || '(all)',
+    workloadNamespaces: config.workloadNamespaces ?? '(all)',
     cooldownSeconds: config.cooldownSeconds,
     quarantineSeconds: config.quarantineSeconds,
     prometheus: config.prometheusUrl || '(safety net off)',
+    alertmanager: config.alertmanagerUrl || '(silences not checked by the safety net)',
   });
 
   return {
@@ -233,9 +278,7 @@ export async function startOperator(
       await http.close();
       await queue.shutdown();
       await elector.stop();
-      torchains.stop();
-      deployments.stop();
-      secrets.stop();
+      for (const i of informers) i.stop();
       vault.stop();
       log.info('operator stopped', {});
     },

@@ -4,8 +4,19 @@ import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HELM } from '../../scripts/paths.js';
 import { skipUnless } from '../support/env.js';
+import { KUBE_CALLS, type KubeCall } from '../../operator/src/adapters/kube/calls.js';
+import { allows, describeRequest, expand, grantAllows, grantsFor, ruleAllows, type Request } from '../support/rbac.js';
 import { podPolicyViolations } from './pod-policy.js';
-import { ciValueFiles, one, ofKind, podSpecs, render, RELEASE_NAMESPACE, type Manifest } from './render.js';
+import {
+  ciValueFiles,
+  one,
+  ofKind,
+  podSpecs,
+  render,
+  RELEASE_NAMESPACE,
+  type Manifest,
+  type RenderOptions,
+} from './render.js';
 
 const ciFile = (name: string): string => {
   const f = ciValueFiles().find((p) => basename(p) === name);
@@ -19,6 +30,7 @@ const OPERATOR_ENV = new Set([
   'TORCHAIN_WEBHOOK_TOKEN_FILE',
   'KUBECONFIG',
   'TORCHAIN_WATCH_NAMESPACE',
+  'TORCHAIN_WORKLOAD_NAMESPACES',
   'POD_NAME',
   'POD_NAMESPACE',
   'TORCHAIN_LEASE_NAME',
@@ -31,6 +43,7 @@ const OPERATOR_ENV = new Set([
   'TORCHAIN_VAULT_SA_TOKEN_FILE',
   'TORCHAIN_POOL_PREFIX',
   'TORCHAIN_PROMETHEUS_URL',
+  'TORCHAIN_ALERTMANAGER_URL',
   'TORCHAIN_POLL_INTERVAL_SECONDS',
   'TORCHAIN_COOLDOWN_SECONDS',
   'TORCHAIN_QUARANTINE_SECONDS',
@@ -52,6 +65,47 @@ function envOf(objects: Manifest[]): Record<string, Manifest> {
 }
 
 const rulesOf = (o: Manifest): Manifest[] => o.rules ?? [];
+
+/** A namespace where no chain lives: TorChains watched cluster-wide may be created anywhere. */
+const ELSEWHERE = 'somewhere-else';
+
+/**
+ * The requests the operator makes with this configuration (its rendered environment), from the one list of its calls
+ * (operator/src/adapters/kube/calls.ts).
+ */
+function operatorRequests(env: Record<string, Manifest>): Request[] {
+  const watchNs = String(env.TORCHAIN_WATCH_NAMESPACE?.value ?? '');
+  const raw = env.TORCHAIN_WORKLOAD_NAMESPACES?.value as string | undefined;
+  const workloads =
+    raw === undefined || raw === '*'
+      ? undefined
+      : raw
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean);
+  const leaseName = String(env.TORCHAIN_LEASE_NAME!.value);
+  const out: Request[] = [];
+  const add = (call: KubeCall, namespaces: Array<string | undefined>, name?: string) => {
+    for (const namespace of namespaces)
+      out.push({
+        verb: call.verb,
+        group: call.group,
+        resource: call.resource,
+        ...(call.subresource ? { subresource: call.subresource } : {}),
+        ...(namespace ? { namespace } : {}),
+        ...(name ? { name } : {}),
+      });
+  };
+  const spread = (call: KubeCall, list: string[] | undefined) =>
+    list ? list : call.verb === 'list' || call.verb === 'watch' ? [undefined] : [ELSEWHERE];
+  for (const call of Object.values(KUBE_CALLS) as KubeCall[]) {
+    const name = call.named ? (call.scope === 'lease' ? leaseName : 'some-object') : undefined;
+    if (call.scope === 'lease') add(call, [RELEASE_NAMESPACE], name);
+    else if (call.scope === 'torchains') add(call, spread(call, watchNs ? [watchNs] : undefined), name);
+    else add(call, spread(call, workloads), name);
+  }
+  return out;
+}
 
 describe.skipIf(skipUnless({ binaries: [HELM] }))('policy checks on the rendered chart', () => {
   for (const file of ciValueFiles()) {
@@ -190,10 +244,8 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('policy checks on the rendered
     const all = await render({ valuesFiles: [ciFile('two-chains-values.yaml')] });
     const clusterRole = one(all, 'ClusterRole', 'torchain-operator');
     expect(clusterRole.rules).toEqual([
-      { apiGroups: ['torchain.dev'], resources: ['torchains'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
-      { apiGroups: ['torchain.dev'], resources: ['torchains/status'], verbs: ['get', 'patch', 'update'] },
-      // the operator's Deployment informer lists and watches across namespaces; it writes only through the Roles
-      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
+      { apiGroups: ['torchain.dev'], resources: ['torchains'], verbs: ['get', 'list', 'watch', 'patch'] },
+      { apiGroups: ['torchain.dev'], resources: ['torchains/status'], verbs: ['patch'] },
     ]);
     const workloadRoles = ofKind(all, 'Role').filter((r) => r.metadata.name === 'torchain-operator');
     expect(workloadRoles.map((r) => r.metadata.namespace).sort()).toEqual([
@@ -202,24 +254,70 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('policy checks on the rendered
       'torchain-lab',
     ]);
     for (const role of workloadRoles) {
-      const resources = role.rules.flatMap((r: Manifest) => r.resources);
-      expect(resources.sort()).toEqual(['deployments', 'events', 'events', 'secrets']);
-      const secrets = role.rules.find((r: Manifest) => r.resources.includes('secrets'));
-      expect(secrets.verbs).not.toContain('list');
-      expect(secrets.verbs).not.toContain('watch');
+      // The operator watches its own hop Secrets and Deployments here (by label) and writes them; nothing else.
+      expect(role.rules).toEqual([
+        { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch', 'create', 'update'] },
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'update', 'patch'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+      ]);
       const binding = one(all, 'RoleBinding', 'torchain-operator', role.metadata.namespace);
       expect(binding.subjects).toEqual([
         { kind: 'ServiceAccount', name: 'torchain-operator', namespace: RELEASE_NAMESPACE },
       ]);
     }
+    expect(envOf(all).TORCHAIN_WORKLOAD_NAMESPACES!.value).toBe('torchain-alpha,torchain-beta,torchain-lab');
     const lease = one(all, 'Role', 'torchain-operator-lease', RELEASE_NAMESPACE);
-    expect(lease.rules).toContainEqual({
-      apiGroups: ['coordination.k8s.io'],
-      resources: ['leases'],
-      resourceNames: ['torchain-operator'],
-      verbs: ['get', 'update', 'patch'],
-    });
+    expect(lease.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['torchain-operator'],
+        verbs: ['get', 'update'],
+      },
+    ]);
   });
+
+  it('the RBAC matcher follows the Kubernetes authoriser on subresources, resourceNames and binding scope', () => {
+    const rule = { apiGroups: ['torchain.dev'], resources: ['torchains'], verbs: ['get', 'list'] };
+    const req = { verb: 'get', group: 'torchain.dev', resource: 'torchains', namespace: 'a', name: 'x' };
+    expect(ruleAllows(rule, req)).toBe(true);
+    expect(ruleAllows(rule, { ...req, subresource: 'status' })).toBe(false);
+    expect(ruleAllows({ ...rule, resourceNames: ['x'] }, req)).toBe(true);
+    expect(ruleAllows({ ...rule, resourceNames: ['x'] }, { ...req, verb: 'list', name: undefined })).toBe(false);
+    expect(ruleAllows({ ...rule, apiGroups: ['*'], verbs: ['*'] }, { ...req, verb: 'patch' })).toBe(true);
+    const inA = { namespace: 'a', rule, from: 'Role a/r' };
+    expect(grantAllows(inA, req)).toBe(true);
+    expect(grantAllows(inA, { ...req, namespace: 'b' })).toBe(false);
+    expect(grantAllows(inA, { ...req, verb: 'list', namespace: undefined, name: undefined })).toBe(false);
+    expect(grantAllows({ ...inA, namespace: '*' }, { ...req, verb: 'list', namespace: undefined })).toBe(true);
+  });
+
+  const variants: Array<[string, RenderOptions]> = [
+    ['chains in two namespaces and an extra one', { valuesFiles: [ciFile('two-chains-values.yaml')] }],
+    ['no chain at all (the defaults)', { valuesFiles: [ciFile('default-values.yaml')] }],
+    [
+      'one watched namespace',
+      { valuesFiles: [ciFile('two-chains-values.yaml')], set: { 'operator.watchNamespace': 'torchain-beta' } },
+    ],
+    [
+      'cluster-wide workloads',
+      { valuesFiles: [ciFile('two-chains-values.yaml')], set: { 'operator.rbac.clusterWideWorkloads': 'true' } },
+    ],
+  ];
+  for (const [variant, opts] of variants)
+    it(`RBAC (${variant}): every call the operator makes is granted where it makes it, and nothing else is`, async () => {
+      const all = await render(opts);
+      const grants = grantsFor(all, { namespace: RELEASE_NAMESPACE, name: 'torchain-operator' });
+      const needed = operatorRequests(envOf(all));
+      const missing = needed.filter((r) => !allows(grants, r)).map(describeRequest);
+      expect(missing, 'calls the rendered RBAC refuses').toEqual([]);
+      const unused = grants
+        .flatMap(expand)
+        .filter(({ grant, one: rule }) => !needed.some((r) => grantAllows({ ...grant, rule }, r)))
+        .map(({ grant, one: rule }) => `${grant.from}: ${JSON.stringify(rule)}`);
+      expect(unused, 'permissions no call of the operator needs').toEqual([]);
+    });
 
   it('RBAC: the hop ServiceAccount may only get pods and their logs in its own namespace', async () => {
     const all = await render({ valuesFiles: [ciFile('two-chains-values.yaml')] });
@@ -247,6 +345,7 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('policy checks on the rendered
     const clusterRole = one(all as Manifest[], 'ClusterRole', 'torchain-operator');
     expect(clusterRole.rules.flatMap((r: Manifest) => r.resources)).toContain('secrets');
     expect(ofKind(all as Manifest[], 'Role').filter((r) => r.metadata.name === 'torchain-operator')).toEqual([]);
+    expect(envOf(all as Manifest[]).TORCHAIN_WORKLOAD_NAMESPACES!.value).toBe('*');
     expect(one(all as Manifest[], 'PodMonitor', 'torchain-hops').spec.namespaceSelector).toEqual({ any: true });
   });
 
@@ -295,8 +394,14 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('policy checks on the rendered
     expect(ofKind(all, 'ClusterRole')).toEqual([]);
     expect(ofKind(all, 'ClusterRoleBinding')).toEqual([]);
     const watch = one(all, 'Role', 'torchain-operator-watch', 'torchain-alpha');
-    expect(watch.rules.flatMap((r: Manifest) => r.resources)).toEqual(['torchains', 'torchains/status', 'deployments']);
-    one(all, 'Role', 'torchain-operator', 'torchain-alpha');
+    expect(watch.rules.flatMap((r: Manifest) => r.resources)).toEqual(['torchains', 'torchains/status']);
+    // Workloads only where TorChains are watched.
+    expect(
+      ofKind(all, 'Role')
+        .filter((r) => r.metadata.name === 'torchain-operator')
+        .map((r) => r.metadata.namespace),
+    ).toEqual(['torchain-alpha']);
+    expect(envOf(all).TORCHAIN_WORKLOAD_NAMESPACES!.value).toBe('torchain-alpha');
     expect(one(all, 'PodMonitor', 'torchain-hops').spec.namespaceSelector).toEqual({ matchNames: ['torchain-alpha'] });
     expect(envOf(all).TORCHAIN_WATCH_NAMESPACE!.value).toBe('torchain-alpha');
     const keys = all.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`);

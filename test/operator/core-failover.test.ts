@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decideFailover, switchPatch, type HopView, type SwitchAlert } from '../../operator/src/core/failover.js';
 import { parseFailoverState, type FailoverState } from '../../operator/src/core/failover-state.js';
-import { ANNOTATION_FAILOVER } from '../../operator/src/core/naming.js';
+import { ANNOTATION_FAILOVER, ANNOTATION_SERVER_SINCE, labelValue } from '../../operator/src/core/naming.js';
+import { hopView } from '../../operator/src/failover/executor.js';
+import { torchain } from './support/fixtures.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const COOLDOWN = 120_000;
@@ -174,7 +176,8 @@ describe('failover decision: hops above that are down or just recovered, new hop
   });
 
   it('gives a new hop the grace to come up, then switches it', () => {
-    expect(decide([alert(1)], [hop(1, { createdAt: ago(1_000) })])[0]).toMatchObject({
+    // The alert began after the hop was created (an older one would be stale).
+    expect(decide([alert(1, { startsAt: ago(500) })], [hop(1, { createdAt: ago(1_000) })])[0]).toMatchObject({
       action: 'none',
       reason: 'starting',
     });
@@ -183,7 +186,7 @@ describe('failover decision: hops above that are down or just recovered, new hop
 
   it('a separate grace can be shorter than the cooldown', () => {
     const [d] = decideFailover({
-      alerts: [alert(1)],
+      alerts: [alert(1, { startsAt: ago(500) })],
       hops: [hop(1, { createdAt: ago(1_000) })],
       now: NOW,
       cooldownMs: COOLDOWN,
@@ -224,5 +227,136 @@ describe('failover decision: settling of hops below hop 1', () => {
       action: 'switch',
       hop: 2,
     });
+  });
+});
+
+describe("failover decision: the firing hop's own readiness and the age of its alert", () => {
+  const ago = (ms: number) => new Date(NOW - ms).toISOString();
+  const GRACE = COOLDOWN;
+
+  it('a Ready hop whose alert began before it became Ready is not switched (its outage is over)', () => {
+    // Hop 1 was down for minutes; hop 2 counted probe_failed meanwhile and its connection-errors alert (5-minute
+    // window, for: 1m) still fires although hop 2 reconnected and is Ready again.
+    const [d] = decide(
+      [alert(2, { startsAt: ago(240_000), server: 's2-a', alertname: 'TorchainHopConnectionErrors' })],
+      [hop(1, { ready: true, readySince: ago(GRACE + 10_000) }), hop(2, { ready: true, readySince: ago(60_000) })],
+    );
+    expect(d).toMatchObject({ action: 'none', reason: 'recovered', hop: 2 });
+  });
+
+  it('a Ready hop whose alert began after it became Ready is not switched either (safety first)', () => {
+    const [d] = decide(
+      [alert(1, { startsAt: ago(30_000), server: 's1-a' })],
+      [hop(1, { ready: true, readySince: ago(600_000) })],
+    );
+    expect(d).toMatchObject({ action: 'none', reason: 'hop-ready', hop: 1 });
+  });
+
+  it('a hop that is not Ready is switched on the same alert', () => {
+    const [d] = decide(
+      [alert(2, { startsAt: ago(240_000), server: 's2-a' })],
+      [hop(1, { ready: true, readySince: ago(GRACE + 10_000) }), hop(2, { ready: false })],
+    );
+    expect(d).toMatchObject({ action: 'switch', hop: 2 });
+  });
+
+  it('an alert that started before the hop took its current server is stale, with or without a server label', () => {
+    const serverSince = ago(600_000);
+    const fourDays = ago(4 * 86_400_000);
+    for (const a of [alert(2, { startsAt: fourDays }), alert(2, { startsAt: fourDays, server: 's2-a' })]) {
+      const [d] = decide([a], [hop(1), hop(2, { ready: false, serverSince })]);
+      expect(d).toMatchObject({ action: 'none', reason: 'stale-alert', hop: 2 });
+    }
+    const [fresh] = decide([alert(2, { startsAt: ago(60_000) })], [hop(1), hop(2, { ready: false, serverSince })]);
+    expect(fresh).toMatchObject({ action: 'switch', hop: 2 });
+  });
+
+  it('the alert that caused the last switch, repeated after the cooldown while the status still names the old server, is stale', () => {
+    const a = alert(1, { startsAt: ago(200_000), server: 's1-a' });
+    const [d] = decide([a], [hop(1, { ready: false, failover: switchedAt(NOW - COOLDOWN - 1_000, a) })]);
+    expect(d).toMatchObject({ action: 'none', reason: 'stale-alert', hop: 1 });
+  });
+
+  it('a stale or recovered hop above does not hold back a real failure below it', () => {
+    const [d] = decide(
+      [
+        alert(1, { startsAt: ago(200_000), server: 's1-old' }),
+        alert(2, { startsAt: ago(200_000) }),
+        alert(3, { startsAt: ago(20_000) }),
+      ],
+      [
+        hop(1, { ready: true, readySince: ago(GRACE + 5_000) }),
+        hop(2, { ready: true, readySince: ago(GRACE + 5_000) }),
+        hop(3, { ready: false }),
+      ],
+    );
+    expect(d).toMatchObject({
+      action: 'switch',
+      hop: 3,
+      ignored: [
+        { hop: 1, reason: 'stale-server' },
+        { hop: 2, reason: 'recovered' },
+      ],
+    });
+  });
+
+  it('a hop inside its cooldown still holds back the hops below it', () => {
+    const a = alert(1);
+    const [d] = decide([a, alert(2)], [hop(1, { failover: switchedAt(NOW - 10_000, a) }), hop(2, { ready: false })]);
+    expect(d).toMatchObject({ action: 'none', reason: 'already-switched', hop: 1, waiting: [2] });
+  });
+});
+
+describe('failover decision: server names that are not label values', () => {
+  it('compares the label form of the hop server with the alert label (Vault keys with colons, capitals, dots)', () => {
+    for (const server of ['de:frankfurt-01', 'NL.Amsterdam.02', 'us/east:1', '-edge-']) {
+      const [d] = decide([alert(1, { server: labelValue(server) })], [hop(1, { currentServer: server })]);
+      expect(d, server).toMatchObject({ action: 'switch', hop: 1, fromServer: server });
+    }
+    expect(labelValue('de:frankfurt-01')).not.toBe('de:frankfurt-01');
+    const [d] = decide(
+      [alert(1, { server: labelValue('de:frankfurt-02') })],
+      [hop(1, { currentServer: 'de:frankfurt-01' })],
+    );
+    expect(d).toMatchObject({ action: 'none', reason: 'stale-server' });
+  });
+
+  it('the server left is quarantined under its Vault key, not under its label form', () => {
+    const [d] = decide(
+      [alert(1, { server: labelValue('de:frankfurt-01') })],
+      [hop(1, { currentServer: 'de:frankfurt-01' })],
+    );
+    if (d?.action !== 'switch') throw new Error('expected a switch');
+    const patch = switchPatch(d, { switches: 0, quarantine: {} }, NOW, 600_000) as {
+      metadata: { annotations: Record<string, string> };
+    };
+    expect(Object.keys(parseFailoverState(patch.metadata.annotations[ANNOTATION_FAILOVER]).quarantine)).toEqual([
+      'de:frankfurt-01',
+    ]);
+  });
+});
+
+describe('hop view: what the decision reads of a TorChain and its Secret', () => {
+  it('takes readiness from the Ready condition and the server start from the Secret', () => {
+    const tc = torchain('alpha-2', { numberNode: 2 }, { creationTimestamp: '2026-01-01T10:00:00Z' });
+    tc.status = {
+      currentServer: 'de:frankfurt-01',
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'Ready', message: '', lastTransitionTime: '2026-01-01T11:00:00Z' },
+      ],
+    };
+    const secret = { metadata: { annotations: { [ANNOTATION_SERVER_SINCE]: '2026-01-01T10:30:00.000Z' } } };
+    expect(hopView(tc, secret)).toMatchObject({
+      hop: 2,
+      currentServer: 'de:frankfurt-01',
+      ready: true,
+      readySince: '2026-01-01T11:00:00Z',
+      createdAt: '2026-01-01T10:00:00Z',
+      serverSince: '2026-01-01T10:30:00.000Z',
+    });
+    expect(hopView(tc).serverSince).toBeUndefined();
+    tc.status.conditions![0]!.status = 'False';
+    expect(hopView(tc)).toMatchObject({ ready: false });
+    expect(hopView(tc).readySince).toBeUndefined();
   });
 });

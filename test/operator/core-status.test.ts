@@ -55,6 +55,33 @@ describe('status and conditions', () => {
     expect(cond(s3, 'Ready').reason).toBe('RolloutInProgress');
   });
 
+  it('a dropped hop says only what is true: scaled to 0, pods still stopping, or not scaled yet; the pool is not read', () => {
+    const dropped = (deployment: StatusInput['deployment']) =>
+      computeStatus(undefined, base({ dropped: true, pool: { state: 'not-read' }, deployment }));
+    const scaled = dropped({ exists: true, ready: false, progressing: false, replicas: 0, pods: 0 });
+    expect(scaled.phase).toBe('Dropped');
+    expect(cond(scaled, 'TunnelUp')).toMatchObject({
+      status: 'False',
+      reason: 'Dropped',
+      message: expect.stringMatching(/scaled to 0$/),
+    });
+    expect(cond(scaled, 'PoolExhausted')).toMatchObject({ status: 'Unknown', reason: 'NotChecked' });
+    const stopping = dropped({ exists: true, ready: false, progressing: false, replicas: 0, pods: 1 });
+    expect(cond(stopping, 'TunnelUp').message).toMatch(/scaled to 0; 1 pod\(s\) still stopping/);
+    const notYet = dropped({ exists: true, ready: true, progressing: false, replicas: 1, pods: 1 });
+    expect(cond(notYet, 'TunnelUp')).toMatchObject({
+      reason: 'Dropping',
+      message: expect.not.stringMatching(/scaled to 0/),
+    });
+    expect(notYet.phase).toBe('Dropped');
+    const none = dropped({ exists: false, ready: false, progressing: false });
+    expect(cond(none, 'TunnelUp').message).toMatch(/no workload/);
+    expect(deploymentHealth({ spec: { replicas: 0 }, status: { replicas: 2 }, metadata: {} } as never)).toMatchObject({
+      replicas: 0,
+      pods: 2,
+    });
+  });
+
   it('nothing to write when nothing changed, even later', () => {
     const s1 = computeStatus(undefined, base());
     expect(statusChanged(s1, computeStatus(s1, base({ now: later(600) })))).toBe(false);

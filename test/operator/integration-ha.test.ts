@@ -5,7 +5,7 @@ import { KubeClient } from '../../operator/src/adapters/kube/client.js';
 import { EventRecorder } from '../../operator/src/adapters/kube/events.js';
 import { VaultClient } from '../../operator/src/adapters/vault/index.js';
 import { FailoverExecutor } from '../../operator/src/failover/executor.js';
-import { silentLogger } from '../../operator/src/log.js';
+import { silentLogger } from '../../common/log.js';
 import { createMetrics } from '../../operator/src/metrics.js';
 import {
   OP_NS,
@@ -61,7 +61,13 @@ describe('two replicas and a Lease', () => {
     expect(await metric(a, 'torchain_operator_leader')).toBe(1);
     expect(await metric(b, 'torchain_operator_leader')).toBe(0);
 
-    const alert = switchAlert(1, {}, { server: 'h1-s0' });
+    // Hop 1's tunnel goes down (its TorChain turns not Ready); its alert begins after that.
+    kubelet.down.add('alpha-1');
+    await eventually(
+      async () => (await getTc(s, 'alpha-1')).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False',
+      'alpha-1 not Ready',
+    );
+    const alert = switchAlert(1, { startsAt: new Date().toISOString() }, { server: 'h1-s0' });
     const follower = await b.post(notification([alert]));
     expect(follower.status).toBe(503);
     expect(follower.body.error).toMatch(/not the leader/);
@@ -121,6 +127,7 @@ describe('a 409 is retried', () => {
       kube,
       kv: vault,
       torchains: new Map([['vpn/alpha-1', stale]]),
+      secrets: new Map(),
       events: new EventRecorder(kube, 'test', silentLogger),
       metrics,
       log: silentLogger,

@@ -1,4 +1,5 @@
 // The operator process against lab/kube and lab/vault over HTTP: reconcile of a 3-hop chain.
+import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   NS,
@@ -110,9 +111,57 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
   });
 
   it('a hop Secret deleted by hand is put back', async () => {
+    const before = await getSecret(s, 'alpha-2-vpn-config');
+    expect(Date.parse(before!.metadata!.annotations!['torchain.dev/server-since']!)).toBeGreaterThan(0);
     await s.core.deleteNamespacedSecret({ namespace: NS, name: 'alpha-2-vpn-config' });
     const back = await eventually(async () => getSecret(s, 'alpha-2-vpn-config'), 'the Secret to come back', 10_000);
     expect(secretConfig(back)).toContain('Endpoint = 198.51.100.20:51820');
+    // Same server as before: when the hop took it is unknown now, never "just now" (its alerts stay valid).
+    expect(back!.metadata!.annotations!['torchain.dev/server-since']).toBeUndefined();
+  });
+
+  it('a hand-edited hop Secret is put back (drift)', async () => {
+    const before = await getSecret(s, 'alpha-1-vpn-config');
+    const key = Object.keys(before!.data!)[0]!;
+    await s.core.replaceNamespacedSecret({
+      namespace: NS,
+      name: 'alpha-1-vpn-config',
+      body: { ...before!, data: { [key]: Buffer.from('client\nremote 203.0.113.66 1194\n').toString('base64') } },
+    });
+    const back = await eventually(async () => {
+      const now = await getSecret(s, 'alpha-1-vpn-config');
+      return now?.data?.[key] === before!.data![key] ? now : undefined;
+    }, 'the Secret data put back');
+    expect(Object.keys(back.data!)).toEqual([key]);
+  });
+
+  it('a hand-edited pod template is put back: image, env, securityContext, the config-hash annotation (drift)', async () => {
+    type Edit = [string, (spec: V1PodTemplateSpec) => void];
+    const edits: Edit[] = [
+      ['image', (t) => void (t.spec!.containers[0]!.image = 'evil.example/hop:latest')],
+      ['env', (t) => t.spec!.containers[0]!.env!.push({ name: 'TORCHAIN_KILL_SWITCH', value: 'off' })],
+      [
+        'securityContext',
+        (t) =>
+          void (t.spec!.containers[0]!.securityContext = { privileged: true, capabilities: { add: ['SYS_ADMIN'] } }),
+      ],
+      ['config-hash', (t) => void (t.metadata!.annotations!['torchain.dev/config-hash'] = 'edited')],
+      ['a sidecar', (t) => t.spec!.containers.push({ name: 'debug', image: 'busybox' })],
+    ];
+    const original = (await getDeployment(s, 'alpha-2'))!.spec!.template;
+    for (const [what, edit] of edits) {
+      // As `kubectl edit` does: read, change, write; a 409 (the operator wrote meanwhile) means read again.
+      await eventually(async () => {
+        const dep = (await getDeployment(s, 'alpha-2'))!;
+        edit(dep.spec!.template);
+        await s.apps.replaceNamespacedDeployment({ namespace: NS, name: 'alpha-2', body: dep });
+        return true;
+      }, `an edit of the ${what}`);
+      await eventually(async () => {
+        const now = (await getDeployment(s, 'alpha-2'))!.spec!.template;
+        return JSON.stringify(now) === JSON.stringify(original);
+      }, `the pod template put back after an edit of its ${what}`);
+    }
   });
 
   it('drop > 0 scales the hop to 0 and keeps its objects; drop 0 brings it back', async () => {
@@ -129,6 +178,32 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
     expect(await getSecret(s, 'alpha-2-vpn-config')).toBeDefined();
     await patchTc(s, 'alpha-2', { spec: { drop: 0 } });
     await eventually(async () => (await getDeployment(s, 'alpha-2'))?.spec?.replicas === 1, 'replicas 1');
+  });
+
+  it('drop never depends on Vault: with Vault down the hop is scaled to 0 and its status says so only then', async () => {
+    await s.vault.stop();
+    try {
+      await patchTc(s, 'alpha-3', { spec: { drop: 1 } });
+      await eventually(
+        async () => (await getDeployment(s, 'alpha-3'))?.spec?.replicas === 0,
+        'replicas 0 without Vault',
+      );
+      const tc = await eventually(async () => {
+        const t = await getTc(s, 'alpha-3');
+        return t.status?.phase === 'Dropped' && t.status.observedGeneration === t.metadata.generation ? t : undefined;
+      }, 'alpha-3 Dropped');
+      expect(tc.status!.conditions!.find((c) => c.type === 'TunnelUp')).toMatchObject({
+        status: 'False',
+        reason: 'Dropped',
+      });
+      expect(tc.status!.conditions!.find((c) => c.type === 'PoolExhausted')).toMatchObject({ reason: 'NotChecked' });
+      expect(await getSecret(s, 'alpha-3-vpn-config')).toBeDefined();
+    } finally {
+      await s.vault.start();
+    }
+    await patchTc(s, 'alpha-3', { spec: { drop: 0 } });
+    await eventually(async () => (await getDeployment(s, 'alpha-3'))?.spec?.replicas === 1, 'replicas 1');
+    await eventually(async () => (await getTc(s, 'alpha-3')).status?.phase === 'Running', 'alpha-3 Running');
   });
 
   it('an empty pool sets PoolExhausted and records an Event, without a workload', async () => {

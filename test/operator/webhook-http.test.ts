@@ -1,10 +1,11 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParsedNotification } from '../../operator/src/core/alertmanager-payload.js';
 import { UnavailableError } from '../../operator/src/errors.js';
 import { bearerToken, tokensEqual } from '../../operator/src/http/auth.js';
 import { buildHttpServer, type HttpDeps } from '../../operator/src/http/server.js';
-import { silentLogger } from '../../operator/src/log.js';
+import { createLogger, silentLogger } from '../../common/log.js';
 import { createMetrics } from '../../operator/src/metrics.js';
 import { notification, switchAlert } from './support/alerts.js';
 
@@ -53,13 +54,6 @@ describe('webhook: a table of bad requests, each with its answer and no effect',
   it.each([
     ['malformed JSON', auth, '{"version": "4", ', 400, /malformed request body/],
     ['wrong version', auth, JSON.stringify(notification([], { version: '3' })), 400, /version "3"/],
-    [
-      'missing labels',
-      auth,
-      JSON.stringify(notification([switchAlert(1, {}, { hop: '' })])),
-      400,
-      /lacks the label\(s\) hop/,
-    ],
     ['a 2 MB body', auth, big, 413, /larger than 1048576 bytes/],
     [
       'no token',
@@ -91,6 +85,37 @@ describe('webhook: a table of bad requests, each with its answer and no effect',
     expect(calls).toHaveLength(0);
     expect(await metrics.registry.getSingleMetricAsString('torchain_operator_webhook_requests_total')).toMatch(
       new RegExp(`code="${String(code)}"} 1`),
+    );
+  });
+});
+
+describe('webhook: a malformed switch alert spoils nothing else', () => {
+  it('answers 200, acts on the other alerts, and reports the malformed one in the log and a metric', async () => {
+    const lines: string[] = [];
+    const log = createLogger({ destination: { write: (l) => lines.push(l) } });
+    const { app, calls, metrics } = setup({ log });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/alertmanager',
+      headers: auth,
+      payload: notification([switchAlert(1, {}, { hop: '' }), switchAlert(2, {}, { torchain: 'beta' })]),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.firing.map((a) => [a.torchain, a.hop])).toEqual([['beta', 2]]);
+    expect(calls[0]!.malformed).toEqual([
+      expect.objectContaining({
+        index: 0,
+        torchain: 'alpha',
+        error: expect.stringMatching(/lacks the label\(s\) hop/),
+      }),
+    ]);
+    expect(await metrics.registry.getSingleMetricAsString('torchain_operator_webhook_malformed_alerts_total')).toMatch(
+      / 1$/m,
+    );
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: 'webhook: malformed switch alerts skipped; acting on the rest' }),
     );
   });
 });
@@ -161,6 +186,46 @@ describe('webhook over real HTTP', () => {
     expect(s.calls).toHaveLength(1);
   });
 
+  it('answers 413 to a 2 MB notification every time, never a closed connection (Alertmanager would retry forever)', async () => {
+    const body = JSON.stringify(notification([switchAlert(1, { annotations: { pad: 'x'.repeat(2 * 1024 * 1024) } })]));
+    const codes: Array<number | string> = [];
+    for (let i = 0; i < 20; i++) {
+      // Alternate the two clients Alertmanager-like callers use: node:http (Content-Length) and fetch (undici).
+      if (i % 2 === 0)
+        codes.push(
+          await post(auth, body).then(
+            (r) => r.status,
+            (e: Error) => e.message,
+          ),
+        );
+      else
+        codes.push(
+          await fetch(`http://127.0.0.1:${String(port)}/v1/alertmanager`, { method: 'POST', headers: auth, body }).then(
+            async (r) => (await r.text(), r.status),
+            (e: Error) => `${e.message}: ${String((e.cause as Error | undefined)?.message)}`,
+          ),
+        );
+    }
+    // A client that reads the answer only after it has sent the whole body (the server must not reset the
+    // connection while body bytes are still unread: a reset discards the 413 on the client's side).
+    for (let i = 0; i < 4; i++) codes.push(await rawPost(port, body));
+    expect(codes).toEqual(Array(24).fill(413));
+    // A chunked body (no Content-Length) that grows past the limit gets its 413 too.
+    const chunked = await new Promise<number | string>((resolve) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/v1/alertmanager', method: 'POST', headers: auth },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', (e) => resolve(e.message));
+      for (let i = 0; i < 32; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
+      req.end();
+    });
+    expect(chunked).toBe(413);
+  });
+
   it('serves /healthz, /readyz and the metrics of the contract', async () => {
     const get = async (path: string) => {
       const r = await fetch(`http://127.0.0.1:${String(port)}${path}`);
@@ -179,6 +244,41 @@ describe('webhook over real HTTP', () => {
       expect(m.body).toContain(name);
   });
 });
+
+/** POST over a raw socket: the whole body is written (waiting for each chunk to drain), then the answer is read. */
+function rawPost(port: number, body: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    let done = false;
+    const finish = (v: number | string) => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      resolve(v);
+    };
+    socket.on('error', (e) => finish(`${e.message} (answer so far: ${JSON.stringify(answer.slice(0, 40))})`));
+    socket.on('data', (d: Buffer) => (answer += d.toString()));
+    socket.on('end', () => finish(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0) || answer.slice(0, 80)));
+    socket.on('connect', async () => {
+      socket.pause(); // read nothing until the body is out
+      const data = Buffer.from(body);
+      socket.write(
+        `POST /v1/alertmanager HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${auth.authorization}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${String(data.length)}\r\n\r\n`,
+      );
+      for (let off = 0; off < data.length && !done; off += 64 * 1024) {
+        if (!socket.write(data.subarray(off, off + 64 * 1024)))
+          await new Promise<void>((r) => {
+            socket.once('drain', r);
+            socket.once('close', r);
+          });
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      socket.resume();
+    });
+  });
+}
 
 describe('token comparison', () => {
   it('compares whole tokens whatever their lengths; an empty expected token never matches', () => {

@@ -10,7 +10,8 @@ import { grantOperatorAccess, writePool } from '../../lab/vault/seed.js';
 import {
   VaultClient,
   VaultError,
-  readHopPool,
+  hopPoolPath,
+  parsePoolEntry,
   vaultClientFromEnv,
   type VaultRequestEvent,
 } from '../../operator/src/adapters/vault/index.js';
@@ -116,27 +117,33 @@ describe('VaultClient against lab/vault', () => {
     expect(events.map((e) => `${e.operation}:${e.result}`)).toEqual(['login:success', 'read:success']);
   });
 
-  it('reads a hop pool: entries sorted by name, endpoints kept, bad and deleted entries skipped with a reason', async () => {
+  it('reads a hop pool as the reconciler does: list, read each entry, parse it; bad and deleted entries tell why', async () => {
     const { client } = await operatorClient();
-    const pool = await readHopPool(client, { namespace: 'lab', chain: 'chain-a', hop: 1 });
-    expect(pool.path).toBe('torchain/lab/chain-a/hop-1');
-    expect(pool.servers.map((s) => [s.name, s.endpoint])).toEqual([
+    const path = hopPoolPath({ namespace: 'lab', chain: 'chain-a', hop: 1 });
+    expect(path).toBe('torchain/lab/chain-a/hop-1');
+    // A sub-folder is listed with its trailing slash; the reconciler leaves it out.
+    const names = (await client.list(path)).filter((n) => !n.endsWith('/')).sort();
+    expect(names).toEqual(['srv-a', 'srv-b', 'srv-bad', 'srv-c', 'srv-deleted']);
+    const parsed = [];
+    for (const name of names.filter((n) => n !== 'srv-deleted')) {
+      const entry = await client.readSecret(`${path}/${name}`);
+      parsed.push(parsePoolEntry(name, entry.data, entry.version));
+    }
+    expect(parsed.map((p) => ('server' in p ? [p.server.name, p.server.endpoint] : p.reason))).toEqual([
       ['srv-a', '192.0.2.1:1194'],
       ['srv-b', '[2001:db8::2]:51820'],
+      expect.stringContaining('"config" is missing'),
       ['srv-c', undefined],
     ]);
-    expect(pool.servers[0]?.config).toBe('client\nremote 192.0.2.1 1194\n');
-    expect(pool.skipped).toEqual([
-      { name: 'srv-bad', reason: expect.stringContaining('"config" is missing') },
-      { name: 'srv-deleted', reason: 'latest version deleted or entry removed' },
-    ]);
+    expect('server' in parsed[0]! && parsed[0].server.config).toBe('client\nremote 192.0.2.1 1194\n');
+    // Listed, but its latest version is deleted: a "not_found" read the reconciler skips.
+    expect(await rejection(client.readSecret(`${path}/srv-deleted`))).toMatchObject({ kind: 'not_found' });
   });
 
   it('an empty or absent pool is no servers, not an error (Vault answers the LIST with 404)', async () => {
     const { client } = await operatorClient();
     expect(await client.list('torchain/lab/chain-a/hop-9')).toEqual([]);
-    const pool = await readHopPool(client, { namespace: 'lab', chain: 'no-such-chain', hop: 2 });
-    expect(pool).toEqual({ path: 'torchain/lab/no-such-chain/hop-2', servers: [], skipped: [] });
+    expect(await client.list(hopPoolPath({ namespace: 'lab', chain: 'no-such-chain', hop: 2 }))).toEqual([]);
   });
 
   it('a path outside the policy is a "forbidden" VaultError naming the path', async () => {
@@ -207,7 +214,7 @@ describe('VaultClient against lab/vault', () => {
       const down = await rejection(client.readSecret('torchain/lab/chain-a/hop-1/srv-a'));
       expect(down).toMatchObject({ kind: 'unavailable', status: undefined, retryable: true });
       expect(down.message).toContain('secret/data/torchain/lab/chain-a/hop-1/srv-a');
-      const poolDown = await rejection(readHopPool(client, { namespace: 'lab', chain: 'chain-a', hop: 1 }));
+      const poolDown = await rejection(client.list(hopPoolPath({ namespace: 'lab', chain: 'chain-a', hop: 1 })));
       expect(poolDown).toMatchObject({ kind: 'unavailable', path: 'secret/metadata/torchain/lab/chain-a/hop-1/' });
     } finally {
       await vault.start();
@@ -220,7 +227,7 @@ describe('VaultClient against lab/vault', () => {
     } finally {
       vault.unseal();
     }
-    expect((await readHopPool(client, { namespace: 'lab', chain: 'chain-a', hop: 1 })).servers).toHaveLength(3);
+    expect(await client.list(hopPoolPath({ namespace: 'lab', chain: 'chain-a', hop: 1 }))).toHaveLength(6);
   });
 
   it('token auth (development): adopts the token from its file; a revoked token is "token_invalid"', async () => {
@@ -311,8 +318,11 @@ describe('lab/vault set up with startVault({kubeUrl}) and the seed recipe', () =
         TORCHAIN_VAULT_ROLE: 'torchain-operator',
         TORCHAIN_VAULT_SA_TOKEN_FILE: jwtFile,
       });
-      const pool = await readHopPool(client, { namespace: 'lab', chain: 'c1', hop: 2 });
-      expect(pool.servers.map((s) => s.name)).toEqual(['wg-a', 'wg-b']);
+      const names = await client.list(hopPoolPath({ namespace: 'lab', chain: 'c1', hop: 2 }));
+      expect(names.sort()).toEqual(['wg-a', 'wg-b']);
+      expect((await client.readSecret('torchain/lab/c1/hop-2/wg-b')).data).toMatchObject({
+        endpoint: '192.0.2.20:51820',
+      });
       expect(client.tokenState?.policies).toEqual(['default', 'torchain-operator']);
       // Least privilege: the operator's policy does not reach outside the pools.
       expect(await rejection(client.readSecret('elsewhere/x'))).toMatchObject({ kind: 'forbidden' });

@@ -39,6 +39,8 @@ export interface InformerOptions<T extends KubeObject> {
   /** Keeps only what the operator reads of each object (cache memory; no Secret data in memory). */
   transform?: (obj: T) => T;
   log?: (msg: string, fields: Record<string, unknown>) => void;
+  /** Every failed list or watch (before the retry), e.g. to report a 403 loudly. */
+  onError?: (err: unknown) => void;
 }
 
 export const keyOfObject = (o: KubeObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -64,6 +66,7 @@ export class Informer<T extends KubeObject> {
   private relistTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private syncWaiters: Array<() => void> = [];
+  private error: string | undefined;
   /** Counters for tests and logs. */
   readonly stats = { lists: 0, watches: 0, gone: 0, silentRestarts: 0, errors: 0 };
 
@@ -71,6 +74,15 @@ export class Informer<T extends KubeObject> {
 
   get hasSynced(): boolean {
     return this.synced;
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  /** Why the last list or watch failed, until one succeeds again (readiness reasons). */
+  get lastError(): string | undefined {
+    return this.error;
   }
 
   waitForSync(): Promise<void> {
@@ -97,6 +109,8 @@ export class Informer<T extends KubeObject> {
 
   private scheduleRetry(what: () => void, err: unknown): void {
     this.stats.errors++;
+    this.error = err instanceof Error ? err.message : String(err);
+    this.opts.onError?.(err);
     const delay = backoffDelay(this.failures++, this.opts.backoff);
     this.log('watch or list failed; retrying', {
       error: err instanceof Error ? err.message : String(err),
@@ -123,6 +137,7 @@ export class Informer<T extends KubeObject> {
       return;
     }
     if (gen !== this.generation || this.stopped) return;
+    this.error = undefined;
     const seen = new Set<string>();
     for (const obj of listed.items) {
       const key = keyOfObject(obj);

@@ -6,7 +6,7 @@ import type { TorChain } from '../api/torchain.js';
 import { validateTorChain } from '../api/validate.js';
 import { formatFieldErrors } from '../api/schema-validator.js';
 import type { EventRecorder } from '../adapters/kube/events.js';
-import { isConflict } from '../adapters/kube/errors.js';
+import { ForbiddenError, isConflict } from '../adapters/kube/errors.js';
 import { VaultError, hopPoolPath, parsePoolEntry, type KvReader } from '../adapters/vault/index.js';
 import { hopMtu, type MtuLayer, type TunnelMtus } from '../core/chain-mtu.js';
 import { deploymentHealth } from '../core/deployment-health.js';
@@ -20,22 +20,43 @@ import {
   type HopBuildInput,
   type HopImages,
 } from '../core/hop-objects.js';
-import { deploymentName, keyOf, objectKey, secretName } from '../core/naming.js';
+import {
+  ANNOTATION_SERVER_SINCE,
+  ANNOTATION_SPEC_HASH,
+  deploymentName,
+  keyOf,
+  objectKey,
+  secretName,
+} from '../core/naming.js';
 import { chooseServer, poolCounts, type StickyChoice } from '../core/server-choice.js';
 import { computeStatus, failoverDuration, statusChanged, type StatusInput } from '../core/status.js';
 import { serverEndpoint, type ServerEndpoint } from '../core/vpn-config.js';
 import { UnavailableError, errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../common/log.js';
 import type { OperatorMetrics } from '../metrics.js';
 import type { ProcessResult } from './work-queue.js';
-import { slimDeployment, slimSecret } from './cache-shapes.js';
+import { slimDeployment, slimSecret, type CachedDeployment, type CachedSecret } from './cache-shapes.js';
+import { deploymentDrifted, deploymentSpecHash, secretDrifted } from '../core/drift.js';
+
+/** A cache of owned objects by "namespace/name" (informer stores; several namespaces may stand behind one). */
+export interface ObjectStore<T> {
+  get(key: string): T | undefined;
+  set(key: string, value: T): void;
+}
 
 /** The Kubernetes calls a reconcile makes (KubeClient implements them). */
 export interface ReconcileKube {
   createSecret(body: V1Secret): Promise<V1Secret>;
   replaceSecret(body: V1Secret): Promise<V1Secret>;
-  createDeployment(body: V1Deployment): Promise<V1Deployment>;
-  replaceDeployment(body: V1Deployment): Promise<V1Deployment>;
+  createDeployment(body: V1Deployment, opts?: { dryRun?: boolean }): Promise<V1Deployment>;
+  replaceDeployment(body: V1Deployment, opts?: { dryRun?: boolean }): Promise<V1Deployment>;
+  scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Deployment>;
+  annotateDeployment(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    annotations: Record<string, string>,
+  ): Promise<V1Deployment>;
   patchTorChainStatus(namespace: string, name: string, status: TorChain['status'] & object): Promise<TorChain>;
 }
 
@@ -44,8 +65,8 @@ export interface ReconcilerDeps {
   kv: KvReader;
   torchains: ReadonlyMap<string, TorChain>;
   /** Informer stores of the operator's own objects; written through after each write (the watch confirms later). */
-  deployments: Map<string, V1Deployment>;
-  secrets: Map<string, V1Secret>;
+  deployments: ObjectStore<CachedDeployment>;
+  secrets: ObjectStore<CachedSecret>;
   events: EventRecorder;
   metrics: OperatorMetrics;
   log: Logger;
@@ -59,6 +80,8 @@ export interface ReconcilerDeps {
   cooldownMs: number;
   /** Retry an empty pool or a Vault failure this often at the least (Vault has no watch). */
   poolRecheckMs: number;
+  /** Namespaces where the operator may manage hop objects (TORCHAIN_WORKLOAD_NAMESPACES); undefined: all. */
+  workloadNamespaces?: readonly string[];
   now?: () => number;
 }
 
@@ -143,9 +166,58 @@ export class Reconciler {
     const existingSecret = this.d.secrets.get(keyOf(ns, secretName(tc)));
     const sticky = stickyOf(existingSecret);
     let deployment = this.d.deployments.get(keyOf(ns, deploymentName(tc)));
+    const labels = { namespace: ns, torchain: tc.spec.nameTorChain, hop: String(tc.spec.numberNode) };
+
+    const managed = this.d.workloadNamespaces;
+    if (managed && !managed.includes(ns)) {
+      // Least-privilege RBAC grants hop Secrets and Deployments only in the workload namespaces: say so on the object
+      // (its status is writable everywhere TorChains are watched) rather than meet a 403 at every reconcile.
+      const message = `namespace ${ns} is not one of the operator's workload namespaces (${managed.join(', ') || 'none'}): its RBAC grants no Secrets or Deployments here; add ${ns} to operator.rbac.extraNamespaces (TORCHAIN_WORKLOAD_NAMESPACES) or create the TorChain in a workload namespace`;
+      log.warn('TorChain outside the workload namespaces; not managing it', { error: message });
+      const status = computeStatus(tc.status, {
+        generation: tc.metadata.generation ?? 0,
+        dropped,
+        failover: state,
+        pool: { state: 'not-read' },
+        deployment: deploymentHealth(undefined),
+        forbidden: message,
+        now: new Date(now),
+      });
+      if (statusChanged(tc.status, status)) await this.d.kube.patchTorChainStatus(ns, name, status);
+      return;
+    }
+
+    if (dropped) {
+      // Dropping never depends on Vault: the Deployment is scaled to 0 as it stands (its Secret and pod template stay
+      // for the way back), and the status says only what the workload really is.
+      this.d.metrics.poolExhausted.set(labels, 0);
+      let forbidden: ForbiddenError | undefined;
+      if (deployment && (deployment.spec?.replicas ?? 1) !== 0) {
+        try {
+          deployment = await this.scaleDeployment(ns, deploymentName(tc), 0);
+          log.info('hop dropped: Deployment scaled to 0', {});
+        } catch (err) {
+          if (!(err instanceof ForbiddenError)) throw err;
+          forbidden = err;
+        }
+      }
+      const statusInput: StatusInput = {
+        generation: tc.metadata.generation ?? 0,
+        dropped: true,
+        failover: state,
+        pool: { state: 'not-read' },
+        deployment: deploymentHealth(deployment),
+        now: new Date(now),
+        ...(forbidden ? { forbidden: forbidden.message } : {}),
+      };
+      if (sticky?.server) statusInput.server = sticky.server;
+      const status = computeStatus(tc.status, statusInput);
+      if (statusChanged(tc.status, status)) await this.d.kube.patchTorChainStatus(ns, name, status);
+      if (forbidden) throw forbidden;
+      return;
+    }
 
     const pool = await this.readPool(tc, switchServer, quarantineMillis(state), now, sticky);
-    const labels = { namespace: ns, torchain: tc.spec.nameTorChain, hop: String(tc.spec.numberNode) };
     this.d.metrics.poolExhausted.set(labels, pool.state === 'exhausted' || pool.state === 'empty' ? 1 : 0);
 
     let mtu: number | undefined;
@@ -166,34 +238,25 @@ export class Reconciler {
       }
     }
 
-    if (pool.server && pool.config && pool.endpoint && mtu !== undefined && !pool.configError) {
-      const input: HopBuildInput = {
-        tc,
-        server: pool.server,
-        config: pool.config,
-        endpoint: pool.endpoint,
-        ...(pool.probe ? { probe: pool.probe } : {}),
-        mtu,
-        images: this.d.images,
-        ...(this.d.hopServiceAccount ? { serviceAccountName: this.d.hopServiceAccount } : {}),
-      };
-      const desiredSecret = buildSecret(input);
-      if (!upToDate(existingSecret, desiredSecret)) {
-        await this.writeSecret(existingSecret, desiredSecret);
-        if (sticky && sticky.server !== pool.server) {
-          log.info('hop moved to another server', { from: sticky.server, to: pool.server, switchServer });
-          void this.d.events.record(
-            tc,
-            'Normal',
-            'ServerChanged',
-            `hop ${String(tc.spec.numberNode)} now uses server ${pool.server} (was ${sticky.server}); switchServer=${String(switchServer)}`,
-          );
-        }
+    // RBAC refusing a write is reported on the object too (then retried with backoff: a fixed Role heals it).
+    let forbidden: ForbiddenError | undefined;
+    if (pool.server && pool.config && pool.endpoint && mtu !== undefined && !pool.configError)
+      try {
+        deployment = await this.writeObjects(tc, log, {
+          server: pool.server,
+          config: pool.config,
+          endpoint: pool.endpoint,
+          probe: pool.probe,
+          mtu,
+          existingSecret,
+          sticky,
+          deployment,
+          now,
+        });
+      } catch (err) {
+        if (!(err instanceof ForbiddenError)) throw err;
+        forbidden = err;
       }
-      const desiredDeployment = buildDeployment(input);
-      if (!upToDate(deployment, desiredDeployment))
-        deployment = await this.writeDeployment(deployment, desiredDeployment);
-    }
 
     const switching = !!state.lastSwitchTime && Date.parse(state.lastSwitchTime) + this.d.cooldownMs > now;
     const statusInput: StatusInput = {
@@ -206,6 +269,7 @@ export class Reconciler {
       now: new Date(now),
       ...(pool.vaultError ? { vaultError: pool.vaultError } : {}),
       ...(pool.configError ? { configError: pool.configError } : {}),
+      ...(forbidden ? { forbidden: forbidden.message } : {}),
     };
     // The server the hop really runs: the one just written, else the one its Secret holds.
     const running = pool.server && mtu !== undefined && !pool.configError ? pool.server : sticky?.server;
@@ -229,6 +293,7 @@ export class Reconciler {
       log.info('failover complete: hop ready again', { seconds, server: running, switches: state.switches });
     }
 
+    if (forbidden) throw forbidden;
     if (pool.vaultError) {
       void this.d.events.record(tc, 'Warning', 'VaultUnavailable', pool.vaultError);
       throw new RetryError(pool.vaultError);
@@ -236,6 +301,70 @@ export class Reconciler {
     if (pool.state === 'exhausted' && pool.retryAt !== undefined)
       return { requeueAfterMs: Math.max(1000, pool.retryAt - now) };
     if (pool.state === 'empty' || pool.configError) return { requeueAfterMs: this.d.poolRecheckMs };
+  }
+
+  /** Writes the hop Secret and Deployment when they differ from the desired ones (or drifted); returns the Deployment. */
+  private async writeObjects(
+    tc: TorChain,
+    log: Logger,
+    w: {
+      server: string;
+      config: string;
+      endpoint: ServerEndpoint;
+      probe: string | undefined;
+      mtu: number;
+      existingSecret: CachedSecret | undefined;
+      sticky: StickyChoice | undefined;
+      deployment: V1Deployment | undefined;
+      now: number;
+    },
+  ): Promise<V1Deployment | undefined> {
+    const ns = tc.metadata.namespace ?? '';
+    const switchServer = tc.spec.switchServer ?? 0;
+    const { existingSecret, sticky, now } = w;
+    let deployment = w.deployment;
+    const input: HopBuildInput = {
+      tc,
+      server: w.server,
+      config: w.config,
+      endpoint: w.endpoint,
+      ...(w.probe ? { probe: w.probe } : {}),
+      mtu: w.mtu,
+      images: this.d.images,
+      ...(this.d.hopServiceAccount ? { serviceAccountName: this.d.hopServiceAccount } : {}),
+    };
+    const desiredSecret = buildSecret(input);
+    const secretDrift = !!existingSecret && secretDrifted(existingSecret.liveDataHash, desiredSecret);
+    if (secretDrift) log.warn('hop Secret edited by hand; putting it back', { secret: secretName(tc) });
+    if (!upToDate(existingSecret, desiredSecret) || secretDrift) {
+      // When the hop took this server: kept while the server stays (a config change is not a new server); unknown
+      // when a Secret deleted by hand comes back for the server the hop already ran (its alerts stay valid).
+      const previous = existingSecret?.metadata?.annotations;
+      const sameServer = existingSecret
+        ? previous?.[ANNOTATION_SERVER] === w.server
+        : tc.status?.currentServer === w.server;
+      const since = sameServer ? previous?.[ANNOTATION_SERVER_SINCE] : new Date(now).toISOString();
+      if (since) desiredSecret.metadata!.annotations![ANNOTATION_SERVER_SINCE] = since;
+      await this.writeSecret(existingSecret, desiredSecret);
+      if (sticky && sticky.server !== w.server) {
+        log.info('hop moved to another server', { from: sticky.server, to: w.server, switchServer });
+        void this.d.events.record(
+          tc,
+          'Normal',
+          'ServerChanged',
+          `hop ${String(tc.spec.numberNode)} now uses server ${w.server} (was ${sticky.server}); switchServer=${String(switchServer)}`,
+        );
+      }
+    }
+    const desiredDeployment = buildDeployment(input);
+    const cached = this.d.deployments.get(keyOf(ns, deploymentName(tc)));
+    const deploymentDrift =
+      !!cached && deploymentDrifted(cached.liveSpecHash, cached.metadata?.annotations ?? undefined);
+    if (deploymentDrift && cached?.metadata?.annotations?.[ANNOTATION_SPEC_HASH])
+      log.warn('hop Deployment edited by hand; putting it back', { deployment: deploymentName(tc) });
+    if (!upToDate(deployment, desiredDeployment) || deploymentDrift)
+      deployment = await this.writeDeployment(deployment, desiredDeployment);
+    return deployment;
   }
 
   private requeueBelow(tc: TorChain): void {
@@ -344,11 +473,50 @@ export class Reconciler {
     }
   }
 
+  private async scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Deployment> {
+    try {
+      const written = await this.d.kube.scaleDeployment(namespace, name, replicas);
+      this.d.deployments.set(keyOf(namespace, name), slimDeployment(written));
+      return written;
+    } catch (err) {
+      throw staleCache(err);
+    }
+  }
+
+  /**
+   * Writes the whole desired Deployment with the digest of its spec as the API server will store it (defaults and
+   * admission included; core/drift.ts), asked first with a dry run of the same write: one stored write, so the watch
+   * brings back only its echo. Should the stored spec still differ (an admission webhook that is not deterministic),
+   * the digest is corrected by a patch.
+   */
   private async writeDeployment(existing: V1Deployment | undefined, desired: V1Deployment): Promise<V1Deployment> {
     try {
-      const written = existing
-        ? await this.d.kube.replaceDeployment(mergeMeta(existing, desired) as V1Deployment)
-        : await this.d.kube.createDeployment(desired);
+      const { [ANNOTATION_SPEC_HASH]: _stale, ...kept } = existing?.metadata?.annotations ?? {};
+      const body = existing
+        ? (mergeMeta({ ...existing, metadata: { ...existing.metadata, annotations: kept } }, desired) as V1Deployment)
+        : desired;
+      const write = (b: V1Deployment, dryRun: boolean) =>
+        existing ? this.d.kube.replaceDeployment(b, { dryRun }) : this.d.kube.createDeployment(b, { dryRun });
+      const preview = await write(body, true);
+      const digest = deploymentSpecHash(preview.spec ?? {});
+      let written = await write(
+        {
+          ...body,
+          metadata: {
+            ...body.metadata,
+            annotations: { ...body.metadata?.annotations, [ANNOTATION_SPEC_HASH]: digest },
+          },
+        },
+        false,
+      );
+      const stored = deploymentSpecHash(written.spec ?? {});
+      if (stored !== digest)
+        written = await this.d.kube.annotateDeployment(
+          written.metadata?.namespace ?? '',
+          written.metadata?.name ?? '',
+          written.metadata?.resourceVersion ?? '',
+          { [ANNOTATION_SPEC_HASH]: stored },
+        );
       this.d.deployments.set(
         keyOf(written.metadata?.namespace ?? '', written.metadata?.name ?? ''),
         slimDeployment(written),

@@ -20,6 +20,7 @@ export const AlertSchema = Type.Object({
   fingerprint: Type.Optional(Type.String()),
 });
 
+/** The envelope of a version-4 notification; each alert is checked on its own (one bad alert spoils nothing else). */
 export const WebhookPayloadSchema = Type.Object({
   version: Type.Literal('4'),
   groupKey: Type.Optional(Type.String()),
@@ -30,13 +31,26 @@ export const WebhookPayloadSchema = Type.Object({
   commonLabels: Type.Optional(StringMap),
   commonAnnotations: Type.Optional(StringMap),
   externalURL: Type.Optional(Type.String()),
-  alerts: Type.Array(AlertSchema),
+  alerts: Type.Array(Type.Unknown()),
 });
 
 export type WebhookPayload = Static<typeof WebhookPayloadSchema>;
 export type Alert = Static<typeof AlertSchema>;
 
-const check = compileValidator(createSchemaAjv(), plainSchema(WebhookPayloadSchema));
+const ajv = createSchemaAjv();
+const checkEnvelope = compileValidator(ajv, plainSchema(WebhookPayloadSchema));
+const checkAlert = compileValidator(ajv, plainSchema(AlertSchema));
+
+/** A switch alert that could not be read: skipped and reported (summary, log, metric), the rest is acted on. */
+export interface MalformedAlert {
+  /** Position in the notification's `alerts`. */
+  index: number;
+  alertname?: string;
+  namespace?: string;
+  torchain?: string;
+  hop?: string;
+  error: string;
+}
 
 export interface ParsedNotification {
   /** Firing switch alerts. */
@@ -45,6 +59,8 @@ export interface ParsedNotification {
   resolved: number;
   /** Alerts without torchain_action="switch" (informational alerts routed here by a broad route). */
   ignored: number;
+  /** Switch alerts (or alerts that cannot even say what they are) that were skipped. */
+  malformed: MalformedAlert[];
   groupKey?: string;
   truncatedAlerts: number;
 }
@@ -53,9 +69,27 @@ export type ParseResult = { ok: true; value: ParsedNotification } | { ok: false;
 
 const HOP = /^[1-9][0-9]{0,5}$/;
 
-/** Validates a decoded JSON body and extracts its switch alerts; any invalid switch alert rejects the whole body. */
+function labelsOf(alert: unknown): Record<string, unknown> | undefined {
+  const labels = alert !== null && typeof alert === 'object' ? (alert as { labels?: unknown }).labels : undefined;
+  return labels !== null && typeof labels === 'object' ? (labels as Record<string, unknown>) : undefined;
+}
+
+function malformed(index: number, labels: Record<string, unknown> | undefined, error: string): MalformedAlert {
+  const m: MalformedAlert = { index, error };
+  for (const key of ['alertname', 'namespace', 'torchain', 'hop'] as const) {
+    const v = labels?.[key];
+    if (typeof v === 'string' && v) m[key] = v;
+  }
+  return m;
+}
+
+/**
+ * Validates a decoded JSON body and extracts its switch alerts. A body that is not a version-4 notification at all is
+ * refused (400); within a valid one, a malformed switch alert is skipped and reported, never the whole notification:
+ * Alertmanager drops a notification answered with 4xx, and with it every other chain of the group.
+ */
 export function parseNotification(body: unknown): ParseResult {
-  const errors = check(body);
+  const errors = checkEnvelope(body);
   if (errors.length) {
     const wrongVersion =
       body !== null && typeof body === 'object' && 'version' in body && (body as { version: unknown }).version !== '4';
@@ -71,25 +105,42 @@ export function parseNotification(body: unknown): ParseResult {
     firing: [],
     resolved: 0,
     ignored: 0,
+    malformed: [],
     truncatedAlerts: payload.truncatedAlerts ?? 0,
   };
   if (payload.groupKey !== undefined) out.groupKey = payload.groupKey;
-  for (const [i, alert] of payload.alerts.entries()) {
-    if (alert.labels[ACTION_LABEL] !== ACTION_SWITCH) {
+  for (const [i, raw] of payload.alerts.entries()) {
+    const labels = labelsOf(raw);
+    // An alert that says it is not a switch alert is none of the operator's business, whatever else is wrong with it.
+    if (labels && labels[ACTION_LABEL] !== ACTION_SWITCH) {
       out.ignored++;
       continue;
     }
+    const at = `alerts[${String(i)}]`;
+    const alertErrors = checkAlert(raw);
+    if (alertErrors.length) {
+      const fields = alertErrors.map((e) => ({ ...e, field: e.field ? `${at}.${e.field}` : at }));
+      out.malformed.push(malformed(i, labels, `invalid alert: ${formatFieldErrors(fields)}`));
+      continue;
+    }
+    const alert = raw as Alert;
     const missing = ['namespace', 'torchain', 'hop'].filter((l) => !alert.labels[l]);
-    if (missing.length)
-      return {
-        ok: false,
-        error: `alerts[${String(i)}] (${alert.labels.alertname ?? 'no alertname'}) asks for a switch but lacks the label(s) ${missing.join(', ')}: the switch rules must keep namespace, torchain and hop`,
-      };
-    if (!HOP.test(alert.labels.hop!))
-      return {
-        ok: false,
-        error: `alerts[${String(i)}]: label hop=${JSON.stringify(alert.labels.hop)} is not a hop number (1, 2, ...)`,
-      };
+    if (missing.length) {
+      out.malformed.push(
+        malformed(
+          i,
+          labels,
+          `${at} (${alert.labels.alertname ?? 'no alertname'}) asks for a switch but lacks the label(s) ${missing.join(', ')}: the switch rules must keep namespace, torchain and hop`,
+        ),
+      );
+      continue;
+    }
+    if (!HOP.test(alert.labels.hop!)) {
+      out.malformed.push(
+        malformed(i, labels, `${at}: label hop=${JSON.stringify(alert.labels.hop)} is not a hop number (1, 2, ...)`),
+      );
+      continue;
+    }
     if (alert.status === 'resolved') {
       out.resolved++;
       continue;

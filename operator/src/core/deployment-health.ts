@@ -6,13 +6,16 @@ export function deploymentHealth(dep: V1Deployment | undefined): DeploymentHealt
   if (!dep) return { exists: false, ready: false, progressing: false };
   const want = dep.spec?.replicas ?? 1;
   const st = dep.status ?? {};
+  const total = st.replicas ?? 0;
   const observed = (st.observedGeneration ?? 0) >= (dep.metadata?.generation ?? 0);
   const updated = st.updatedReplicas ?? 0;
   const readyReplicas = st.readyReplicas ?? 0;
-  const total = st.replicas ?? 0;
-  if (want === 0) return { exists: true, ready: false, progressing: false, message: 'scaled to 0' };
+  if (want === 0)
+    return { exists: true, ready: false, progressing: false, replicas: 0, pods: total, message: 'scaled to 0' };
+  const counts = { replicas: want, pods: total };
   if (!observed || updated < want || total > want)
     return {
+      ...counts,
       exists: true,
       ready: false,
       progressing: true,
@@ -20,10 +23,11 @@ export function deploymentHealth(dep: V1Deployment | undefined): DeploymentHealt
     };
   if (readyReplicas < want)
     return {
+      ...counts,
       exists: true,
       ready: false,
       progressing: false,
       message: `${String(readyReplicas)}/${String(want)} pod(s) ready: the exporter reports the tunnel down`,
     };
-  return { exists: true, ready: true, progressing: false };
+  return { ...counts, exists: true, ready: true, progressing: false };
 }

@@ -2,7 +2,7 @@
 // switch, and why nothing happens for the others. The webhook and the Prometheus safety net both feed it.
 import type { FailoverState, TriggerAlert } from './failover-state.js';
 import { afterSwitch, serializeFailoverState } from './failover-state.js';
-import { ANNOTATION_FAILOVER } from './naming.js';
+import { ANNOTATION_FAILOVER, sameServer } from './naming.js';
 
 /** A firing alert that asks for a switch, reduced to what the decision needs. */
 export interface SwitchAlert {
@@ -35,12 +35,17 @@ export interface HopView {
   poolExhausted?: boolean;
   /** metadata.creationTimestamp: a new hop gets the cooldown to come up before it can be switched. */
   createdAt?: string;
+  /** When the hop began running its current server (the hop Secret's torchain.dev/server-since). */
+  serverSince?: string;
 }
 
 export type SkipReason =
   | 'cooldown' // the topmost firing hop was switched less than the cooldown ago
   | 'already-switched' // the same alert (fingerprint, startsAt) already caused the last switch, inside the cooldown
   | 'stale-server' // the alert is about a server the hop no longer runs
+  | 'stale-alert' // the alert began before the hop's last switch or current server: it says nothing about them
+  | 'recovered' // the hop is Ready, and has been since after the alert began: the outage it describes is over
+  | 'hop-ready' // the hop is Ready although its alert began later: a hop that carries traffic is never switched
   | 'upstream-switching' // a hop above was switched less than the cooldown ago: hops below wait for it
   | 'upstream-dropped' // a hop above is dropped on purpose: the hops below cannot work anyway
   | 'upstream-down' // a hop above is not Ready: the hops below cannot work until it is (its own alert will come)
@@ -49,6 +54,14 @@ export type SkipReason =
   | 'pool-exhausted' // every server of the pool is quarantined: reconcile retries when a quarantine ends
   | 'settling' // the topmost firing hop is below hop 1 and fired only just now: alerts of hops above may follow
   | 'no-hop'; // no TorChain exists for any firing hop of this chain
+
+/** Why the alerts of a firing hop were set aside (the next firing hop below it is considered instead). */
+export type IgnoreReason = 'stale-server' | 'stale-alert' | 'recovered' | 'hop-ready';
+
+export interface IgnoredHop {
+  hop: number;
+  reason: IgnoreReason;
+}
 
 export interface SwitchDecision {
   action: 'switch';
@@ -63,6 +76,8 @@ export interface SwitchDecision {
   trigger: TriggerAlert;
   /** Hops of this chain whose alerts were ignored because this one is above them. */
   waiting: number[];
+  /** Firing hops above this one whose alerts were set aside, and why. */
+  ignored?: IgnoredHop[];
 }
 
 export interface SkipDecision {
@@ -76,6 +91,8 @@ export interface SkipDecision {
   retryInSeconds?: number;
   waiting: number[];
   unknownHops: number[];
+  /** Firing hops whose alerts were set aside, and why. */
+  ignored?: IgnoredHop[];
 }
 
 export type ChainDecision = SwitchDecision | SkipDecision;
@@ -118,6 +135,42 @@ function sameAlert(a: SwitchAlert, t: TriggerAlert | undefined): boolean {
   return !!t && t.startsAt === a.startsAt && (t.fingerprint ?? '') === (a.fingerprint ?? '');
 }
 
+/**
+ * Since when an alert can say something about the hop as it runs now: the latest of its creation, its last switch (an
+ * alert begun earlier was answered by that switch, even when an operator restart left the status behind) and the
+ * time its Secret took the current server.
+ */
+function serverSinceMs(view: HopView): number | undefined {
+  const times = [view.createdAt, view.failover.lastSwitchTime, view.serverSince]
+    .map((t) => (t ? Date.parse(t) : NaN))
+    .filter((t) => !Number.isNaN(t));
+  return times.length ? Math.max(...times) : undefined;
+}
+
+/**
+ * What the hop's own state says of its alerts: the alerts that may describe its current server, or why none does.
+ * An alert naming another server (label form, see naming.sameServer) or begun before the hop took its current server
+ * is stale. A hop that is Ready carries traffic now: it is never switched (`recovered` when it turned Ready after the
+ * alert began, `hop-ready` otherwise); if it is really failing it turns not Ready within seconds (the exporter's
+ * readiness is tunnel_up) and the next notification or poll switches it.
+ */
+function ownVerdict(
+  view: HopView,
+  alerts: readonly SwitchAlert[],
+): { alerts: SwitchAlert[] } | { reason: IgnoreReason } {
+  const current = alerts.filter((a) => !a.server || !view.currentServer || sameServer(a.server, view.currentServer));
+  if (current.length === 0) return { reason: 'stale-server' };
+  const since = serverSinceMs(view);
+  const fresh = since === undefined ? current : current.filter((a) => !(Date.parse(a.startsAt) < since));
+  if (fresh.length === 0) return { reason: 'stale-alert' };
+  if (view.ready) {
+    const readyAt = view.readySince ? Date.parse(view.readySince) : NaN;
+    const latest = Math.max(...fresh.map((a) => Date.parse(a.startsAt)));
+    return { reason: readyAt > latest ? 'recovered' : 'hop-ready' };
+  }
+  return { alerts: fresh };
+}
+
 export function decideFailover(input: DecisionInput): ChainDecision[] {
   const { now, cooldownMs } = input;
   const graceMs = input.graceMs ?? cooldownMs;
@@ -144,8 +197,28 @@ export function decideFailover(input: DecisionInput): ChainDecision[] {
     const hops = hopsByChain.get(k) ?? new Map<number, HopView>();
     const firing = [...byHop.keys()].sort((a, b) => a - b);
     const unknownHops = firing.filter((n) => !hops.has(n));
-    // Rule 1: only the topmost (lowest-numbered) firing hop that exists and is not dropped on purpose.
-    const top = firing.find((n) => hops.has(n) && !hops.get(n)!.dropped);
+    // Rule 1: only the topmost (lowest-numbered) firing hop that exists, is not dropped on purpose and whose alerts
+    // may describe its current state. A hop inside its cooldown holds the chain whatever its alerts say.
+    const ignored: IgnoredHop[] = [];
+    let top: number | undefined;
+    let relevant: SwitchAlert[] = [];
+    for (const n of firing) {
+      const view = hops.get(n);
+      if (!view || view.dropped) continue;
+      const alerts = byHop.get(n)!;
+      if (cooldownLeftMs(view, now, cooldownMs) > 0) {
+        [top, relevant] = [n, alerts];
+        break;
+      }
+      const verdict = ownVerdict(view, alerts);
+      if ('reason' in verdict) {
+        ignored.push({ hop: n, reason: verdict.reason });
+        continue;
+      }
+      [top, relevant] = [n, verdict.alerts];
+      break;
+    }
+    const withIgnored = ignored.length ? { ignored } : {};
     const skip = (reason: SkipReason, extra: Partial<SkipDecision> = {}): SkipDecision => ({
       action: 'none',
       namespace,
@@ -153,10 +226,12 @@ export function decideFailover(input: DecisionInput): ChainDecision[] {
       reason,
       waiting: top === undefined ? [] : firing.filter((n) => n > top && hops.has(n)),
       unknownHops,
+      ...withIgnored,
       ...extra,
     });
     if (top === undefined) {
-      decisions.push(skip('no-hop'));
+      const first = ignored[0];
+      decisions.push(first ? skip(first.reason, { hop: first.hop, name: hops.get(first.hop)!.name }) : skip('no-hop'));
       continue;
     }
     const view = hops.get(top)!;
@@ -191,25 +266,18 @@ export function decideFailover(input: DecisionInput): ChainDecision[] {
       decisions.push(skip('pool-exhausted', base));
       continue;
     }
-    const alerts = byHop.get(top)!;
-    const settlingLeft = top > 1 ? sinceLeftMs(earliest(alerts).startsAt, now, input.settleMs ?? 0) : 0;
+    const settlingLeft = top > 1 ? sinceLeftMs(earliest(relevant).startsAt, now, input.settleMs ?? 0) : 0;
     if (settlingLeft > 0) {
       decisions.push(skip('settling', { ...base, retryInSeconds: Math.ceil(settlingLeft / 1000) }));
       continue;
     }
     const left = cooldownLeftMs(view, now, cooldownMs);
     if (left > 0) {
-      const reason = alerts.some((a) => sameAlert(a, view.failover.lastAlert)) ? 'already-switched' : 'cooldown';
+      const reason = relevant.some((a) => sameAlert(a, view.failover.lastAlert)) ? 'already-switched' : 'cooldown';
       decisions.push(skip(reason, { ...base, retryInSeconds: Math.ceil(left / 1000) }));
       continue;
     }
-    // An alert naming another server than the one the hop runs is about a server already left; it will resolve.
-    const current = alerts.filter((a) => !a.server || !view.currentServer || a.server === view.currentServer);
-    if (current.length === 0) {
-      decisions.push(skip('stale-server', base));
-      continue;
-    }
-    const trigger = earliest(current);
+    const trigger = earliest(relevant);
     const t: TriggerAlert = { startsAt: trigger.startsAt };
     if (trigger.fingerprint) t.fingerprint = trigger.fingerprint;
     if (trigger.alertname) t.alertname = trigger.alertname;
@@ -224,8 +292,10 @@ export function decideFailover(input: DecisionInput): ChainDecision[] {
       toSwitchServer: view.switchServer + 1,
       trigger: t,
       waiting: firing.filter((n) => n > top && hops.has(n)),
+      ...withIgnored,
     };
-    const from = trigger.server ?? view.currentServer;
+    // The server left is quarantined under its Vault key (the alert carries only its label form).
+    const from = view.currentServer ?? trigger.server;
     if (from) decision.fromServer = from;
     decisions.push(decision);
   }

@@ -40,7 +40,7 @@ export const DEFAULT_OUT_INTERFACE = 'eth0';
 /** Multus names attachments net1, net2, …: the first one is the LAN side unless inInterface says otherwise. */
 export const DEFAULT_IN_INTERFACE = 'net1';
 export const DEFAULT_TMP_DIR = '/tmp';
-/** The log-exporter runs as this uid (non-root; matches the image's user). */
+/** The log-exporter runs as this non-root uid, set here so it does not depend on the image's USER. */
 export const EXPORTER_UID = 65532;
 /**
  * DNS for the LAN (spec.dns): the `dns` container runs the hop image's resolver (images/hop/dns.sh) as this uid —

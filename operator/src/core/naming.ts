@@ -17,6 +17,13 @@ export const APP_NAME_HOP = 'torchain-hop';
 export const MANAGED_BY = 'torchain-operator';
 
 export const ANNOTATION_CONFIG_HASH = 'torchain.dev/config-hash';
+/** On the hop Deployment: digest of its spec as stored right after the operator's last write (core/drift.ts). */
+export const ANNOTATION_SPEC_HASH = 'torchain.dev/spec-hash';
+/**
+ * On the hop Secret: when it began holding its current server (ISO time; kept across config changes of that server).
+ * Alerts that began earlier say nothing about that server (core/failover.ts, stale-alert).
+ */
+export const ANNOTATION_SERVER_SINCE = 'torchain.dev/server-since';
 /** Failover bookkeeping written atomically with each spec.switchServer patch (see failover-state.ts). */
 export const ANNOTATION_FAILOVER = 'torchain.dev/failover';
 /** Optional overrides of the Multus NetworkAttachmentDefinition names ("name" or "namespace/name"). */
@@ -41,13 +48,6 @@ export function defaultConfigFileName(type: HopType, chain: string, hop: number)
 
 export function configFileName(tc: TorChain): string {
   return tc.spec.vpnFileConfig ?? defaultConfigFileName(tc.spec.typeNode, tc.spec.nameTorChain, tc.spec.numberNode);
-}
-
-export function poolPath(tc: TorChain, prefix: string): string {
-  return (
-    tc.spec.poolPath ??
-    `${prefix}/${tc.metadata.namespace ?? ''}/${tc.spec.nameTorChain}/hop-${String(tc.spec.numberNode)}`
-  );
 }
 
 /**
@@ -82,4 +82,12 @@ export function labelValue(value: string): string {
     .slice(0, 54)
     .replace(/[^A-Za-z0-9]+$/, '');
   return cleaned ? `${cleaned}-${digest}` : digest;
+}
+
+/**
+ * Whether an alert's `server` label names the server a hop runs. Pods carry labelValue(server) (a Vault key may hold
+ * colons, capitals, dots), so alerts carry that form: compare label forms, never a label with a raw Vault key.
+ */
+export function sameServer(a: string, b: string): boolean {
+  return labelValue(a) === labelValue(b);
 }

@@ -6,6 +6,10 @@ import type { FailoverState } from './failover-state.js';
 
 export interface DeploymentHealth {
   exists: boolean;
+  /** spec.replicas: what the Deployment asks for. */
+  replicas?: number;
+  /** status.replicas: pods that still exist (a Deployment scaled to 0 keeps its pods until they stop). */
+  pods?: number;
   /** The current template rolled out (observedGeneration caught up, updated replica ready). */
   ready: boolean;
   /** Rollout of the current template not finished yet. */
@@ -19,11 +23,14 @@ export interface StatusInput {
   server?: string;
   mtu?: number;
   failover: FailoverState;
-  pool: { state: 'ok' | 'exhausted' | 'empty' | 'unknown'; message?: string };
+  /** `not-read`: the pool is not read while the hop is dropped (dropping never depends on Vault). */
+  pool: { state: 'ok' | 'exhausted' | 'empty' | 'unknown' | 'not-read'; message?: string };
   /** Vault could not be read this time (the running hop is left alone). */
   vaultError?: string;
   /** The pool entry cannot be used (no endpoint, bad config). */
   configError?: string;
+  /** The operator may not manage this hop's objects (RBAC lacks a rule, or the namespace is not a workload one). */
+  forbidden?: string;
   deployment: DeploymentHealth;
   /** A switch happened less than the cooldown ago (the new server is coming up). */
   switching?: boolean;
@@ -36,8 +43,22 @@ interface CondSpec {
   message: string;
 }
 
+/** A dropped hop's workload as it really is: not scaled yet, scaled with pods still stopping, or scaled to 0. */
+function dropped(d: DeploymentHealth): CondSpec {
+  if (!d.exists) return { status: 'False', reason: 'Dropped', message: 'spec.drop > 0: the hop has no workload' };
+  if ((d.replicas ?? 1) > 0)
+    return { status: 'False', reason: 'Dropping', message: 'spec.drop > 0: the hop Deployment is not scaled down yet' };
+  if ((d.pods ?? 0) > 0)
+    return {
+      status: 'False',
+      reason: 'Dropped',
+      message: `spec.drop > 0: scaled to 0; ${String(d.pods)} pod(s) still stopping`,
+    };
+  return { status: 'False', reason: 'Dropped', message: 'spec.drop > 0: the hop is scaled to 0' };
+}
+
 function tunnelUp(i: StatusInput): CondSpec {
-  if (i.dropped) return { status: 'False', reason: 'Dropped', message: 'spec.drop > 0: the hop is scaled to 0' };
+  if (i.dropped) return dropped(i.deployment);
   if (!i.deployment.exists)
     return { status: 'False', reason: 'NoWorkload', message: 'the hop Deployment does not exist yet' };
   if (i.deployment.ready)
@@ -55,12 +76,15 @@ function poolExhausted(i: StatusInput): CondSpec {
       return { status: 'True', reason: 'EmptyPool', message: i.pool.message ?? 'the Vault pool holds no server' };
     case 'ok':
       return { status: 'False', reason: 'ServersAvailable', message: i.pool.message ?? 'a server is available' };
+    case 'not-read':
+      return { status: 'Unknown', reason: 'NotChecked', message: 'the pool is not read while spec.drop > 0' };
     default:
       return { status: 'Unknown', reason: 'PoolUnknown', message: i.pool.message ?? 'the pool could not be read' };
   }
 }
 
 function ready(i: StatusInput, tunnel: CondSpec): CondSpec {
+  if (i.forbidden) return { status: 'False', reason: 'Forbidden', message: i.forbidden };
   if (i.dropped) return { status: 'False', reason: 'Dropped', message: 'spec.drop > 0: the hop is down on purpose' };
   if (i.configError) return { status: 'False', reason: 'InvalidServerConfig', message: i.configError };
   if (!i.deployment.exists && i.vaultError)
@@ -72,6 +96,7 @@ function ready(i: StatusInput, tunnel: CondSpec): CondSpec {
 }
 
 function phase(i: StatusInput, readyCond: CondSpec): Phase {
+  if (i.forbidden) return 'Error';
   if (i.dropped) return 'Dropped';
   if (i.configError) return 'Error';
   if (readyCond.status === 'True') return 'Running';

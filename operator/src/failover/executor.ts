@@ -2,10 +2,11 @@
 // spec.switchServer with a resourceVersion precondition (rule 3: 409 → re-read, decide again). Vault is asked first
 // whether the hop's pool can be read: when it cannot, nothing is patched and the caller answers 503, so Alertmanager
 // retries once Vault is back instead of the hop being pointed at a server nobody can fetch.
+import type { V1Secret } from '@kubernetes/client-node';
 import type { TorChain } from '../api/torchain.js';
 import { isConflict, isNotFound, kubeError } from '../adapters/kube/errors.js';
 import { VaultError, hopPoolPath, type KvReader } from '../adapters/vault/index.js';
-import type { ParsedNotification } from '../core/alertmanager-payload.js';
+import type { MalformedAlert, ParsedNotification } from '../core/alertmanager-payload.js';
 import { failoverStateOf } from '../core/failover-state.js';
 import {
   decideFailover,
@@ -15,10 +16,10 @@ import {
   type SwitchAlert,
   type SwitchDecision,
 } from '../core/failover.js';
-import { keyOf } from '../core/naming.js';
+import { ANNOTATION_SERVER_SINCE, keyOf, secretName } from '../core/naming.js';
 import { UnavailableError, errorMessage } from '../errors.js';
 import type { EventRecorder } from '../adapters/kube/events.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../common/log.js';
 import type { OperatorMetrics } from '../metrics.js';
 
 export interface FailoverKube {
@@ -30,6 +31,8 @@ export interface ExecutorDeps {
   kube: FailoverKube;
   kv: KvReader;
   torchains: ReadonlyMap<string, TorChain>;
+  /** The hop Secrets (slim cache): when each hop took its current server. */
+  secrets: { get(key: string): V1Secret | undefined };
   events: EventRecorder;
   metrics: OperatorMetrics;
   log: Logger;
@@ -45,6 +48,8 @@ export interface ExecutorDeps {
   now?: () => number;
   /** Concurrent switches of one notification (chains are independent). */
   concurrency?: number;
+  /** Every failed switch (e.g. a 403 to count and report). */
+  onError?: (err: unknown) => void;
 }
 
 export type ChainOutcome =
@@ -55,14 +60,17 @@ export type ChainOutcome =
 
 export interface FailoverSummary {
   source: 'webhook' | 'prometheus';
-  received: { firing: number; resolved: number; ignored: number; truncated: number };
+  received: { firing: number; resolved: number; ignored: number; truncated: number; malformed: number };
   switched: number;
   chains: ChainOutcome[];
+  /** Switch alerts skipped because they could not be read (webhook only). */
+  malformed?: MalformedAlert[];
 }
 
 const MAX_ATTEMPTS = 4;
 
-export function hopView(tc: TorChain): HopView {
+/** What the decision reads of one hop: the TorChain (spec, status, failover annotation) and its Secret. */
+export function hopView(tc: TorChain, secret?: V1Secret): HopView {
   const v: HopView = {
     namespace: tc.metadata.namespace ?? '',
     name: tc.metadata.name ?? '',
@@ -82,6 +90,8 @@ export function hopView(tc: TorChain): HopView {
   }
   if (condition('PoolExhausted')?.status === 'True') v.poolExhausted = true;
   if (tc.metadata.creationTimestamp) v.createdAt = tc.metadata.creationTimestamp;
+  const since = secret?.metadata?.annotations?.[ANNOTATION_SERVER_SINCE];
+  if (since && !Number.isNaN(Date.parse(since))) v.serverSince = since;
   return v;
 }
 
@@ -97,8 +107,12 @@ export class FailoverExecutor {
     const chains = new Set(alerts.map((a) => `${a.namespace}/${a.torchain}`));
     const out: HopView[] = [];
     for (const tc of this.d.torchains.values())
-      if (tc.spec && chains.has(`${tc.metadata.namespace ?? ''}/${tc.spec.nameTorChain}`)) out.push(hopView(tc));
+      if (tc.spec && chains.has(`${tc.metadata.namespace ?? ''}/${tc.spec.nameTorChain}`)) out.push(this.view(tc));
     return out;
+  }
+
+  private view(tc: TorChain): HopView {
+    return hopView(tc, this.d.secrets.get(keyOf(tc.metadata.namespace ?? '', secretName(tc))));
   }
 
   async handleNotification(n: ParsedNotification): Promise<FailoverSummary> {
@@ -108,7 +122,9 @@ export class FailoverExecutor {
       resolved: n.resolved,
       ignored: n.ignored,
       truncated: n.truncatedAlerts,
+      malformed: n.malformed.length,
     };
+    if (n.malformed.length) summary.malformed = n.malformed;
     return summary;
   }
 
@@ -141,6 +157,7 @@ export class FailoverExecutor {
         try {
           outcomes[i] = await this.execute(d, alerts, checkVault);
         } catch (err) {
+          this.d.onError?.(err);
           if (err instanceof UnavailableError) unavailable ??= err;
           else {
             // This object's own problem (RBAC, admission): retrying the notification would not help.
@@ -162,16 +179,20 @@ export class FailoverExecutor {
     // Chains switched before the failure stay switched; the retry finds them inside their cooldown and leaves them.
     if (unavailable) throw unavailable;
     const switched = outcomes.filter((o) => 'result' in o && o.result === 'switched').length;
+    // Every decision not to act is one structured line with its reason (the same as in the summary).
     for (const o of outcomes)
       if (o.action === 'none' && 'reason' in o)
-        this.d.log.debug('failover: no action for chain', {
+        this.d.log.info('failover: no action for chain', {
           chain: `${o.namespace}/${o.chain}`,
+          hop: o.hop,
           reason: o.reason,
+          ...('retryInSeconds' in o && o.retryInSeconds !== undefined ? { retryInSeconds: o.retryInSeconds } : {}),
+          ...('ignored' in o && o.ignored ? { ignored: o.ignored } : {}),
           source,
         });
     return {
       source,
-      received: { firing: alerts.length, resolved: 0, ignored: 0, truncated: 0 },
+      received: { firing: alerts.length, resolved: 0, ignored: 0, truncated: 0, malformed: 0 },
       switched,
       chains: outcomes,
     };
@@ -226,7 +247,7 @@ export class FailoverExecutor {
           return { action: 'none', namespace: d.namespace, chain: d.chain, hop: d.hop, name: d.name, reason: 'gone' };
         const chainAlerts = alerts.filter((a) => a.namespace === d.namespace && a.torchain === d.chain);
         const views = this.views(chainAlerts).filter((v) => v.name !== d.name || v.namespace !== d.namespace);
-        views.push(hopView(fresh));
+        views.push(this.view(fresh));
         const again = decideFailover({
           alerts: chainAlerts,
           hops: views,

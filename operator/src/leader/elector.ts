@@ -2,14 +2,15 @@
 // with 503 so Alertmanager retries (and reaches the leader through the Service).
 import type { V1Lease } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../common/log.js';
 import { isConflict } from '../adapters/kube/errors.js';
 import { decideLease, microTime, type Observation } from './lease-decision.js';
 
+/** Lease calls; each gives up (rejects) after timeoutMs, so a hanging API server never holds the elector. */
 export interface LeaseStore {
-  getLease(namespace: string, name: string): Promise<V1Lease | undefined>;
-  createLease(body: V1Lease): Promise<V1Lease>;
-  replaceLease(body: V1Lease): Promise<V1Lease>;
+  getLease(namespace: string, name: string, opts: { timeoutMs: number }): Promise<V1Lease | undefined>;
+  createLease(body: V1Lease, opts: { timeoutMs: number }): Promise<V1Lease>;
+  replaceLease(body: V1Lease, opts: { timeoutMs: number }): Promise<V1Lease>;
 }
 
 export interface ElectorOptions {
@@ -23,6 +24,8 @@ export interface ElectorOptions {
   retryPeriodMs: number;
   onChange: (leader: boolean) => void;
   log: Logger;
+  /** Every failed Lease call (e.g. a 403 to count and report). */
+  onError?: (err: unknown) => void;
 }
 
 export class LeaderElector {
@@ -30,6 +33,8 @@ export class LeaderElector {
   private observed: Observation | undefined;
   private lastRenew = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Fires renewDeadlineMs after the last renewal: a leader that could not renew by then stops acting. */
+  private deadline: NodeJS.Timeout | undefined;
   private running = false;
   private inFlight: Promise<void> | undefined;
 
@@ -37,6 +42,17 @@ export class LeaderElector {
 
   get isLeader(): boolean {
     return this.leader;
+  }
+
+  /** Local time (ms) of the last successful acquire or renewal. */
+  get lastRenewedAt(): number {
+    return this.lastRenew;
+  }
+
+  /** How long the next Lease call may take: within the renew deadline, and never past it while leading. */
+  private callTimeoutMs(now: number): number {
+    const left = this.leader ? this.lastRenew + this.opts.renewDeadlineMs - now : this.opts.renewDeadlineMs;
+    return Math.max(1, Math.min(this.opts.renewDeadlineMs, left));
   }
 
   start(): void {
@@ -63,13 +79,17 @@ export class LeaderElector {
     await this.inFlight;
     if (!this.leader) return;
     try {
-      const lease = await this.opts.store.getLease(this.opts.namespace, this.opts.name);
+      const timeoutMs = this.callTimeoutMs(Date.now());
+      const lease = await this.opts.store.getLease(this.opts.namespace, this.opts.name, { timeoutMs });
       if (lease?.spec?.holderIdentity === this.opts.identity) {
         const now = Date.now();
-        await this.opts.store.replaceLease({
-          ...lease,
-          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now) as never },
-        });
+        await this.opts.store.replaceLease(
+          {
+            ...lease,
+            spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now) as never },
+          },
+          { timeoutMs: this.callTimeoutMs(now) },
+        );
       }
     } catch (err) {
       this.opts.log.warn('could not release the leader Lease; the other replica takes over when it expires', {
@@ -80,6 +100,7 @@ export class LeaderElector {
   }
 
   private setLeader(value: boolean): void {
+    if (!value && this.deadline) clearTimeout(this.deadline);
     if (value === this.leader) return;
     this.leader = value;
     this.opts.log.info(value ? 'became the leader' : 'stopped leading', {
@@ -94,7 +115,7 @@ export class LeaderElector {
     const { store, namespace, name, identity, leaseDurationSeconds } = this.opts;
     const now = Date.now();
     try {
-      const lease = await store.getLease(namespace, name);
+      const lease = await store.getLease(namespace, name, { timeoutMs: this.callTimeoutMs(now) });
       const rv = lease?.metadata?.resourceVersion ?? '';
       if (lease && this.observed?.resourceVersion !== rv) this.observed = { resourceVersion: rv, at: now };
       const action = decideLease(
@@ -119,24 +140,49 @@ export class LeaderElector {
         acquireTime: (action === 'renew' ? lease?.spec?.acquireTime : microTime(now)) as never,
         leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (action === 'acquire' ? 1 : 0),
       };
+      const timeout = { timeoutMs: this.callTimeoutMs(Date.now()) };
       const written =
         action === 'create'
-          ? await store.createLease({
-              apiVersion: 'coordination.k8s.io/v1',
-              kind: 'Lease',
-              metadata: { name, namespace },
-              spec,
-            })
-          : await store.replaceLease({ ...lease!, spec: { ...lease!.spec, ...spec } });
+          ? await store.createLease(
+              { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec },
+              timeout,
+            )
+          : await store.replaceLease({ ...lease!, spec: { ...lease!.spec, ...spec } }, timeout);
+      // The renewal counts from when the tick began (conservative: the server wrote it later than that).
       this.observed = { resourceVersion: written.metadata?.resourceVersion ?? '', at: now };
       this.lastRenew = now;
+      this.armDeadline();
       this.setLeader(true);
     } catch (err) {
+      this.opts.onError?.(err);
       if (isConflict(err)) this.opts.log.debug('lost a Lease race; another replica wrote first', {});
       else this.opts.log.warn('Lease update failed', { error: errorMessage(err) });
       // A leader that cannot renew within the deadline must stop acting before the Lease can pass to another.
-      if (this.leader && now - this.lastRenew > this.opts.renewDeadlineMs) this.setLeader(false);
-      else if (this.leader && isConflict(err)) this.setLeader(false);
+      if (!this.stepDownPastDeadline() && this.leader && isConflict(err)) this.setLeader(false);
     }
+  }
+
+  /** Gives up leadership renewDeadlineMs after the last renewal unless a renewal comes first (a call may hang). */
+  private armDeadline(): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    const check = () => {
+      // A timer may fire a hair early: look again at the exact deadline rather than let it slip.
+      if (!this.stepDownPastDeadline() && this.leader)
+        this.deadline = setTimeout(check, Math.max(1, this.lastRenew + this.opts.renewDeadlineMs - Date.now()));
+      this.deadline?.unref();
+    };
+    this.deadline = setTimeout(check, this.opts.renewDeadlineMs);
+    this.deadline.unref();
+  }
+
+  /** True when a leader's last renewal is renewDeadlineMs old: it stops acting (the Lease may pass on soon). */
+  private stepDownPastDeadline(): boolean {
+    if (!this.leader || Date.now() - this.lastRenew < this.opts.renewDeadlineMs) return false;
+    this.opts.log.warn('could not renew the leader Lease within the renew deadline; stopped acting', {
+      lease: `${this.opts.namespace}/${this.opts.name}`,
+      renewDeadlineMs: this.opts.renewDeadlineMs,
+    });
+    this.setLeader(false);
+    return true;
   }
 }

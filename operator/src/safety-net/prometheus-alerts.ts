@@ -3,6 +3,7 @@
 // same estimate is used here so both paths describe one alert alike.
 import { ACTION_LABEL, ACTION_SWITCH } from '../../../common/contracts/labels.js';
 import type { SwitchAlert } from '../core/failover.js';
+import type { LabelledAlert } from './alertmanager-screen.js';
 
 export interface RuleAlertLike {
   activeAt: Date | string;
@@ -26,7 +27,16 @@ const HOP = /^[1-9][0-9]{0,5}$/;
  * @param minAgeMs only alerts firing at least this long: Alertmanager gets its chance first (grouping, silences).
  */
 export function switchAlertsFromRules(groups: readonly RuleGroupLike[], now: number, minAgeMs: number): SwitchAlert[] {
-  const out: SwitchAlert[] = [];
+  return labelledSwitchAlertsFromRules(groups, now, minAgeMs).map((l) => l.alert);
+}
+
+/** The same alerts with their full label sets (to find them again in Alertmanager). */
+export function labelledSwitchAlertsFromRules(
+  groups: readonly RuleGroupLike[],
+  now: number,
+  minAgeMs: number,
+): LabelledAlert[] {
+  const out: LabelledAlert[] = [];
   for (const g of groups)
     for (const rule of g.rules) {
       if (rule.type !== 'alerting') continue;
@@ -46,7 +56,7 @@ export function switchAlertsFromRules(groups: readonly RuleGroupLike[], now: num
         };
         if (l.alertname) alert.alertname = l.alertname;
         if (l.server) alert.server = l.server;
-        out.push(alert);
+        out.push({ alert, labels: l });
       }
     }
   return out;

@@ -57,8 +57,8 @@ export interface StandIns {
   close(): Promise<void>;
 }
 
-export async function startStandIns(): Promise<StandIns> {
-  const kube = await startKube({ bookmarkIntervalMs: 2000 });
+export async function startStandIns(opts: { auditLogPath?: string } = {}): Promise<StandIns> {
+  const kube = await startKube({ bookmarkIntervalMs: 2000, ...opts });
   const vault = await startVault();
   const dir = mkdtempSync(join(tmpdir(), 'torchain-operator-it-'));
   const kc = new KubeConfig();

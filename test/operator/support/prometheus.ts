@@ -20,15 +20,25 @@ function freePort(): Promise<number> {
 
 export interface TestPrometheus {
   url: string;
+  /** Replaces the rule file and reloads it (SIGHUP, as a config reload does); resolves once the new rules serve. */
+  setRules(rulesYaml: string): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startPrometheus(rulesYaml: string): Promise<TestPrometheus> {
+export interface PrometheusOptions {
+  /** host:port of an Alertmanager that Prometheus sends its alerts to. */
+  alertmanager?: string;
+}
+
+export async function startPrometheus(rulesYaml: string, opts: PrometheusOptions = {}): Promise<TestPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'torchain-op-prom-'));
   writeFileSync(join(dir, 'rules.yml'), rulesYaml);
+  const alerting = opts.alertmanager
+    ? `alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['${opts.alertmanager}']\n`
+    : '';
   writeFileSync(
     join(dir, 'prometheus.yml'),
-    'global:\n  evaluation_interval: 1s\n  scrape_interval: 1s\nrule_files:\n  - rules.yml\n',
+    'global:\n  evaluation_interval: 1s\n  scrape_interval: 1s\nrule_files:\n  - rules.yml\n' + alerting,
   );
   const port = await freePort();
   const child: ChildProcess = spawn(
@@ -37,6 +47,8 @@ export async function startPrometheus(rulesYaml: string): Promise<TestPrometheus
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${String(port)}`,
+      // Firing alerts are re-sent this often (default 1m): the first send may precede Alertmanager's discovery.
+      '--rules.alert.resend-delay=1s',
     ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -57,6 +69,20 @@ export async function startPrometheus(rulesYaml: string): Promise<TestPrometheus
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
     url,
+    setRules: async (yaml: string) => {
+      writeFileSync(join(dir, 'rules.yml'), yaml);
+      const names = [...yaml.matchAll(/^\s*- alert: (\S+)$/gm)].length;
+      child.kill('SIGHUP');
+      const until = Date.now() + 30_000;
+      for (;;) {
+        const body = (await (await fetch(`${url}/api/v1/rules`)).json()) as {
+          data: { groups: Array<{ rules: unknown[] }> };
+        };
+        if (body.data.groups.flatMap((g) => g.rules).length === names) return;
+        if (Date.now() > until) throw new Error(`prometheus did not reload its rules: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     close: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

@@ -6,10 +6,14 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  Observable,
   PatchStrategy,
   Watch,
   setHeaderOptions,
   type CoreV1Event,
+  type ConfigurationOptions,
+  type RequestContext,
+  type ResponseContext,
   type V1Deployment,
   type V1Lease,
   type V1Secret,
@@ -17,13 +21,30 @@ import {
 import { GROUP, PLURAL, VERSION, type TorChain, type TorChainStatus } from '../../api/torchain.js';
 import type { ListWatch, WatchEventType, WatchHandle } from '../../controller/informer.js';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../../core/naming.js';
-import { isNotFound, kubeError } from './errors.js';
+import { KUBE_CALLS, type KubeCall } from './calls.js';
+import { isNotFound, kubeError, statusCodeOf } from './errors.js';
 import { withKeepAlive } from './keep-alive.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
+/** Request options that abort the call (and its socket) after ms: client-node has no timeout of its own. */
+function abortAfter(ms: number): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (ctx: RequestContext) => {
+          ctx.setSignal(AbortSignal.timeout(ms));
+          return new Observable(Promise.resolve(ctx));
+        },
+        post: (res: ResponseContext) => new Observable(Promise.resolve(res)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
 export interface KubeClientOptions {
-  /** Only this namespace (TORCHAIN_WATCH_NAMESPACE); empty: all namespaces. */
+  /** TorChains in this namespace only (TORCHAIN_WATCH_NAMESPACE); empty: all namespaces. */
   namespace?: string;
   /** Watch timeout asked of the server (seconds); the informer restarts watches that end. */
   watchTimeoutSeconds?: number;
@@ -60,6 +81,8 @@ function toPage<T>(list: { items: unknown[]; metadata?: { resourceVersion?: stri
 
 async function paged<T>(
   what: string,
+  call: KubeCall,
+  namespace: string | undefined,
   transform: ((o: T) => T) | undefined,
   page: (cont: string | undefined) => Promise<Page<T>>,
 ): Promise<{ items: T[]; resourceVersion: string }> {
@@ -74,10 +97,13 @@ async function paged<T>(
       cont = p.metadata?.continue || p.metadata?._continue || undefined;
     } while (cont);
   } catch (err) {
-    throw kubeError(err, what);
+    throw kubeError(err, what, call, namespace);
   }
   return { items, resourceVersion };
 }
+
+/** The operator's own hop objects: lists and watches select them by label. */
+const OWNED = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
 export class KubeClient {
   readonly core: CoreV1Api;
@@ -102,21 +128,18 @@ export class KubeClient {
     return this.opts.pageSize ?? PAGE;
   }
 
-  private get ns(): string | undefined {
-    return this.opts.namespace || undefined;
-  }
-
-  private watchPath(base: string, plural: string): string {
-    return this.ns ? `${base}/namespaces/${this.ns}/${plural}` : `${base}/${plural}`;
-  }
-
   private startWatch(
-    path: string,
+    call: KubeCall,
+    base: string,
+    plural: string,
+    namespace: string | undefined,
     params: Record<string, string | number | boolean | undefined>,
     resourceVersion: string,
     onEvent: (type: WatchEventType, obj: unknown) => void,
     onDone: (err?: unknown) => void,
   ): Promise<WatchHandle> {
+    const path = namespace ? `${base}/namespaces/${namespace}/${plural}` : `${base}/${plural}`;
+    const what = `watch ${plural}${namespace ? ` in ${namespace}` : ' in every namespace'}`;
     return this.watcher
       .watch(
         path,
@@ -127,25 +150,29 @@ export class KubeClient {
           timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
         },
         (type, obj) => onEvent(type as WatchEventType, obj),
-        (err) => onDone(err ?? undefined),
+        // A refused watch (403) names its missing rule like any other call; 410 and the rest pass as they are.
+        (err) => onDone(err && statusCodeOf(err) === 403 ? kubeError(err, what, call, namespace) : (err ?? undefined)),
       )
       .then((controller) => ({ abort: () => controller.abort() }));
   }
 
-  // ---- TorChains
+  // ---- TorChains (every namespace, or TORCHAIN_WATCH_NAMESPACE)
 
   torchainListWatch(): ListWatch<TorChain> {
+    const ns = this.opts.namespace || undefined;
     return {
       list: (transform) =>
         paged(
           'list TorChains',
+          KUBE_CALLS.listTorChains,
+          ns,
           transform,
           async (cont) =>
-            (this.ns
+            (ns
               ? await this.custom.listNamespacedCustomObject({
                   group: GROUP,
                   version: VERSION,
-                  namespace: this.ns,
+                  namespace: ns,
                   plural: PLURAL,
                   limit: this.pageSize,
                   _continue: cont,
@@ -159,7 +186,7 @@ export class KubeClient {
                 })) as Page<TorChain>,
         ),
       watch: (rv, onEvent, onDone) =>
-        this.startWatch(this.watchPath(`/apis/${GROUP}/${VERSION}`, PLURAL), {}, rv, onEvent, onDone),
+        this.startWatch(KUBE_CALLS.watchTorChains, `/apis/${GROUP}/${VERSION}`, PLURAL, ns, {}, rv, onEvent, onDone),
     };
   }
 
@@ -174,16 +201,25 @@ export class KubeClient {
       })) as TorChain;
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw kubeError(err, `read TorChain ${namespace}/${name}`);
+      throw kubeError(err, `read TorChain ${namespace}/${name}`, KUBE_CALLS.getTorChain, namespace);
     }
   }
 
-  /** Merge patch of the main resource (spec, metadata); include metadata.resourceVersion for a precondition. */
+  /**
+   * Merge patch of the main resource (spec, metadata); include metadata.resourceVersion for a precondition. A 409 is
+   * thrown as it is (the caller re-reads and decides again).
+   */
   async patchTorChain(namespace: string, name: string, patch: Record<string, unknown>): Promise<TorChain> {
-    return (await this.custom.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: patch },
-      MERGE,
-    )) as TorChain;
+    try {
+      return (await this.custom.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: patch },
+        MERGE,
+      )) as TorChain;
+    } catch (err) {
+      if (statusCodeOf(err) === 403)
+        throw kubeError(err, `switch TorChain ${namespace}/${name}`, KUBE_CALLS.patchTorChain, namespace);
+      throw err;
+    }
   }
 
   async patchTorChainStatus(namespace: string, name: string, status: TorChainStatus): Promise<TorChain> {
@@ -193,95 +229,152 @@ export class KubeClient {
         MERGE,
       )) as TorChain;
     } catch (err) {
-      throw kubeError(err, `write the status of TorChain ${namespace}/${name}`);
+      throw kubeError(
+        err,
+        `write the status of TorChain ${namespace}/${name}`,
+        KUBE_CALLS.patchTorChainStatus,
+        namespace,
+      );
     }
   }
 
-  // ---- Deployments (only the operator's, by label)
+  // ---- Deployments (only the operator's, by label; one namespace, or every namespace when namespace is undefined)
 
-  deploymentListWatch(): ListWatch<V1Deployment> {
-    const labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+  deploymentListWatch(namespace: string | undefined): ListWatch<V1Deployment> {
     return {
       list: (transform) =>
-        paged('list hop Deployments', transform, async (cont) =>
+        paged('list hop Deployments', KUBE_CALLS.listDeployments, namespace, transform, async (cont) =>
           toPage<V1Deployment>(
-            this.ns
+            namespace
               ? await this.apps.listNamespacedDeployment({
-                  namespace: this.ns,
-                  labelSelector,
+                  namespace,
+                  labelSelector: OWNED,
                   limit: this.pageSize,
                   _continue: cont,
                 })
               : await this.apps.listDeploymentForAllNamespaces({
-                  labelSelector,
+                  labelSelector: OWNED,
                   limit: this.pageSize,
                   _continue: cont,
                 }),
           ),
         ),
       watch: (rv, onEvent, onDone) =>
-        this.startWatch(this.watchPath('/apis/apps/v1', 'deployments'), { labelSelector }, rv, onEvent, onDone),
+        this.startWatch(
+          KUBE_CALLS.watchDeployments,
+          '/apis/apps/v1',
+          'deployments',
+          namespace,
+          { labelSelector: OWNED },
+          rv,
+          onEvent,
+          onDone,
+        ),
     };
   }
 
-  async createDeployment(body: V1Deployment): Promise<V1Deployment> {
+  /** With dryRun the API server answers what it would store (defaults, admission) and stores nothing. */
+  async createDeployment(body: V1Deployment, opts: { dryRun?: boolean } = {}): Promise<V1Deployment> {
     const namespace = body.metadata!.namespace!;
     try {
-      return asPlain(await this.apps.createNamespacedDeployment({ namespace, body }));
+      return asPlain(
+        await this.apps.createNamespacedDeployment({ namespace, body, ...(opts.dryRun ? { dryRun: 'All' } : {}) }),
+      );
     } catch (err) {
-      throw kubeError(err, `create Deployment ${namespace}/${body.metadata!.name!}`);
+      throw kubeError(
+        err,
+        `create Deployment ${namespace}/${body.metadata!.name!}`,
+        KUBE_CALLS.createDeployment,
+        namespace,
+      );
     }
   }
 
-  async replaceDeployment(body: V1Deployment): Promise<V1Deployment> {
+  async replaceDeployment(body: V1Deployment, opts: { dryRun?: boolean } = {}): Promise<V1Deployment> {
     const namespace = body.metadata!.namespace!;
     const name = body.metadata!.name!;
     try {
-      return asPlain(await this.apps.replaceNamespacedDeployment({ namespace, name, body }));
+      return asPlain(
+        await this.apps.replaceNamespacedDeployment({
+          namespace,
+          name,
+          body,
+          ...(opts.dryRun ? { dryRun: 'All' } : {}),
+        }),
+      );
     } catch (err) {
-      throw kubeError(err, `update Deployment ${namespace}/${name}`);
+      throw kubeError(err, `update Deployment ${namespace}/${name}`, KUBE_CALLS.replaceDeployment, namespace);
     }
   }
 
-  async getDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
+  /** Merge patch of spec.replicas alone (spec.drop): needs nothing but the Deployment's name, never Vault. */
+  async scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Deployment> {
     try {
-      return asPlain(await this.apps.readNamespacedDeployment({ namespace, name }));
+      return asPlain(
+        await this.apps.patchNamespacedDeployment({ namespace, name, body: { spec: { replicas } } }, MERGE),
+      );
     } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw kubeError(err, `read Deployment ${namespace}/${name}`);
+      throw kubeError(
+        err,
+        `scale Deployment ${namespace}/${name} to ${String(replicas)}`,
+        KUBE_CALLS.patchDeployment,
+        namespace,
+      );
     }
   }
 
-  // ---- Secrets (only the operator's, by label)
+  /** Merge patch of metadata.annotations with a resourceVersion precondition (409 when the object moved on). */
+  async annotateDeployment(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    annotations: Record<string, string>,
+  ): Promise<V1Deployment> {
+    try {
+      return asPlain(
+        await this.apps.patchNamespacedDeployment(
+          { namespace, name, body: { metadata: { resourceVersion, annotations } } },
+          MERGE,
+        ),
+      );
+    } catch (err) {
+      throw kubeError(err, `annotate Deployment ${namespace}/${name}`, KUBE_CALLS.patchDeployment, namespace);
+    }
+  }
 
-  secretListWatch(): ListWatch<V1Secret> {
-    const labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+  // ---- Secrets (only the operator's, by label; one namespace, or every namespace when namespace is undefined)
+
+  secretListWatch(namespace: string | undefined): ListWatch<V1Secret> {
     return {
       list: (transform) =>
-        paged('list hop Secrets', transform, async (cont) =>
+        paged('list hop Secrets', KUBE_CALLS.listSecrets, namespace, transform, async (cont) =>
           toPage<V1Secret>(
-            this.ns
+            namespace
               ? await this.core.listNamespacedSecret({
-                  namespace: this.ns,
-                  labelSelector,
+                  namespace,
+                  labelSelector: OWNED,
                   limit: this.pageSize,
                   _continue: cont,
                 })
-              : await this.core.listSecretForAllNamespaces({ labelSelector, limit: this.pageSize, _continue: cont }),
+              : await this.core.listSecretForAllNamespaces({
+                  labelSelector: OWNED,
+                  limit: this.pageSize,
+                  _continue: cont,
+                }),
           ),
         ),
       watch: (rv, onEvent, onDone) =>
-        this.startWatch(this.watchPath('/api/v1', 'secrets'), { labelSelector }, rv, onEvent, onDone),
+        this.startWatch(
+          KUBE_CALLS.watchSecrets,
+          '/api/v1',
+          'secrets',
+          namespace,
+          { labelSelector: OWNED },
+          rv,
+          onEvent,
+          onDone,
+        ),
     };
-  }
-
-  async getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-    try {
-      return asPlain(await this.core.readNamespacedSecret({ namespace, name }));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw kubeError(err, `read Secret ${namespace}/${name}`);
-    }
   }
 
   async createSecret(body: V1Secret): Promise<V1Secret> {
@@ -289,7 +382,7 @@ export class KubeClient {
     try {
       return asPlain(await this.core.createNamespacedSecret({ namespace, body }));
     } catch (err) {
-      throw kubeError(err, `create Secret ${namespace}/${body.metadata!.name!}`);
+      throw kubeError(err, `create Secret ${namespace}/${body.metadata!.name!}`, KUBE_CALLS.createSecret, namespace);
     }
   }
 
@@ -299,7 +392,7 @@ export class KubeClient {
     try {
       return asPlain(await this.core.replaceNamespacedSecret({ namespace, name, body }));
     } catch (err) {
-      throw kubeError(err, `update Secret ${namespace}/${name}`);
+      throw kubeError(err, `update Secret ${namespace}/${name}`, KUBE_CALLS.replaceSecret, namespace);
     }
   }
 
@@ -310,33 +403,44 @@ export class KubeClient {
     try {
       await this.core.createNamespacedEvent({ namespace, body });
     } catch (err) {
-      throw kubeError(err, `record Event ${body.reason ?? ''} in ${namespace}`);
+      throw kubeError(err, `record Event ${body.reason ?? ''} in ${namespace}`, KUBE_CALLS.createEvent, namespace);
     }
   }
 
-  // ---- Leases
+  // ---- Leases (every call gives up after timeoutMs: the elector must never wait past its renew deadline)
 
-  async getLease(namespace: string, name: string): Promise<V1Lease | undefined> {
+  async getLease(namespace: string, name: string, opts: { timeoutMs: number }): Promise<V1Lease | undefined> {
     try {
-      return asPlain(await this.coordination.readNamespacedLease({ namespace, name }));
+      return asPlain(await this.coordination.readNamespacedLease({ namespace, name }, abortAfter(opts.timeoutMs)));
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw kubeError(err, `read Lease ${namespace}/${name}`);
+      throw kubeError(err, `read Lease ${namespace}/${name}`, KUBE_CALLS.getLease, namespace);
     }
   }
 
   /** Throws the raw error on 409 (someone else wrote first) so the caller can tell a lost race apart. */
-  async createLease(body: V1Lease): Promise<V1Lease> {
-    return asPlain(await this.coordination.createNamespacedLease({ namespace: body.metadata!.namespace!, body }));
+  async createLease(body: V1Lease, opts: { timeoutMs: number }): Promise<V1Lease> {
+    const namespace = body.metadata!.namespace!;
+    try {
+      return asPlain(await this.coordination.createNamespacedLease({ namespace, body }, abortAfter(opts.timeoutMs)));
+    } catch (err) {
+      if (statusCodeOf(err) === 403)
+        throw kubeError(err, `create Lease ${namespace}/${body.metadata!.name!}`, KUBE_CALLS.createLease, namespace);
+      throw err;
+    }
   }
 
-  async replaceLease(body: V1Lease): Promise<V1Lease> {
-    return asPlain(
-      await this.coordination.replaceNamespacedLease({
-        namespace: body.metadata!.namespace!,
-        name: body.metadata!.name!,
-        body,
-      }),
-    );
+  async replaceLease(body: V1Lease, opts: { timeoutMs: number }): Promise<V1Lease> {
+    const namespace = body.metadata!.namespace!;
+    const name = body.metadata!.name!;
+    try {
+      return asPlain(
+        await this.coordination.replaceNamespacedLease({ namespace, name, body }, abortAfter(opts.timeoutMs)),
+      );
+    } catch (err) {
+      if (statusCodeOf(err) === 403)
+        throw kubeError(err, `renew Lease ${namespace}/${name}`, KUBE_CALLS.replaceLease, namespace);
+      throw err;
+    }
   }
 }

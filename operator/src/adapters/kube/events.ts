@@ -3,7 +3,7 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type TorChain } from '../../api/torchain.js';
 import { errorMessage } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../../../common/log.js';
 
 export interface EventSink {
   createEvent(body: CoreV1Event): Promise<void>;

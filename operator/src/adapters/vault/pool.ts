@@ -1,11 +1,9 @@
 // A hop's server pool in Vault (design "Vault layout"): KV v2 entries at
 // <mount>/<prefix>/<namespace>/<chain>/hop-<k>/<server>, each holding `config` (the whole .ovpn or WireGuard .conf)
 // and optionally `endpoint` (host:port with an IP literal, for the kill switch) and `probe` (an IPv4 host:port reached
-// through the tunnel, which the log-exporter probes; a closed port answers too). readHopPool lists the folder, reads
-// every entry and returns the servers sorted by name (the order failover indexes with switchServer mod size).
+// through the tunnel, which the log-exporter probes; a closed port answers too). The reconciler lists the folder and
+// reads only the entry it picks (core/server-choice.ts), checking it with parsePoolEntry.
 import { isIP } from 'node:net';
-import { VaultError } from './errors.js';
-import type { KvReader } from './client.js';
 
 export interface PoolServer {
   /** Entry name: the last path segment. */
@@ -17,14 +15,6 @@ export interface PoolServer {
   probe?: string;
   /** KV version read, so a caller can tell when an entry changed. */
   version: number;
-}
-
-export interface HopPool {
-  /** KV path of the folder, relative to the mount. */
-  path: string;
-  servers: PoolServer[];
-  /** Entries listed but not used, with why (a soft-deleted latest version, or unusable content). */
-  skipped: { name: string; reason: string }[];
 }
 
 export interface HopRef {
@@ -85,45 +75,4 @@ export function parsePoolEntry(
     server.probe = (data.probe as string).trim();
   }
   return { server };
-}
-
-/** Code-unit order, independent of locale, so every replica sorts a pool the same way. */
-export function byName(a: { name: string }, b: { name: string }): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-/**
- * Reads a hop's pool. An empty or missing folder gives no servers (not an error); entries whose latest version was
- * deleted, or whose content is unusable, are reported in `skipped`. Vault failures (unavailable, sealed, forbidden)
- * are thrown as VaultError so the caller keeps the running hop as it is.
- */
-export async function readHopPool(kv: KvReader, ref: HopRef, concurrency = 8): Promise<HopPool> {
-  const path = hopPoolPath(ref);
-  const names = (await kv.list(path)).filter((k) => !k.endsWith('/')).sort();
-  const results: ({ server: PoolServer } | { name: string; reason: string } | undefined)[] = new Array(names.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < names.length; i = next++) {
-      const name = names[i] as string;
-      try {
-        const secret = await kv.readSecret(`${path}/${name}`);
-        const parsed = parsePoolEntry(name, secret.data, secret.version);
-        results[i] = 'server' in parsed ? parsed : { name, reason: parsed.reason };
-      } catch (err) {
-        // Listed but unreadable as 404: its latest version is deleted (or it vanished since the list).
-        if (err instanceof VaultError && err.kind === 'not_found') {
-          results[i] = { name, reason: 'latest version deleted or entry removed' };
-        } else throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
-  const servers: PoolServer[] = [];
-  const skipped: { name: string; reason: string }[] = [];
-  for (const r of results) {
-    if (!r) continue;
-    if ('server' in r) servers.push(r.server);
-    else skipped.push(r);
-  }
-  return { path, servers: servers.sort(byName), skipped };
 }
