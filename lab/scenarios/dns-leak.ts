@@ -11,6 +11,7 @@
 // query reaches the internet side but from the exit hop's servers to the exit's resolvers (the hard-coded outside
 // resolver hears nothing).
 import { join } from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
 import { startCapture, type CapturedPacket } from '../netns/capture.js';
 import { dnsQuery, type DnsResult } from '../netns/dns-client.js';
 import type { ResolverRole } from '../netns/resolvers.js';
@@ -55,6 +56,16 @@ function dnsLeak(clientResolver: 'gateway' | 'hard-coded') {
       await sleep(500);
     }
 
+    // The gateway's pod (hop N) and its resolver container: a failure of hop 1 must not restart either.
+    const gatewayHop = chain.types.length;
+    const gatewayPod = (): { uid?: string; dnsRestarts?: number } => {
+      const p = chain.hopPod(gatewayHop);
+      if (!p) return {};
+      const live = lab.cluster.kube.getObject(chain.namespace, 'pods', p.metadata!.name!) as V1Pod | undefined;
+      const dns = live?.status?.containerStatuses?.find((c) => c.name === 'dns');
+      return { uid: p.metadata!.uid, dnsRestarts: dns?.restartCount };
+    };
+    const gatewayBefore = gatewayPod();
     const watch = new LeakWatch(lab, chain);
     await watch.start();
     const resolverLink = await startCapture(
@@ -128,6 +139,7 @@ function dnsLeak(clientResolver: 'gateway' | 'hard-coded') {
     } finally {
       await chain.restoreServers();
     }
+    const gatewayAfter = gatewayPod();
     const report = await watch.stop();
     const atResolvers = await resolverLink.stop().catch(() => [] as CapturedPacket[]);
 
@@ -167,9 +179,18 @@ function dnsLeak(clientResolver: 'gateway' | 'hard-coded') {
         detail: `${down.length} asked: ${JSON.stringify(countBy(down.map((a) => a.status)))}`,
       },
       {
-        check: `DNS answers again within ${DNS_RECOVERY_MS / 1000} s of the chain, with no restart of the client or the resolver`,
+        check: `DNS answers again within ${DNS_RECOVERY_MS / 1000} s of traffic flowing through the chain again`,
         ok: dnsRecoverySeconds !== undefined,
         detail: `${dnsRecoverySeconds ?? 'never'} s after traffic flowed again (chain back after ${recoverySeconds ?? 'never'} s)`,
+      },
+      {
+        check: `the gateway's pod (hop ${gatewayHop}) and its dns container ran through it all, never restarted`,
+        ok:
+          gatewayBefore.uid !== undefined &&
+          gatewayBefore.dnsRestarts !== undefined &&
+          gatewayAfter.uid === gatewayBefore.uid &&
+          gatewayAfter.dnsRestarts === gatewayBefore.dnsRestarts,
+        detail: JSON.stringify({ before: gatewayBefore, after: gatewayAfter }),
       },
       {
         check: 'no DNS packet in clear on any hop’s external link or pod network, through every pod restart',
