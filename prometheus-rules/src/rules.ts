@@ -149,14 +149,17 @@ export function buildRules(p: AlertingParams): RuleFile {
       alert: 'TorchainDnsErrors',
       expr:
         `(${dnsQueries}{result="failed"} / ignoring (result) sum without (result) (${dnsQueries}) > ${p.dnsErrors.ratio}) ` +
-        `and ignoring (result) (sum without (result) (${dnsQueries}) >= ${p.dnsErrors.minQueries})`,
+        `and ignoring (result) (sum without (result) (${dnsQueries}) >= ${p.dnsErrors.minQueries}) ` +
+        // Only when the tunnel carried traffic throughout the window: the queries that failed while the chain was
+        // down (a failover: the switch alerts' business) would otherwise raise this for a whole window after it.
+        `and on (${HOP_SERVER_LABELS.join(', ')}) (min_over_time(${RECORD.tunnelUp}[${p.dnsErrors.window}]) == 1)`,
       for: p.dnsErrors.for,
       labels: { severity: 'warning' },
       annotations: {
         summary: `DNS queries fail at the LAN gateway of ${HOP}`,
         description:
           `{{ $value | humanizePercentage }} of the DNS queries at the gateway of ${HOP} failed within ${p.dnsErrors.window} ` +
-          `(threshold ${p.dnsErrors.ratio}, at least ${p.dnsErrors.minQueries} queries): the exit resolver answers ` +
+          `(threshold ${p.dnsErrors.ratio}, at least ${p.dnsErrors.minQueries} queries) while the tunnel was up all along: the exit resolver answers ` +
           'SERVFAIL or REFUSED, or not at all. Check the dns container log and the exit resolver; chains[].dns.servers ' +
           'sets another one.',
       },
