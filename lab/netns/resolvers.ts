@@ -28,6 +28,11 @@ export interface LabResolvers {
   roleOf(answer: string): ResolverRole | undefined;
   /** Query lines each dnsmasq logged (`query[A] name from address`). */
   queries(role: ResolverRole): string[];
+  /**
+   * A silent failure of the exit's resolvers (exit and alternate): every query to them dropped, no answer, no ICMP
+   * (`true`), or answered again (`false`). Idempotent.
+   */
+  blackholeExit(on: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -119,6 +124,21 @@ export async function startResolvers(o: {
     queries: (role) => {
       const d = daemons.get(role)!;
       return [...d.stdout, ...d.stderr].filter((l) => /query\[/.test(l));
+    },
+    blackholeExit: async (on) => {
+      const table = 'inet torchain_lab_resolvers_blackhole';
+      const script = on
+        ? [
+            `table ${table} {`,
+            '  chain input {',
+            '    type filter hook input priority filter - 1; policy accept;',
+            `    ip daddr { ${guarded} } meta l4proto { udp, tcp } th dport 53 counter drop`,
+            '  }',
+            '}',
+            '',
+          ]
+        : [`table ${table}`, `delete table ${table}`, ''];
+      await nsRun(o.netns, 'nft', ['-f', '-'], { input: script.join('\n') });
     },
     stop: async () => {
       await Promise.allSettled([...daemons.values()].map((d) => d.close()));

@@ -242,6 +242,106 @@ function dnsLeak(clientResolver: 'gateway' | 'hard-coded') {
   };
 }
 
+/** Whether an instant query of the lab's Prometheus returns any series. */
+async function prometheusHas(lab: Lab, query: string): Promise<boolean> {
+  const res = await fetch(`${lab.endpoints.prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new Error(`Prometheus answered ${res.status} to ${query}`);
+  const body = (await res.json()) as { data: { result: unknown[] } };
+  return body.data.result.length > 0;
+}
+
+/**
+ * `dns-resolver-down`: the exit's resolver dies silently (every query to it dropped) behind a working chain. The
+ * gateway's resolver fails its probe, TorchainDnsDown fires for the last hop — the failure is seen before users
+ * complain — and nothing is switched (DNS is not a reason to move a working tunnel). Once the resolver answers again,
+ * DNS works again with no restart and the alert resolves.
+ */
+const resolverDown = async (lab: Lab, recorder: SwitchRecorder): Promise<ScenarioOutcome> => {
+  const chain: LabChain = lab.chains[0]!;
+  const { world } = chain.node;
+  const resolvers = world.resolvers;
+  const t = scenarioTimings(lab);
+  let n = 0;
+  const ask = async () => {
+    const r = await dnsQuery(world.client.netns, world.client.gateway, `r${++n}-${Date.now()}.${resolvers.domain}`);
+    return { ...r, from: r.answers[0] ? resolvers.roleOf(r.answers[0]) : undefined };
+  };
+  const answered = (a: { from?: ResolverRole }) => a.from === 'exit' || a.from === 'alternate';
+  const untilAnswered = async (timeoutMs: number): Promise<number | undefined> => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const a = await ask();
+      if (answered(a)) return a.doneAt;
+      if (Date.now() > until) return undefined;
+      await sleep(500);
+    }
+  };
+  const alert =
+    `ALERTS{alertname="TorchainDnsDown", alertstate="firing", namespace="${chain.namespace}", ` +
+    `torchain="${chain.name}", hop="${chain.types.length}"}`;
+
+  await chain.traffic.waitFlowing(0, t.recoveryTimeoutMs);
+  if ((await untilAnswered(t.recoveryTimeoutMs)) === undefined)
+    throw new Error(`dns-resolver-down: the gateway of ${chain.name} never answered a query`);
+  const since = Date.now();
+  let firedAt: number | undefined;
+  const during: Array<Awaited<ReturnType<typeof ask>>> = [];
+  await resolvers.blackholeExit(true);
+  try {
+    const deadline = Date.now() + t.recoveryTimeoutMs;
+    while (Date.now() < deadline) {
+      during.push(await ask());
+      if (await prometheusHas(lab, alert)) {
+        firedAt = Date.now();
+        break;
+      }
+      await sleep(1000);
+    }
+  } finally {
+    await resolvers.blackholeExit(false);
+  }
+  const restoredAt = Date.now();
+  const backAt = await untilAnswered(t.recoveryTimeoutMs);
+  let resolvedAt: number | undefined;
+  for (const deadline = Date.now() + t.recoveryTimeoutMs; Date.now() < deadline; await sleep(1000))
+    if (!(await prometheusHas(lab, alert))) {
+      resolvedAt = Date.now();
+      break;
+    }
+  const switches = recorder.counts(chain, since);
+  const checks: Check[] = [
+    {
+      check: `TorchainDnsDown fired for ${chain.name} hop ${chain.types.length} while the exit's resolver was dead`,
+      ok: firedAt !== undefined,
+      detail: `${firedAt ? (firedAt - since) / 1000 : 'never'} s after the resolver died`,
+    },
+    {
+      check: 'no LAN query was answered while the exit resolver was dead',
+      ok: during.length > 0 && during.every((a) => a.answers.length === 0),
+      detail: JSON.stringify(countBy(during.map((a) => a.status))),
+    },
+    expectSwitches(switches, {}),
+    {
+      check: 'DNS answers again once the resolver is back, and the alert resolves',
+      ok: backAt !== undefined && resolvedAt !== undefined,
+      detail: `answers after ${backAt ? (backAt - restoredAt) / 1000 : 'never'} s, resolved after ${resolvedAt ? (resolvedAt - restoredAt) / 1000 : 'never'} s`,
+    },
+  ];
+  return {
+    chain: chain.name,
+    passed: checks.every((c) => c.ok),
+    alertSeconds: firedAt ? (firedAt - since) / 1000 : undefined,
+    queriesDuring: during.length,
+    answeredDuring: during.filter((a) => a.answers.length > 0).length,
+    dnsRecoverySeconds: backAt ? (backAt - restoredAt) / 1000 : undefined,
+    alertResolvedSeconds: resolvedAt ? (resolvedAt - restoredAt) / 1000 : undefined,
+    switches,
+    checks,
+  };
+};
+
 function countBy(values: string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const v of values) out[v] = (out[v] ?? 0) + 1;
@@ -251,4 +351,5 @@ function countBy(values: string[]): Record<string, number> {
 export const DNS_SCENARIOS = {
   'dns-leak': dnsLeak('gateway'),
   'dns-leak-hardcoded': dnsLeak('hard-coded'),
+  'dns-resolver-down': resolverDown,
 };
