@@ -73,20 +73,37 @@ async function alertFiring(lab: Lab, chain: LabChain, hop: number, server?: stri
 
 const switchServer = async (chain: LabChain, hop: number) => (await chain.torchains()).get(hop)?.spec.switchServer ?? 0;
 
-/** Whole pools, traffic flowing, no switch alert left and past the cooldown: the next failure counts alone. */
+/** Is any switch alert of the chain in Prometheus, pending or firing (or of one hop)? */
+async function switchAlerts(lab: Lab, chain: LabChain, hop?: number): Promise<boolean> {
+  const q = `ALERTS{torchain_action="switch",namespace="${chain.namespace}",torchain="${chain.name}"${hop ? `,hop="${hop}"` : ''}}`;
+  const res = await fetch(`${lab.endpoints.prometheusUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
+  return ((await res.json()) as { data: { result: unknown[] } }).data.result.length > 0;
+}
+
+/** Waits until no chain of `chains` has a switch alert, pending or firing, twice in a row 5 s apart. */
+async function waitQuiet(lab: Lab, chains: LabChain[]): Promise<void> {
+  const quiet = async () => {
+    for (const c of chains) if (await switchAlerts(lab, c)) return false;
+    return true;
+  };
+  const t = scenarioTimings(lab);
+  await waitFor(
+    'no switch alert, pending or firing',
+    async () => ((await quiet()) && (await sleep(5000), await quiet())) || undefined,
+    { timeoutMs: t.quietMs + t.recoveryTimeoutMs, intervalMs: 1000 },
+  );
+}
+
+/**
+ * Whole pools, traffic flowing, no switch alert left in any state (a connection-errors alert stays pending or firing
+ * for its whole window after an outage), twice two evaluations apart, and past the cooldown: the next failure counts
+ * alone.
+ */
 async function settle(lab: Lab): Promise<void> {
   const t = scenarioTimings(lab);
   for (const c of lab.chains) await c.restoreServers();
   for (const c of lab.chains) await c.traffic.waitFlowing(0, t.recoveryTimeoutMs);
-  await waitFor(
-    'no firing switch alert',
-    async () => {
-      for (const c of lab.chains)
-        for (let h = 1; h <= c.types.length; h++) if (await alertFiring(lab, c, h)) return false;
-      return true;
-    },
-    { timeoutMs: t.quietMs + t.recoveryTimeoutMs, intervalMs: 1000 },
-  );
+  await waitQuiet(lab, lab.chains);
   await sleep(lab.timings === 'production' ? 30_000 : 12_000);
 }
 
@@ -121,20 +138,67 @@ async function failoverOnce(lab: Lab, chain: LabChain, hop: number, how: 'kill' 
   };
 }
 
-/** The peer: the active server killed, then started again at once; the client reconnects on its own. */
+/**
+ * Silences the switch alerts of a chain in Alertmanager (API v2; the hops below read down too) and returns a function
+ * that expires the silence.
+ * The operator skips silenced alerts in its webhook path (Alertmanager sends none) and in its poll (it asks
+ * Alertmanager), so the peer's outage, longer than `for` with production timings, switches nothing.
+ */
+async function silenceChain(lab: Lab, chain: LabChain): Promise<() => Promise<void>> {
+  const am = lab.endpoints.alertmanagerUrl;
+  const matcher = (name: string, value: string) => ({ name, value, isRegex: false, isEqual: true });
+  const res = await fetch(`${am}/api/v2/silences`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      matchers: [
+        matcher('namespace', chain.namespace),
+        matcher('torchain', chain.name),
+        matcher('torchain_action', 'switch'),
+      ],
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      createdBy: 'bench:failover',
+      comment: 'peer run: a plain reconnect, no failover wanted',
+    }),
+  });
+  if (!res.ok) throw new Error(`Alertmanager ${am} refused the peer's silence: ${res.status} ${await res.text()}`);
+  const { silenceID } = (await res.json()) as { silenceID: string };
+  return async () => {
+    const del = await fetch(`${am}/api/v2/silence/${silenceID}`, { method: 'DELETE' });
+    if (!del.ok) throw new Error(`Alertmanager ${am} did not expire silence ${silenceID}: ${del.status}`);
+  };
+}
+
+/**
+ * The peer: the active server killed, then started again at once; the client reconnects on its own. The chain's
+ * switch alerts are silenced meanwhile, and the silence expires only once none is left, pending or firing.
+ */
 async function reconnectOnce(lab: Lab, chain: LabChain, hop: number): Promise<number> {
+  const t = scenarioTimings(lab);
   const name = await chain.activeServer(hop);
   if (!name) throw new Error(`${chain.name} hop ${hop} has no active server`);
   const server = chain.server(hop, name);
-  await server.kill();
-  await waitFor('traffic to stop', async () => !chain.traffic.state.flowing || undefined, {
-    timeoutMs: 20_000,
-    intervalMs: 50,
-  });
-  const t0 = Date.now();
-  await server.start();
-  const back = await chain.traffic.waitFlowing(t0, scenarioTimings(lab).recoveryTimeoutMs);
-  return (back - t0) / 1000;
+  const switchesOf = async () => Promise.all(chain.types.map((_, i) => switchServer(chain, i + 1)));
+  const before = JSON.stringify(await switchesOf());
+  const unsilence = await silenceChain(lab, chain);
+  try {
+    await server.kill();
+    await waitFor('traffic to stop', async () => !chain.traffic.state.flowing || undefined, {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+    });
+    const t0 = Date.now();
+    await server.start();
+    const back = await chain.traffic.waitFlowing(t0, t.recoveryTimeoutMs);
+    await waitQuiet(lab, [chain]);
+    // A peer that failed over measured a failover, not a reconnect: refuse it rather than report it.
+    if (JSON.stringify(await switchesOf()) !== before)
+      throw new Error(`peer run on ${chain.name} hop ${hop} switched servers despite the silence`);
+    return (back - t0) / 1000;
+  } finally {
+    await unsilence();
+  }
 }
 
 async function main(): Promise<void> {

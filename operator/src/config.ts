@@ -6,7 +6,7 @@ import type { HopImages } from './core/hop-objects.js';
 import { parseLevel, type Level } from '../../common/log.js';
 
 /** Detection of two hops that die together differs by about one `for` plus a scrape and an evaluation. */
-export const DEFAULT_SETTLE_SECONDS = 15;
+export const DEFAULT_SETTLE_SECONDS = 5;
 
 export interface OperatorConfig {
   httpPort: number;

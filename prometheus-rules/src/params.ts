@@ -48,22 +48,22 @@ export interface AlertingParams {
 }
 
 export const DEFAULT_ALERTING: AlertingParams = {
-  evaluationInterval: '15s',
-  tunnelDown: { for: '30s' },
-  connectionErrors: { window: '5m', threshold: 6, for: '1m' },
+  evaluationInterval: '2s',
+  tunnelDown: { for: '6s' },
+  connectionErrors: { window: '1m', threshold: 6, for: '10s' },
   exporterDown: { for: '1m' },
   exporterMissing: { lookback: '1h', for: '2m' },
   logSilence: { ...defaultSilenceSeconds(), for: '5m' },
   poolExhausted: { for: '30s' },
-  failoverSlow: { window: '1h', quantile: 0.9, thresholdSeconds: 180 },
+  failoverSlow: { window: '1h', quantile: 0.9, thresholdSeconds: 60 },
   switchingOften: { window: '1h', threshold: 6 },
   operatorDown: { for: '2m' },
   webhookErrors: { window: '15m', for: '0s' },
   notificationsMissing: { for: '7m' },
   dnsDown: { for: '1m' },
   dnsErrors: { window: '5m', ratio: 0.25, minQueries: 20, for: '2m' },
-  route: { groupWait: '10s', groupInterval: '15s', repeatInterval: '5m' },
-  budget: { scrapeInterval: '15s', downDetectionSeconds: 15, upDetectionSeconds: 5, reconnectSeconds: 30 },
+  route: { groupWait: '2s', groupInterval: '10s', repeatInterval: '5m' },
+  budget: { scrapeInterval: '2s', downDetectionSeconds: 5, upDetectionSeconds: 2, reconnectSeconds: 10 },
 };
 
 /** Short timings for the lab (one machine, 1 s scrapes): server death → webhook well under 10 s. */

@@ -273,7 +273,7 @@ describe.skipIf(skipUnless({ binaries: [HELM, PROMETHEUS_K8S] }))(
       // Not a target: the pod in vpn-other (the PodMonitor does not list it), the finished pod, the vpn container.
       expect(t.map((x) => x.labels.pod)).not.toContain('other-hop-1-jkl');
       expect(t.map((x) => x.labels.pod)).not.toContain('alpha-hop-1-old');
-      expect(t.every((x) => x.scrapeInterval === '15s')).toBe(true); // monitoring.podMonitor.interval
+      expect(t.every((x) => x.scrapeInterval === '2s')).toBe(true); // monitoring.podMonitor.interval
     });
 
     it('follows the API: a new hop pod appears, a deleted one goes', async () => {

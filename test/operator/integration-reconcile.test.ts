@@ -108,6 +108,8 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
     expect(dep.spec!.template.spec!.containers[0]!.env!.find((e) => e.name === 'TORCHAIN_ENDPOINT')!.value).toBe(
       '198.51.100.99:1194',
     );
+    // The operator changed the Secret itself: not a hand edit (a switch to another server is the same path).
+    expect(op.logs.filter((l) => l.msg === 'hop Secret edited by hand; putting it back')).toEqual([]);
   });
 
   it('a hop Secret deleted by hand is put back', async () => {
@@ -133,6 +135,7 @@ describe('operator reconcile (lab/kube + lab/vault)', () => {
       return now?.data?.[key] === before!.data![key] ? now : undefined;
     }, 'the Secret data put back');
     expect(Object.keys(back.data!)).toEqual([key]);
+    expect(op.logs.filter((l) => l.msg === 'hop Secret edited by hand; putting it back')).toHaveLength(1);
   });
 
   it('a hand-edited pod template is put back: image, env, securityContext, the config-hash annotation (drift)', async () => {

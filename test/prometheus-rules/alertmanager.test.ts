@@ -69,7 +69,7 @@ describe.skipIf(skipUnless({ binaries: [AMTOOL] }))('amtool', () => {
     const dir = tempDir('amtool');
     try {
       const bad = alertmanagerYaml(renderAlertmanagerConfig(DEFAULT_ALERTING)).replace(
-        'group_wait: 10s',
+        `group_wait: ${DEFAULT_ALERTING.route.groupWait}`,
         'group_wait: soon',
       );
       writeFileSync(join(dir.path, 'bad.yml'), bad);

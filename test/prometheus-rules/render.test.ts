@@ -164,20 +164,21 @@ describe('rules', () => {
 describe('timing budget and the operator cooldown', () => {
   it('server death to webhook: detection + scrape + evaluation + for (whole evaluations) + group_wait', () => {
     const b = timingBudget(DEFAULT_ALERTING);
-    expect(b.steps.map((s) => s.seconds)).toEqual([15, 15, 15, 30, 10]);
-    expect(b.worstSeconds).toBe(85);
-    expect(b.worstSecondsExistingGroup).toBe(90);
-    expect(b.bestSeconds).toBe(30);
+    expect(b.steps.map((s) => s.seconds)).toEqual([5, 2, 2, 6, 2]);
+    expect(b.worstSeconds).toBe(17);
+    // A chain whose group already notified waits group_interval (10 s) instead of group_wait (2 s).
+    expect(b.worstSecondsExistingGroup).toBe(25);
+    expect(b.bestSeconds).toBe(6);
     expect(timingBudget(LAB_ALERTING).worstSeconds).toBe(3 + 1 + 1 + 5 + 1);
   });
 
   it('rounds `for` up to whole evaluation intervals', () => {
-    const p = withValue('tunnelDown.for', '20s');
-    expect(timingBudget(p).steps[3]?.seconds).toBe(30);
+    const p = withValue('tunnelDown.for', '7s');
+    expect(timingBudget(p).steps[3]?.seconds).toBe(8);
   });
 
   it('the default cooldown is reconnect + up detection + scrape + evaluation + group_interval, in whole seconds', () => {
-    expect(defaultCooldownSeconds(DEFAULT_ALERTING)).toBe(30 + 5 + 15 + 15 + 15);
+    expect(defaultCooldownSeconds(DEFAULT_ALERTING)).toBe(10 + 2 + 2 + 2 + 10);
     expect(defaultCooldownSeconds(LAB_ALERTING)).toBe(5 + 2 + 1 + 1 + 1);
     const p = structuredClone(LAB_ALERTING);
     p.route.groupInterval = '1500ms';

@@ -334,9 +334,12 @@ export class Reconciler {
       ...(this.d.hopServiceAccount ? { serviceAccountName: this.d.hopServiceAccount } : {}),
     };
     const desiredSecret = buildSecret(input);
-    const secretDrift = !!existingSecret && secretDrifted(existingSecret.liveDataHash, desiredSecret);
+    // Drift only when the operator would write the same Secret again: a new server or a new config from Vault
+    // changes the desired data too, and that is the operator's own change, not a hand edit.
+    const secretCurrent = upToDate(existingSecret, desiredSecret);
+    const secretDrift = secretCurrent && !!existingSecret && secretDrifted(existingSecret.liveDataHash, desiredSecret);
     if (secretDrift) log.warn('hop Secret edited by hand; putting it back', { secret: secretName(tc) });
-    if (!upToDate(existingSecret, desiredSecret) || secretDrift) {
+    if (!secretCurrent || secretDrift) {
       // When the hop took this server: kept while the server stays (a config change is not a new server); unknown
       // when a Secret deleted by hand comes back for the server the hop already ran (its alerts stay valid).
       const previous = existingSecret?.metadata?.annotations;
