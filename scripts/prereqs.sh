@@ -42,8 +42,11 @@ declare -A probe=(
   [podman]=/usr/bin/podman
   [runc]=/usr/sbin/runc
   [skopeo]=/usr/bin/skopeo
-  # The lab's cluster DNS (lab/cluster/dns.ts).
+  # The lab's cluster DNS (lab/cluster/dns.ts) and the internet side's resolvers (lab/netns/resolvers.ts).
   [dnsmasq-base]=/usr/sbin/dnsmasq
+  # DNS for the LAN: the hop's resolver (images/hop/dns.sh; PATH is the host's in the lab) and dig for the tests.
+  [unbound]=/usr/sbin/unbound
+  [bind9-dnsutils]=/usr/bin/dig
 )
 
 missing=()
@@ -68,7 +71,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${sorted[@]}" >/dev/null
   # Debian starts these daemons on install where systemd runs; the lab and tests start their own on their own ports.
-  for svc in prometheus prometheus-alertmanager prometheus-node-exporter openvpn ocserv; do
+  for svc in prometheus prometheus-alertmanager prometheus-node-exporter openvpn ocserv unbound; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
       systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi

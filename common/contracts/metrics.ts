@@ -7,7 +7,18 @@ export const METRICS = {
   lastHandshake: 'torchain_vpn_last_handshake_timestamp_seconds',
   lines: 'torchain_log_exporter_lines_total',
   lastLine: 'torchain_log_exporter_last_line_timestamp_seconds',
+  /** DNS for the LAN (the hop with spec.dns): 1 while the gateway's resolver answers a probe through the chain. */
+  dnsUp: 'torchain_dns_up',
+  /** Queries the gateway's resolver answered or failed (`result`: DNS_RESULTS). */
+  dnsQueries: 'torchain_dns_queries_total',
 } as const;
+
+/**
+ * The `result` label of METRICS.dnsQueries: answered (NOERROR, NXDOMAIN: the exit's resolver said something) or
+ * failed (SERVFAIL, REFUSED and the like, or no answer at all). Both initialised to 0.
+ */
+export const DNS_RESULTS = ['answered', 'failed'] as const;
+export type DnsResult = (typeof DNS_RESULTS)[number];
 
 /** The `reason` label values. Every one is initialised to 0 at start, so increase() sees the first failure. */
 export const REASONS = [

@@ -20,6 +20,11 @@
 #   4. routes forwarded traffic from TORCHAIN_IN_IF into the tunnel (policy routing table 188) and the server
 #      endpoint through TORCHAIN_OUT_IF;
 #   5. runs the VPN client in the foreground.
+# With TORCHAIN_DNS=1 (the hop that serves DNS to the LAN: TorChain spec.dns, the last hop) the kill switch also
+# redirects every plain DNS query from TORCHAIN_IN_IF to the hop's resolver (the `dns` container, images/hop/dns.sh)
+# and lets that resolver's packets out only into the tunnel; the exit resolver it forwards to is published for it
+# by images/hop/dns-publish.sh (here: the chain's own or the config's; the protocol hooks: what the server pushes).
+# `entrypoint.sh dns` runs that resolver container instead (same image, non-root).
 #
 # Nothing is undone on exit: the kill switch, routes and tun device stay while the client restarts or the
 # container is restarted, so a dead client black-holes traffic instead of leaking it. Everything is replaced
@@ -31,11 +36,18 @@
 set -Eeuo pipefail
 
 readonly HOP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The hop image's second role: the LAN resolver of the `dns` container (non-root, no capabilities).
+if [[ ${1:-} == dns ]]; then
+  exec bash "$HOP_DIR/dns.sh"
+fi
 readonly NFT_TABLE=torchain
 readonly ROUTE_TABLE=188 # policy routing table for traffic entering on TORCHAIN_IN_IF
 readonly ROUTE_PROTO=73  # marks the routes this script owns (unassigned in iproute2's rt_protos)
 readonly RULE_PREF=188
 readonly EX_CONFIG=64 # bad input: fix the environment or the config, a restart will not help
+readonly DNS_DEFAULT_PORT=1053   # the resolver's port (unprivileged: the kill switch redirects 53 to it)
+readonly DNS_DEFAULT_UID=65531   # the `dns` container's user (operator/src/core/hop-objects.ts DNS_UID)
+readonly DNS_DEFAULT_DIR=/run/torchain/dns
 
 json_escape() {
   local s=$1
@@ -158,6 +170,8 @@ if [[ ! $TYPE =~ ^[a-z][a-z0-9-]{0,31}$ || ! -f $HOP_DIR/vpn/$TYPE.sh ]]; then
 fi
 # shellcheck source=/dev/null
 source "$HOP_DIR/vpn/$TYPE.sh"
+# shellcheck source=dns-publish.sh
+source "$HOP_DIR/dns-publish.sh"
 
 IFS=, read -ra PROTOS <<<"$TORCHAIN_PROTO"
 for p in "${PROTOS[@]}"; do
@@ -205,6 +219,33 @@ IFS=, read -ra TUNNEL_ROUTE_LIST <<<"$TUNNEL_ROUTES"
 for r in "${TUNNEL_ROUTE_LIST[@]}"; do
   valid_ipv4_cidr "$r" || die_config "TORCHAIN_TUNNEL_ROUTES must be a comma-separated list of IPv4 CIDRs" value "$r"
 done
+# DNS for the LAN (the hop that serves it): the resolver's port, user and shared directory, and its upstream.
+DNS=${TORCHAIN_DNS:-0}
+[[ $DNS == 0 || $DNS == 1 ]] || die_config "TORCHAIN_DNS must be 1 (this hop serves DNS to the LAN on TORCHAIN_GATEWAY) or 0" value "$DNS"
+DNS_SERVERS=() DNS_CONFIGURED=()
+if [[ $DNS == 1 ]]; then
+  [[ -n $GATEWAY ]] || die_config "TORCHAIN_DNS=1 needs TORCHAIN_GATEWAY: the resolver answers on the hop's LAN address (ipGateWay)"
+  DNS_PORT=${TORCHAIN_DNS_PORT:-$DNS_DEFAULT_PORT}
+  valid_port "$DNS_PORT" && ((10#$DNS_PORT != 53)) ||
+    die_config "TORCHAIN_DNS_PORT must be a port other than 53 (53 is redirected to it)" value "$DNS_PORT"
+  DNS_PORT=$((10#$DNS_PORT))
+  DNS_UID=${TORCHAIN_DNS_UID:-$DNS_DEFAULT_UID}
+  [[ $DNS_UID =~ ^[0-9]{1,10}$ ]] && ((10#$DNS_UID >= 1 && 10#$DNS_UID <= 4294967294)) ||
+    die_config "TORCHAIN_DNS_UID must be the dns container's user id, not 0 (the kill switch confines that user's packets to the tunnel)" value "$DNS_UID"
+  DNS_UID=$((10#$DNS_UID))
+  export TORCHAIN_DNS_DIR=${TORCHAIN_DNS_DIR:-$DNS_DEFAULT_DIR}
+  [[ -d $TORCHAIN_DNS_DIR && -w $TORCHAIN_DNS_DIR ]] ||
+    die_config "TORCHAIN_DNS_DIR is not a writable directory; mount the emptyDir shared with the dns container there" path "$TORCHAIN_DNS_DIR"
+  for v in TORCHAIN_DNS_SERVERS TORCHAIN_DNS_CONFIGURED; do
+    list=()
+    while read -r a; do
+      dns_ipv4 "$a" || die_config "$v must be a comma-separated list of IPv4 resolver addresses" value "$a"
+      list+=("$a")
+    done < <(dns_split "${!v:-}")
+    ((${#list[@]} <= 3)) || die_config "$v lists more than 3 resolvers" value "${!v}"
+    if [[ $v == TORCHAIN_DNS_SERVERS ]]; then DNS_SERVERS=("${list[@]}"); else DNS_CONFIGURED=("${list[@]}"); fi
+  done
+fi
 [[ -f $CONFIG && -r $CONFIG ]] || die_config "TORCHAIN_CONFIG is not a readable file; check the Secret mount and vpnFileConfig" path "$CONFIG"
 [[ -d $TMP_DIR && -w $TMP_DIR ]] || die_config "TORCHAIN_TMP_DIR is not a writable directory; mount an emptyDir there" path "$TMP_DIR"
 for dev in "$OUT_IF" "$IN_IF"; do
@@ -245,6 +286,34 @@ for e in "${KILL_SWITCH_ENDPOINTS[@]}"; do
   allow_out+="    $NFT_IP daddr $a $p dport $port accept"$'\n'
   allow_in+="    $NFT_IP saddr $a $p sport $port accept"$'\n'
 done
+# DNS for the LAN: a redirect of every plain DNS query to this hop's resolver, and a guard that lets the resolver's
+# own packets out only into the tunnel (its upstream queries) or back to whoever asked (its answers).
+dns_output="" dns_input="" dns_rules=""
+if [[ $DNS == 1 ]]; then
+  dns_output="    meta skuid $DNS_UID jump dns_guard"$'\n'
+  dns_input="    meta l4proto { udp, tcp } th dport $DNS_PORT iifname != { \"$IN_IF\", \"lo\" } counter name dns_blocked drop"$'\n'
+  dns_rules=$(
+    cat <<DNS
+  counter dns_redirected { }
+  counter dns_blocked { }
+
+  # Plain DNS from the LAN, to the gateway or to any resolver a client has hard-coded, is answered by this hop's
+  # resolver, which forwards it through the chain. (Redirected before routing: it is never forwarded.)
+  chain dns_redirect {
+    type nat hook prerouting priority dstnat; policy accept;
+    iifname "$IN_IF" meta nfproto ipv4 meta l4proto { udp, tcp } th dport 53 counter name dns_redirected redirect to :$DNS_PORT
+  }
+
+  # The resolver's packets (uid $DNS_UID): upstream queries into the tunnel only, answers back on IN_IF or lo.
+  chain dns_guard {
+    oifname "$TUN_IF" accept
+    oifname "lo" accept
+    oifname "$IN_IF" ct direction reply accept
+    counter name dns_blocked drop
+  }
+DNS
+  )
+fi
 nft -f - <<EOF || die "could not install the nftables kill switch; the container needs CAP_NET_ADMIN" table "inet $NFT_TABLE"
 table inet $NFT_TABLE
 delete table inet $NFT_TABLE
@@ -257,7 +326,7 @@ table inet $NFT_TABLE {
   # no payload and is needed to reach an IPv6 next hop).
   chain output {
     type filter hook output priority filter; policy accept;
-    oifname "$OUT_IF" jump out_guard
+${dns_output}    oifname "$OUT_IF" jump out_guard
   }
   chain out_guard {
 ${allow_out}    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept
@@ -267,7 +336,7 @@ ${allow_out}    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router
   # Inbound on OUT_IF: the server's answers and ICMP errors about our own flows (PMTU), nothing else.
   chain input {
     type filter hook input priority filter; policy accept;
-    iifname "$OUT_IF" jump in_guard
+${dns_input}    iifname "$OUT_IF" jump in_guard
   }
   chain in_guard {
     ct state established,related accept
@@ -307,6 +376,7 @@ ${allow_in}    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-
     type filter hook postrouting priority srcnat + 1; policy accept;
     oifname "$TUN_IF" fib saddr . oif type != local counter name nat_unready drop
   }
+${dns_rules}
 }
 EOF
 log info "kill switch installed" table "inet $NFT_TABLE" allowed "$TORCHAIN_PROTO $TORCHAIN_ENDPOINT via $OUT_IF"
@@ -376,6 +446,16 @@ for r in "${TUNNEL_ROUTE_LIST[@]}"; do
 done
 while ip -4 rule del pref "$RULE_PREF" 2>/dev/null; do :; done
 ip -4 rule add pref "$RULE_PREF" iif "$IN_IF" lookup "$ROUTE_TABLE"
+# The resolver's upstream: none until this run knows one (never the previous server's), then the chain's own
+# resolvers or those the config names; the protocol's hook replaces them with what the server pushes.
+if [[ $DNS == 1 ]]; then
+  dns_forget
+  if ((${#DNS_SERVERS[@]})); then
+    dns_publish "set for the chain (TORCHAIN_DNS_SERVERS)" "${DNS_SERVERS[@]}"
+  elif ((${#DNS_CONFIGURED[@]})); then
+    dns_publish "named in the config (TORCHAIN_DNS_CONFIGURED)" "${DNS_CONFIGURED[@]}"
+  fi
+fi
 log info "routes set" server_route "$SERVER_IP/$HOST_PREFIX dev $OUT_IF" forward_table "$ROUTE_TABLE" tunnel_mtu "$MTU"
 
 # ---------------------------------------------------------------------------------------------------------------

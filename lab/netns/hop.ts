@@ -1,7 +1,9 @@
 // Runs the hop entrypoint (images/hop/entrypoint.sh, the same script as in the images) as a process inside a hop's
 // namespace, with the environment contract filled in by the topology, and tells when its tunnel is up.
 import { fileURLToPath } from 'node:url';
-import { mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Daemon } from './daemon.js';
 import { SERVER_MODULES } from './servers/index.js';
 import { latestHandshake } from './servers/wireguard.js';
@@ -74,5 +76,65 @@ export async function startHop(hop: HopHandle, opts: StartHopOptions): Promise<H
       );
     },
     stop: () => daemon.close(),
+  };
+}
+
+/** The `dns` container's user (operator/src/core/hop-objects.ts DNS_UID; images/hop/entrypoint.sh's default). */
+export const RESOLVER_UID = 65531;
+
+export interface ResolverProcess {
+  daemon: Daemon;
+  /** The directory the hop's entrypoint publishes the upstream to: give it the hop as TORCHAIN_DNS_DIR. */
+  dnsDir: string;
+  /** Stops the resolver and removes its directories. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The hop's `dns` container as a process: `entrypoint.sh dns` in the hop's namespace as RESOLVER_UID with no
+ * capabilities, reading the upstream from its own `dnsDir` (start the hop with TORCHAIN_DNS=1 and that directory).
+ * Its directories are named like the topology's key directories, so the prefix cleanup removes them after a crash.
+ */
+export async function startHopResolver(
+  hop: HopHandle,
+  o: { extraEnv?: Record<string, string> } = {},
+): Promise<ResolverProcess> {
+  const base = await mkdtemp(join(tmpdir(), `torchain-netns-${hop.netns}-dns-`));
+  await chmod(base, 0o755);
+  const dnsDir = join(base, 'shared');
+  const scratch = join(base, 'tmp');
+  await mkdir(dnsDir, { mode: 0o755 });
+  await mkdir(scratch, { mode: 0o700 });
+  await chown(scratch, RESOLVER_UID, RESOLVER_UID);
+  const daemon = new Daemon({
+    netns: hop.netns,
+    cmd: 'setpriv',
+    args: [
+      `--reuid=${RESOLVER_UID}`,
+      `--regid=${RESOLVER_UID}`,
+      '--clear-groups',
+      '--bounding-set=-all',
+      '--inh-caps=-all',
+      '--no-new-privs',
+      'bash',
+      ENTRYPOINT,
+      'dns',
+    ],
+    env: {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      TORCHAIN_GATEWAY: hop.lanGateway,
+      TORCHAIN_DNS_DIR: dnsDir,
+      TORCHAIN_TMP_DIR: scratch,
+      ...(o.extraEnv ?? {}),
+    },
+  });
+  daemon.start();
+  return {
+    daemon,
+    dnsDir,
+    stop: async () => {
+      await daemon.close();
+      await rm(base, { recursive: true, force: true });
+    },
   };
 }

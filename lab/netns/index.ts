@@ -7,7 +7,18 @@ export {
   type HopSpec,
   type Endpoint,
 } from './topology.js';
-export { startHop, wgLatestHandshake, ENTRYPOINT, type HopProcess, type StartHopOptions } from './hop.js';
+export {
+  startHop,
+  startHopResolver,
+  wgLatestHandshake,
+  ENTRYPOINT,
+  RESOLVER_UID,
+  type HopProcess,
+  type ResolverProcess,
+  type StartHopOptions,
+} from './hop.js';
+export { dnsQuery, type DnsResult } from './dns-client.js';
+export { LAB_DOMAIN, RESOLVER_ADDRESSES, RESOLVER_ANSWERS, type LabResolvers } from './resolvers.js';
 export {
   createVpnServer,
   openvpnConfigs,

@@ -31,6 +31,8 @@ export interface Names {
   fabric: string;
   client: string;
   internet: string;
+  /** The internet side's DNS resolvers (lab/netns/resolvers.ts). */
+  dns: string;
   hop(k: number): string;
   server(k: number, j: number): string;
   /** Hop k's tunnel interface: wireguard-go names are global (UAPI socket), so they carry prefix and id. */
@@ -54,6 +56,7 @@ export function names(prefix: string, id: string): Names {
     fabric: `${ns}fabric`,
     client: `${ns}client`,
     internet: `${ns}inet`,
+    dns: `${ns}dns`,
     hop: (k) => `${ns}hop${k}`,
     server: (k, j) => `${ns}srv${k}-${j}`,
     hopTunnel: (k, type) =>

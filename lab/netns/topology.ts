@@ -24,6 +24,7 @@ import { PROTOCOLS, isProtocol } from '../../common/contracts/protocols.js';
 import { protocolModule, type PreparedServer } from '../../operator/src/protocols/index.js';
 import { createVpnServer, SERVER_MODULES, type Transport, type VpnServer, type VpnType } from './servers/index.js';
 import { cleanupPrefix } from './cleanup-core.js';
+import { RESOLVER_ADDRESSES, startResolvers, type LabResolvers } from './resolvers.js';
 
 export interface HopSpec {
   type: VpnType;
@@ -111,6 +112,8 @@ export interface Topology {
   fabricNetns: string;
   client: Endpoint & { gateway: string };
   internet: Endpoint;
+  /** The internet side's resolvers: the exit's (pushed by hop N's servers), an alternate and an outside one. */
+  resolvers: LabResolvers;
   hops: HopHandle[];
   servers: VpnServer[];
   /** Stops every daemon, removes every namespace and the key directory. Safe to call twice. */
@@ -126,6 +129,13 @@ const serverAddress = (k: number, j: number) => `198.18.${k}.${10 + j}`;
 const linkNet = (k: number) => `10.201.${k}`;
 const tunnelNet = (k: number, j: number) => `10.${100 + k}.${j}.0/24`;
 const POD_NET = '10.202.0';
+/**
+ * The resolver server j of hop k hands out, as providers push theirs (only the exit hop's is used): the exit
+ * resolver, but the alternate one from every second server of the exit hop, so a switch of the exit hop changes the
+ * resolver the gateway must follow.
+ */
+const pushedResolver = (k: number, j: number, n: number) =>
+  k === n && j % 2 === 1 ? RESOLVER_ADDRESSES.alternate : RESOLVER_ADDRESSES.exit;
 
 function validate(spec: TopologySpec): void {
   if (!Array.isArray(spec.hops) || spec.hops.length < 1 || spec.hops.length > 9) {
@@ -253,6 +263,8 @@ export interface World {
   hop1Address: string;
   client: Endpoint & { gateway: string };
   internet: Endpoint;
+  /** The internet side's resolvers: the exit's (pushed by hop N's servers), an alternate and an outside one. */
+  resolvers: LabResolvers;
   pools: HopPool[];
   servers: VpnServer[];
   teardown(): Promise<void>;
@@ -273,16 +285,17 @@ export async function buildWorld(spec: TopologySpec): Promise<World> {
   });
   const dir = await mkdtemp(join(tmpdir(), n.tmpDirPrefix));
   const servers: VpnServer[] = [];
+  let resolvers: LabResolvers | undefined;
   let torn = false;
   const teardown = async () => {
     if (torn) return;
     torn = true;
-    await Promise.allSettled(servers.map((s) => s.close()));
+    await Promise.allSettled([...servers.map((s) => s.close()), resolvers?.stop()]);
     await cleanupPrefix(n.netnsPrefix.replace(/-$/, ''), { quiet: true });
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const all = [n.fabric, n.client, n.internet];
+    const all = [n.fabric, n.client, n.internet, n.dns];
     for (let k = 1; k <= N; k++) for (let j = 0; j < per; j++) all.push(n.server(k, j));
     for (const ns of all) await addNetns(ns);
     const mtu = `mtu ${linkMtu}`;
@@ -336,6 +349,7 @@ export async function buildWorld(spec: TopologySpec): Promise<World> {
             tunnelNet: tunnelNet(k, j),
             egressIf: 'eth0',
             allowFrom: k > 1 ? Array.from({ length: per }, (_, i) => serverAddress(k - 1, i)) : undefined,
+            dns: pushedResolver(k, j, N),
           },
           dir,
           pki,
@@ -346,6 +360,13 @@ export async function buildWorld(spec: TopologySpec): Promise<World> {
       pools.push({ number: k, type: h.type, transport, servers: pool });
     }
     if (spec.startServers ?? true) for (const s of servers) await s.start();
+    resolvers = await startResolvers({
+      netns: n.dns,
+      fabricNetns: n.fabric,
+      bridge: 'br-inet',
+      linkMtu,
+      exitServers: Array.from({ length: per }, (_, j) => serverAddress(N, j)),
+    });
     return {
       prefix,
       id,
@@ -359,6 +380,7 @@ export async function buildWorld(spec: TopologySpec): Promise<World> {
       hop1Address: `${HOP1_OUT}/16`,
       client: { netns: n.client, iface: 'eth0', address: CLIENT_ADDRESS, gateway: `${LAN_NET}.1` },
       internet: { netns: n.internet, iface: 'eth0', address: INTERNET_HOST },
+      resolvers,
       pools,
       servers,
       teardown,
@@ -384,16 +406,17 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
   });
   const dir = await mkdtemp(join(tmpdir(), n.tmpDirPrefix));
   const servers: VpnServer[] = [];
+  let resolvers: LabResolvers | undefined;
   let torn = false;
   const teardown = async () => {
     if (torn) return;
     torn = true;
-    await Promise.allSettled(servers.map((s) => s.close()));
+    await Promise.allSettled([...servers.map((s) => s.close()), resolvers?.stop()]);
     await cleanupPrefix(n.netnsPrefix.replace(/-$/, ''), { quiet: true });
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const all = [n.fabric, n.client, n.internet, ...spec.hops.map((_, i) => n.hop(i + 1))];
+    const all = [n.fabric, n.client, n.internet, n.dns, ...spec.hops.map((_, i) => n.hop(i + 1))];
     for (let k = 1; k <= N; k++) for (let j = 0; j < per; j++) all.push(n.server(k, j));
     for (const ns of all) await addNetns(ns);
 
@@ -493,6 +516,7 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
             tunnelNet: tunnelNet(k, j),
             egressIf: 'eth0',
             allowFrom: k > 1 ? Array.from({ length: per }, (_, i) => serverAddress(k - 1, i)) : undefined,
+            dns: pushedResolver(k, j, N),
           },
           dir,
           pki,
@@ -560,6 +584,13 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
       });
     }
     if (spec.startServers ?? true) for (const s of servers) await s.start();
+    resolvers = await startResolvers({
+      netns: n.dns,
+      fabricNetns: n.fabric,
+      bridge: 'br-inet',
+      linkMtu,
+      exitServers: Array.from({ length: per }, (_, j) => serverAddress(N, j)),
+    });
 
     return {
       prefix,
@@ -570,6 +601,7 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
       fabricNetns: n.fabric,
       client: { netns: n.client, iface: 'eth0', address: CLIENT_ADDRESS, gateway: `${LAN_NET}.1` },
       internet: { netns: n.internet, iface: 'eth0', address: INTERNET_HOST },
+      resolvers,
       hops,
       servers,
       teardown,

@@ -34,6 +34,9 @@ export interface LeakReport {
   perHop: Record<string, number>;
   captured: Record<string, number>;
   examples: string[];
+  /** DNS packets (port 53, UDP or TCP) in clear on any watched link: each is a name leaked outside the tunnels. */
+  dnsInClear: number;
+  dnsExamples: string[];
 }
 
 export class LeakWatch {
@@ -121,7 +124,7 @@ export class LeakWatch {
 
   async stop(): Promise<LeakReport> {
     this.chain.node.sandboxes.onAttachment.delete(this.hook);
-    const report: LeakReport = { leaked: 0, perHop: {}, captured: {}, examples: [] };
+    const report: LeakReport = { leaked: 0, perHop: {}, captured: {}, examples: [], dnsInClear: 0, dnsExamples: [] };
     for (const w of this.watched) {
       const packets = await w.capture.stop().catch(() => [] as CapturedPacket[]);
       const bad = packets.map((p) => w.judge(p)).filter((v): v is string => v !== undefined);
@@ -130,6 +133,13 @@ export class LeakWatch {
       report.captured[h] = (report.captured[h] ?? 0) + packets.length;
       report.leaked += bad.length;
       report.examples.push(...bad.slice(0, 3).map((b) => `${w.what}: ${b}`));
+      const dns = packets.filter((p) => p.sport === 53 || p.dport === 53);
+      report.dnsInClear += dns.length;
+      report.dnsExamples.push(
+        ...dns
+          .slice(0, 3)
+          .map((p) => `${w.what}: ${p.proto ?? ''} ${p.src ?? ''}:${p.sport} -> ${p.dst ?? ''}:${p.dport}`),
+      );
     }
     return report;
   }

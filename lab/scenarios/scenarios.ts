@@ -15,6 +15,7 @@ import {
   type ScenarioOutcome,
   type ScenarioResult,
 } from './harness.js';
+import { DNS_SCENARIOS } from './dns-leak.js';
 import { LeakWatch } from './leak-watch.js';
 import { soak } from './soak.js';
 
@@ -242,6 +243,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   'operator-restart-mid-failover': operatorRestart,
   'alertmanager-down': alertmanagerDown,
   'leak-check': leakCheck,
+  ...DNS_SCENARIOS,
   soak,
 };
 

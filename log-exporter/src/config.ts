@@ -37,6 +37,14 @@ export interface Config {
   probeFailures: number;
   maxLineBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** The gateway's resolver on a hop that serves DNS: probed through the chain (torchain_dns_up). */
+  dnsResolver: HostPort | undefined;
+  /** unbound's remote control (plain, loopback): its statistics (torchain_dns_queries_total). */
+  dnsControl: HostPort | undefined;
+  /** The probe asks for this name's NS records (`.`: the root, which every resolver can answer). */
+  dnsProbeName: string;
+  dnsIntervalSeconds: number;
+  dnsTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -69,6 +77,11 @@ const OPTIONS = {
   probeFailures: { flag: '--probe-failures', env: 'TORCHAIN_PROBE_FAILURES' },
   maxLineBytes: { flag: '--max-line-bytes', env: 'TORCHAIN_MAX_LINE_BYTES' },
   logLevel: { flag: '--log-level', env: 'TORCHAIN_LOG_LEVEL' },
+  dnsResolver: { flag: '--dns-resolver', env: 'TORCHAIN_DNS_RESOLVER' },
+  dnsControl: { flag: '--dns-control', env: 'TORCHAIN_DNS_CONTROL' },
+  dnsProbeName: { flag: '--dns-probe-name', env: 'TORCHAIN_DNS_PROBE_NAME' },
+  dnsInterval: { flag: '--dns-interval-seconds', env: 'TORCHAIN_DNS_INTERVAL_SECONDS' },
+  dnsTimeout: { flag: '--dns-timeout-seconds', env: 'TORCHAIN_DNS_TIMEOUT_SECONDS' },
 } satisfies Record<string, Option>;
 type Key = keyof typeof OPTIONS;
 
@@ -92,7 +105,12 @@ options (flag / environment variable; see log-exporter/README.md):
   --probe-timeout-seconds N          TORCHAIN_PROBE_TIMEOUT_SECONDS (default 1.5)
   --probe-failures N                 TORCHAIN_PROBE_FAILURES (default 2)
   --max-line-bytes N                 TORCHAIN_MAX_LINE_BYTES (default 65536)
-  --log-level debug|info|warn|error  TORCHAIN_LOG_LEVEL (default info)`;
+  --log-level debug|info|warn|error  TORCHAIN_LOG_LEVEL (default info)
+  --dns-resolver HOST:PORT           TORCHAIN_DNS_RESOLVER (the hop's LAN resolver: probed, torchain_dns_up)
+  --dns-control HOST:PORT            TORCHAIN_DNS_CONTROL (unbound's remote control: torchain_dns_queries_total)
+  --dns-probe-name NAME              TORCHAIN_DNS_PROBE_NAME (default ., the root's NS records)
+  --dns-interval-seconds N           TORCHAIN_DNS_INTERVAL_SECONDS (default 5)
+  --dns-timeout-seconds N            TORCHAIN_DNS_TIMEOUT_SECONDS (default 3)`;
 
 /** IPv6 literal check through the URL parser (node:net would cost ~1 MB of RSS in one-shot mode). */
 function isIPv6(host: string): boolean {
@@ -213,6 +231,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const [readerText, readerWhat] = get('handshakeReader');
   const [probeText, probeWhat] = get('probeTarget');
   const [levelText, levelWhat] = get('logLevel');
+  const [dnsResolverText, dnsResolverWhat] = get('dnsResolver');
+  const [dnsControlText, dnsControlWhat] = get('dnsControl');
+  const [dnsNameText, dnsNameWhat] = get('dnsProbeName');
   const config: Config = {
     once,
     type: typeText,
@@ -234,7 +255,30 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     maxLineBytes: num('maxLineBytes', 65536, 1024, true),
     logLevel:
       levelText === undefined ? 'info' : oneOf(levelText, ['debug', 'info', 'warn', 'error'] as const, levelWhat),
+    dnsResolver: dnsResolverText === undefined ? undefined : parseHostPort(dnsResolverText, dnsResolverWhat),
+    dnsControl: dnsControlText === undefined ? undefined : parseHostPort(dnsControlText, dnsControlWhat),
+    dnsProbeName: dnsNameText ?? '.',
+    dnsIntervalSeconds: num('dnsInterval', 5, 0.1),
+    dnsTimeoutSeconds: num('dnsTimeout', 3, 0.1),
   };
+  if (
+    !/^(\.|([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)$/.test(
+      config.dnsProbeName,
+    ) ||
+    config.dnsProbeName.length > 253
+  ) {
+    throw new ConfigError(
+      `${dnsNameWhat}: "${config.dnsProbeName}" is not a DNS name (or . for the root); fix the value`,
+    );
+  }
+  for (const [hp, what] of [
+    [config.dnsResolver, dnsResolverWhat],
+    [config.dnsControl, dnsControlWhat],
+  ] as const)
+    if (hp?.port === 0) throw new ConfigError(`${what}: port 0 cannot be reached`);
+  if (config.dnsTimeoutSeconds >= config.dnsIntervalSeconds) {
+    throw new ConfigError('the DNS timeout must be shorter than the DNS interval; fix --dns-timeout-seconds');
+  }
   if (typeof config.probeTarget === 'object' && config.probeTarget.port === 0) {
     throw new ConfigError(`${probeWhat}: port 0 cannot be probed`);
   }

@@ -1,11 +1,12 @@
 // The metrics contract over prom-client. Values live in ExporterState (plain numbers, cheap to update per line);
 // prom-client reads them at scrape time through collect(), so a million lines cost no label hashing.
 import { Counter, Gauge, Registry } from './prom.js';
-import { METRICS, REASONS } from '../../common/contracts/metrics.js';
+import { DNS_RESULTS, METRICS, REASONS } from '../../common/contracts/metrics.js';
 import { protocolModule } from './protocols/index.js';
 import { lastLineTimestamp, type ExporterState } from './state.js';
 
-export function createRegistry(state: ExporterState): Registry {
+/** `dns`: the hop serves DNS to the LAN, so the gateway resolver's metrics are exported too. */
+export function createRegistry(state: ExporterState, opts: { dns?: boolean } = {}): Registry {
   const registry = new Registry();
   new Gauge({
     name: METRICS.tunnelUp,
@@ -64,5 +65,25 @@ export function createRegistry(state: ExporterState): Registry {
       this.set(lastLineTimestamp(state) ?? 0);
     },
   });
+  if (opts.dns) {
+    new Gauge({
+      name: METRICS.dnsUp,
+      help: "1 while the gateway's DNS resolver answers the exporter's probe through the chain, else 0.",
+      registers: [registry],
+      collect() {
+        this.set(state.dns.up ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: METRICS.dnsQueries,
+      help: "Queries the gateway's DNS resolver answered (NOERROR, NXDOMAIN) or failed (an error reply or none), by result.",
+      labelNames: ['result'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const result of DNS_RESULTS) this.inc({ result }, state.dns[result]);
+      },
+    });
+  }
   return registry;
 }

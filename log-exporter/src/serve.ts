@@ -13,7 +13,17 @@ import type { LineSource } from './sources/source.js';
 import { startStdinSource } from './sources/stdin.js';
 import { registerProcessMetrics } from './process-metrics.js';
 import { protocolModule } from './protocols/index.js';
-import { applyHandshakeReading, applyProbe, applyTunnelMissing } from './state.js';
+import {
+  applyDnsProbe,
+  applyDnsTotals,
+  applyHandshakeReading,
+  applyProbe,
+  applyTunnelMissing,
+  type ExporterState,
+} from './state.js';
+import { dnsProbe, unboundStats } from './dns/client.js';
+import { answeredRcode, QTYPE } from './dns/query.js';
+import { dnsOutcomes, parseUnboundStats } from './dns/unbound-stats.js';
 
 /**
  * Runs fn now and then every intervalMs, start to start (a slow run delays the next, never overlaps it). When fn
@@ -40,11 +50,51 @@ function every(intervalMs: number, fn: () => Promise<void | 'again'>): () => voi
   };
 }
 
+/**
+ * The gateway's resolver on a hop that serves DNS: its statistics (answered and failed queries) and a probe query
+ * through it, every dnsIntervalSeconds. Loopback TCP only; the resolver's own upstream traffic goes through the chain.
+ */
+function watchDns(config: Config, state: ExporterState, log: ReturnType<typeof createLogger>): () => void {
+  const timeoutMs = config.dnsTimeoutSeconds * 1000;
+  let lastProbe: string | undefined;
+  let statsFailing = false;
+  return every(config.dnsIntervalSeconds * 1000, async () => {
+    if (config.dnsControl) {
+      try {
+        applyDnsTotals(state, dnsOutcomes(parseUnboundStats(await unboundStats(config.dnsControl, timeoutMs))));
+        if (statsFailing) log.info('reading the DNS resolver statistics again');
+        statsFailing = false;
+      } catch (err) {
+        // Expected while the resolver waits for an exit resolver or restarts for a new one: say it once.
+        if (!statsFailing) log.warn('cannot read the DNS resolver statistics', { error: errorText(err) });
+        statsFailing = true;
+      }
+    }
+    if (config.dnsResolver) {
+      const r = await dnsProbe(config.dnsResolver, config.dnsProbeName, QTYPE.NS, timeoutMs);
+      const ok = r.rcode !== undefined && answeredRcode(r.rcode);
+      const wasUp = state.dns.up;
+      applyDnsProbe(state, ok);
+      const outcome = r.rcode ?? r.error ?? 'unknown';
+      if (outcome !== lastProbe || state.dns.up !== wasUp)
+        log.info(ok ? 'DNS probe answered' : 'DNS probe failed', {
+          resolver: `${config.dnsResolver.host}:${config.dnsResolver.port}`,
+          outcome,
+          millis: r.millis,
+          dnsUp: state.dns.up,
+        });
+      lastProbe = outcome;
+      if (!ok && state.dns.consecutiveProbeFailures < state.probeFailuresForDown) return 'again';
+    }
+    return undefined;
+  });
+}
+
 export async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
   const processor = new LineProcessor(config.type, { probeFailuresForDown: config.probeFailures });
   const state = processor.state;
-  const registry = createRegistry(state);
+  const registry = createRegistry(state, { dns: !!(config.dnsResolver || config.dnsControl) });
   const stopProcessMetrics = await registerProcessMetrics(registry);
   let source: LineSource | undefined;
   const app = await buildHttp({ registry, state, source: () => source });
@@ -135,6 +185,8 @@ export async function serve(config: Config): Promise<number> {
       }),
     );
   }
+
+  if (config.dnsResolver || config.dnsControl) stoppers.push(watchDns(config, state, log));
 
   try {
     const bound = await app.listen(config.listen.host, config.listen.port);

@@ -28,6 +28,19 @@ export interface ExporterState {
   lastLineSourceTimed: boolean;
   consecutiveProbeFailures: number;
   probeFailuresForDown: number;
+  /** The gateway's resolver (hops that serve DNS); untouched elsewhere. */
+  dns: DnsState;
+}
+
+export interface DnsState {
+  /** 1 while the resolver answers the probe through the chain (down after probeFailuresForDown failures). */
+  up: boolean;
+  consecutiveProbeFailures: number;
+  /** Queries answered and failed, counted by this exporter from the resolver's own totals. */
+  answered: number;
+  failed: number;
+  /** The resolver's totals at the last reading (undefined: none yet). */
+  last: { answered: number; failed: number; uptimeSeconds: number } | undefined;
 }
 
 function zeroes(): Record<Reason, number> {
@@ -48,6 +61,7 @@ export function initialState(type: Protocol, probeFailuresForDown = 2): Exporter
     lastLineSourceTimed: false,
     consecutiveProbeFailures: 0,
     probeFailuresForDown,
+    dns: { up: false, consecutiveProbeFailures: 0, answered: 0, failed: 0, last: undefined },
   };
 }
 
@@ -124,4 +138,42 @@ export function applyHandshakeReading(state: ExporterState, handshakeSeconds: nu
 /** The tunnel interface does not exist (the client is not running): down, but no probe was sent, so nothing counts. */
 export function applyTunnelMissing(state: ExporterState): void {
   state.tunnelUp = false;
+}
+
+/**
+ * One reading of the resolver's cumulative totals. The first reading is the baseline (like history lines: what the
+ * resolver counted before this exporter started is not new). A resolver that has run for less time than at the
+ * last reading was restarted (it is on every upstream change): everything it counted since is new. Otherwise only
+ * growth counts (a query waiting for its upstream may move from "unanswered" back to pending between readings).
+ */
+export function applyDnsTotals(
+  state: ExporterState,
+  totals: { answered: number; failed: number; uptimeSeconds: number },
+): void {
+  const d = state.dns;
+  if (!d.last || totals.uptimeSeconds < d.last.uptimeSeconds) {
+    if (d.last) {
+      d.answered += totals.answered;
+      d.failed += totals.failed;
+    }
+    d.last = { ...totals };
+    return;
+  }
+  const answered = Math.max(d.last.answered, totals.answered);
+  const failed = Math.max(d.last.failed, totals.failed);
+  d.answered += answered - d.last.answered;
+  d.failed += failed - d.last.failed;
+  d.last = { answered, failed, uptimeSeconds: totals.uptimeSeconds };
+}
+
+/** One probe query through the resolver: up at once when answered, down after probeFailuresForDown failures. */
+export function applyDnsProbe(state: ExporterState, answered: boolean): void {
+  const d = state.dns;
+  if (answered) {
+    d.consecutiveProbeFailures = 0;
+    d.up = true;
+    return;
+  }
+  d.consecutiveProbeFailures++;
+  if (d.consecutiveProbeFailures >= state.probeFailuresForDown) d.up = false;
 }

@@ -349,13 +349,72 @@ export function buildDashboard(): Dashboard {
       timeseries('none'),
       legendTable,
     ),
+
+    row('DNS for the LAN (the last hop answers DNS on the gateway)', 49),
+    panel(
+      'state-timeline',
+      'DNS at the gateway',
+      { x: 0, y: 50, w: 8, h: 7 },
+      "The gateway's resolver answers the exporter's probe through the chain (up) or not (down). Down while the tunnel is up: the exit resolver fails (TorchainDnsDown). No row: the chain does not serve DNS (chains[].dns).",
+      [target(`max by (hop, server) (${RECORD.dnsUp}{${CHAIN}})`, 'hop {{hop}} · {{server}}')],
+      fields({
+        mappings: [UP_DOWN],
+        color: { mode: 'thresholds' },
+        thresholds: {
+          mode: 'absolute',
+          steps: [
+            { color: RED, value: null },
+            { color: GREEN, value: 1 },
+          ],
+        },
+        custom: { fillOpacity: 80, lineWidth: 0 },
+      }),
+      { showValue: 'never', mergeValues: true, rowHeight: 0.8, alignValue: 'left', legend: { showLegend: false } },
+    ),
+    panel(
+      'timeseries',
+      'DNS queries at the gateway: answered and failed',
+      { x: 8, y: 50, w: 10, h: 7 },
+      "Queries per second the gateway's resolver answered (NOERROR, NXDOMAIN from the exit's resolver) or failed (SERVFAIL, REFUSED or no answer: the chain or the exit resolver is down).",
+      [target(`sum by (result) (rate(torchain_dns_queries_total{${CHAIN}}[$__rate_interval]))`, '{{result}}')],
+      timeseries('reqps'),
+      legendTable,
+    ),
+    panel(
+      'stat',
+      'DNS queries failed (5m)',
+      { x: 18, y: 50, w: 6, h: 7 },
+      'Share of the queries at the gateway that failed within 5 minutes (TorchainDnsErrors above its ratio).',
+      [
+        target(
+          `sum(rate(torchain_dns_queries_total{${CHAIN}, result="failed"}[5m])) / sum(rate(torchain_dns_queries_total{${CHAIN}}[5m]))`,
+          'failed',
+          'A',
+          { instant: true, range: false },
+        ),
+      ],
+      fields({
+        unit: 'percentunit',
+        decimals: 1,
+        color: { mode: 'thresholds' },
+        thresholds: {
+          mode: 'absolute',
+          steps: [
+            { color: GREEN, value: null },
+            { color: 'orange', value: 0.05 },
+            { color: RED, value: 0.25 },
+          ],
+        },
+      }),
+      statOptions,
+    ),
   ];
 
   return {
     uid: DASHBOARD_UID,
     title: 'torchain / chain health',
     description:
-      'One torchain chain: hops up/down with their servers, why they fail, failovers, and the monitoring pipeline.',
+      'One torchain chain: hops up/down with their servers, why they fail, failovers, the monitoring pipeline and DNS at the gateway.',
     tags: ['torchain', 'vpn'],
     editable: true,
     graphTooltip: 1,

@@ -30,6 +30,10 @@ export interface AlertingParams {
    * It must cover a whole notification cycle (see paramProblems), or it fires while Alertmanager is only waiting.
    */
   notificationsMissing: { for: string };
+  /** TorchainDnsDown: the gateway's resolver fails its probe while the hop's tunnel is up. */
+  dnsDown: { for: string };
+  /** TorchainDnsErrors: the share of failed queries at the gateway's resolver, once there are enough queries. */
+  dnsErrors: { window: string; ratio: number; minQueries: number; for: string };
   route: { groupWait: string; groupInterval: string; repeatInterval: string };
   /**
    * Inputs of the timing budget that the rules do not set (docs/alerting.md). They only feed
@@ -56,6 +60,8 @@ export const DEFAULT_ALERTING: AlertingParams = {
   operatorDown: { for: '2m' },
   webhookErrors: { window: '15m', for: '0s' },
   notificationsMissing: { for: '7m' },
+  dnsDown: { for: '1m' },
+  dnsErrors: { window: '5m', ratio: 0.25, minQueries: 20, for: '2m' },
   route: { groupWait: '2s', groupInterval: '10s', repeatInterval: '5m' },
   budget: { scrapeInterval: '2s', downDetectionSeconds: 5, upDetectionSeconds: 2, reconnectSeconds: 10 },
 };
@@ -74,6 +80,8 @@ export const LAB_ALERTING: AlertingParams = {
   operatorDown: { for: '5s' },
   webhookErrors: { window: '1m', for: '0s' },
   notificationsMissing: { for: '40s' },
+  dnsDown: { for: '5s' },
+  dnsErrors: { window: '30s', ratio: 0.5, minQueries: 5, for: '2s' },
   route: { groupWait: '1s', groupInterval: '1s', repeatInterval: '30s' },
   budget: { scrapeInterval: '1s', downDetectionSeconds: 3, upDetectionSeconds: 2, reconnectSeconds: 5 },
 };
@@ -143,6 +151,23 @@ export const PARAM_DOCS: Record<string, ParamDoc> = {
     kind: 'positive-duration',
     doc: 'How long switch alerts may fire without any webhook call reaching the operator before TorchainSwitchNotificationsMissing (at least groupWait + groupInterval + repeatInterval + evaluationInterval, plus a scrape of the operator)',
   },
+  'dnsDown.for': {
+    kind: 'duration',
+    doc: "How long the gateway's DNS resolver must fail its probe (while the hop's tunnel is up) before TorchainDnsDown",
+  },
+  'dnsErrors.window': {
+    kind: 'positive-duration',
+    doc: "Window over which the gateway resolver's answered and failed queries are counted",
+  },
+  'dnsErrors.ratio': {
+    kind: 'quantile', // a share: between 0 and 1
+    doc: 'Share of failed DNS queries within the window that raises TorchainDnsErrors',
+  },
+  'dnsErrors.minQueries': {
+    kind: 'count',
+    doc: 'Queries within the window below which TorchainDnsErrors stays quiet (a few failures of a quiet LAN prove nothing)',
+  },
+  'dnsErrors.for': { kind: 'duration', doc: 'How long the failed share must stay above the ratio' },
   'route.groupWait': {
     kind: 'positive-duration',
     doc: 'Alertmanager group_wait of the switch route: wait for other hops of the chain before the first notification',

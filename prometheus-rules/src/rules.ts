@@ -45,12 +45,15 @@ export const RECORD = {
   exporterUp: 'torchain_hop:up:max',
   lastLineAge: 'torchain_hop_server:torchain_log_exporter_last_line_age_seconds:min',
   handshakeAge: 'torchain_hop_server:torchain_vpn_last_handshake_age_seconds:min',
+  dnsUp: 'torchain_hop_server:torchain_dns_up:max',
+  dnsQueries: (window: string) => `torchain_hop_server:torchain_dns_queries:increase${window}`,
 } as const;
 
 const HOP = '{{ $labels.namespace }}/{{ $labels.torchain }} hop {{ $labels.hop }}';
 
 export function buildRules(p: AlertingParams): RuleFile {
   const errors = RECORD.connectionErrors(p.connectionErrors.window);
+  const dnsQueries = RECORD.dnsQueries(p.dnsErrors.window);
   const switchAlerts: AlertingRule[] = [
     {
       alert: 'TorchainHopTunnelDown',
@@ -124,6 +127,41 @@ export function buildRules(p: AlertingParams): RuleFile {
           `No log line from the {{ $labels.type }} client of ${HOP} for {{ $value | humanizeDuration }}: the client hangs ` +
           "or the exporter's log stream stalled, and failures now show only through the exporter's probe. Check the vpn " +
           'container log and restart the pod if the client hangs.',
+      },
+    },
+    {
+      alert: 'TorchainDnsDown',
+      // Only while the tunnel carries traffic: a chain that is down is the switch alerts' business.
+      expr: `(${RECORD.dnsUp} == 0) and on (${HOP_SERVER_LABELS.join(', ')}) ` + `(${RECORD.tunnelUp} == 1)`,
+      for: p.dnsDown.for,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `The LAN's DNS resolver on ${HOP} fails`,
+        description:
+          `The gateway's resolver on ${HOP} has not answered its probe for ${p.dnsDown.for} although the tunnel to ` +
+          'server {{ $labels.server }} is up: the exit resolver (the one the server pushes, or chains[].dns.servers) ' +
+          'does not answer, so LAN clients cannot resolve names. Check the dns container log; set chains[].dns.servers ' +
+          'to a resolver you trust (reached through the chain), or move the hop to its next server ' +
+          '(kubectl -n {{ $labels.namespace }} patch tc with switchServer + 1).',
+      },
+    },
+    {
+      alert: 'TorchainDnsErrors',
+      expr:
+        `(${dnsQueries}{result="failed"} / ignoring (result) sum without (result) (${dnsQueries}) > ${p.dnsErrors.ratio}) ` +
+        `and ignoring (result) (sum without (result) (${dnsQueries}) >= ${p.dnsErrors.minQueries}) ` +
+        // Only when the tunnel carried traffic throughout the window: the queries that failed while the chain was
+        // down (a failover: the switch alerts' business) would otherwise raise this for a whole window after it.
+        `and on (${HOP_SERVER_LABELS.join(', ')}) (min_over_time(${RECORD.tunnelUp}[${p.dnsErrors.window}]) == 1)`,
+      for: p.dnsErrors.for,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `DNS queries fail at the LAN gateway of ${HOP}`,
+        description:
+          `{{ $value | humanizePercentage }} of the DNS queries at the gateway of ${HOP} failed within ${p.dnsErrors.window} ` +
+          `(threshold ${p.dnsErrors.ratio}, at least ${p.dnsErrors.minQueries} queries) while the tunnel was up all along: the exit resolver answers ` +
+          'SERVFAIL or REFUSED, or not at all. Check the dns container log and the exit resolver; chains[].dns.servers ' +
+          'sets another one.',
       },
     },
     {
@@ -258,6 +296,12 @@ export function buildRules(p: AlertingParams): RuleFile {
           {
             record: RECORD.handshakeAge,
             expr: `time() - max ${byHopServer} (torchain_vpn_last_handshake_timestamp_seconds > 0)`,
+          },
+          { record: RECORD.dnsUp, expr: `max ${byHopServer} (torchain_dns_up)` },
+          {
+            record: dnsQueries,
+            // increase() per pod series first, then the sum: a restarted exporter's counter reset counts as 0.
+            expr: `sum by (${HOP_SERVER_LABELS.join(', ')}, result) (increase(torchain_dns_queries_total[${p.dnsErrors.window}]))`,
           },
           ...healthAlerts,
         ],

@@ -37,6 +37,8 @@ describe('TorChain schema: valid objects are accepted', () => {
     ['a dropped hop', { drop: 1 }],
     ['the optional overrides', { mtu: 1380, poolPath: 'custom/pool/hop-1', outGateway: '10.201.1.1' }],
     ['a hop far down a long chain', { numberNode: 12 }],
+    ['DNS for the LAN with the server’s resolver', { ipGateWay: '192.168.50.1/24', dns: {} }],
+    ['DNS for the LAN with the chain’s resolvers', { ipGateWay: '192.168.50.1/24', dns: { servers: ['9.9.9.9'] } }],
   ])('%s', (_name, spec) => {
     const r = validateTorChain(hop(spec));
     expect(r.ok ? [] : r.errors).toEqual([]);
@@ -98,6 +100,16 @@ describe('TorChain schema: each kind of invalid object is rejected with the fiel
     ['an MTU below the IPv4 minimum', { mtu: 500 }, 'spec.mtu', /must be >= 576/],
     ['a pool path escaping the mount', { poolPath: '../other' }, 'spec.poolPath', /pattern/],
     ['an unknown spec field', { gateway: '10.0.0.1' }, 'spec.gateway', /field not declared in schema/],
+    ['a loopback DNS server', { dns: { servers: ['127.0.0.53'] } }, 'spec.dns.servers[0]', /pattern/],
+    ['a DNS server host name', { dns: { servers: ['dns.example'] } }, 'spec.dns.servers[0]', /pattern/],
+    ['an IPv6 DNS server', { dns: { servers: ['2001:db8::53'] } }, 'spec.dns.servers[0]', /pattern/],
+    [
+      'four DNS servers',
+      { dns: { servers: ['1.1.1.1', '1.0.0.1', '9.9.9.9', '8.8.8.8'] } },
+      'spec.dns.servers',
+      /more than 3/,
+    ],
+    ['an unknown DNS field', { dns: { upstream: ['9.9.9.9'] } }, 'spec.dns.upstream', /field not declared/],
   ])('%s', (_name, spec, field, message) => {
     const r = validateTorChain(hop(spec));
     expect(r.ok).toBe(false);

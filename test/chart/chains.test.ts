@@ -190,4 +190,19 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('chains from values', () => {
       }),
     ).toMatch(/clientCIDRs is required/);
   });
+
+  it('DNS for the LAN: on the last hop only, on by default, with the chain’s own resolvers, or off', async () => {
+    const file = ciFile('three-hop-mixed-values.yaml');
+    const dnsOf = async (opts: Parameters<typeof render>[0]) =>
+      torChains(await render({ valuesFiles: [file], ...opts }), RELEASE_NAMESPACE, 'office').map((h) => h.spec.dns);
+    expect(await dnsOf({})).toEqual([undefined, undefined, {}]);
+    expect(
+      await dnsOf({ set: { 'chains[0].dns.servers[0]': '9.9.9.9', 'chains[0].dns.servers[1]': '149.112.112.112' } }),
+    ).toEqual([undefined, undefined, { servers: ['9.9.9.9', '149.112.112.112'] }]);
+    expect(await dnsOf({ set: { 'chains[0].dns.enabled': 'false' } })).toEqual([undefined, undefined, undefined]);
+    for (const bad of ['127.0.0.53', 'dns.example'])
+      expect(await renderError({ valuesFiles: [file], set: { 'chains[0].dns.servers[0]': bad } })).toMatch(
+        /chains\.0\.dns\.servers\.0/,
+      );
+  });
 });

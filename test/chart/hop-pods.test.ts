@@ -54,7 +54,12 @@ describe.skipIf(skipUnless({ binaries: [HELM] }))('the operator-built hop pods i
       const where = `hop Deployment ${namespace}/${deployment.metadata.name}`;
 
       expect(podPolicyViolations(where, pod.spec)).toEqual([]);
-      expect(pod.spec.containers.map((c: Manifest) => c.name).sort()).toEqual(['log-exporter', 'vpn']);
+      // The last hop serves DNS to the LAN (chains[].dns, on by default): its pod runs the resolver container too.
+      const last = tc.spec.numberNode === torChains.length;
+      expect(tc.spec.dns !== undefined, where).toBe(last);
+      expect(pod.spec.containers.map((c: Manifest) => c.name).sort()).toEqual(
+        last ? ['dns', 'log-exporter', 'vpn'] : ['log-exporter', 'vpn'],
+      );
 
       // The ServiceAccount exists in the hop's namespace and may read the pod's log, which the exporter follows.
       one(all, 'ServiceAccount', pod.spec.serviceAccountName, namespace);

@@ -91,7 +91,10 @@ describe('wireguard', () => {
 
   it('runs `wg setconf` syntax: wg-quick keys out, addresses to the entrypoint, the endpoint in the peer', () => {
     const s = prep('wireguard', config);
-    expect(s.env).toEqual({ TORCHAIN_WG_ADDRESSES: '10.99.0.2/32,fd00:99::2/128' });
+    expect(s.env).toEqual({
+      TORCHAIN_WG_ADDRESSES: '10.99.0.2/32,fd00:99::2/128',
+      TORCHAIN_DNS_CONFIGURED: '10.99.0.1', // for the hop that serves DNS (dns-config.test.ts)
+    });
     for (const gone of ['Address', 'DNS', 'MTU', 'PostUp', 'Table'])
       expect(s.runConfig).not.toMatch(new RegExp(`^${gone}`, 'm'));
     expect(s.runConfig).toMatch(/^\[Peer\]\nEndpoint = 198\.51\.100\.9:51820\n/m);

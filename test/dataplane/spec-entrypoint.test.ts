@@ -34,9 +34,11 @@ const specSchema = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec a
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
 const schemaAccepts = ajv.compile(specSchema);
-/** The CRD's one CEL rule (ajv does not evaluate CEL; the API server does): the same comparison, stated here. */
+/** The CRD's CEL rules (ajv does not evaluate CEL; the API server does): the same comparisons, stated here. */
 const CEL_RULE = "self.inInterface != (has(self.outInterface) ? self.outInterface : 'eth0')";
-const celAccepts = (spec: Obj) => spec.inInterface !== (spec.outInterface ?? 'eth0');
+const CEL_DNS_RULE = '!has(self.dns) || has(self.ipGateWay)';
+const celAccepts = (spec: Obj) =>
+  spec.inInterface !== (spec.outInterface ?? 'eth0') && (spec.dns === undefined || spec.ipGateWay !== undefined);
 const crdAccepts = (spec: Obj) => schemaAccepts(spec) && celAccepts(spec);
 
 const PIN = `pin-sha256:${'A'.repeat(43)}=`;
@@ -114,8 +116,13 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('CRD a
     for (const [file, b64] of Object.entries(secret.data ?? {}))
       await writeFile(join(secretDir, file), Buffer.from(b64, 'base64'), { mode: 0o400 });
     const tmpMount = vpn.volumeMounts!.find((m) => m.name === 'tmp')!.mountPath;
+    const dnsMount = vpn.volumeMounts!.find((m) => m.name === 'dns')?.mountPath;
     const mapPath = (v: string) =>
-      v.startsWith(CONFIG_MOUNT_DIR) ? secretDir + v.slice(CONFIG_MOUNT_DIR.length) : v === tmpMount ? emptyDir : v;
+      v.startsWith(CONFIG_MOUNT_DIR)
+        ? secretDir + v.slice(CONFIG_MOUNT_DIR.length)
+        : v === tmpMount || v === dnsMount
+          ? emptyDir
+          : v;
     const env = Object.fromEntries((vpn.env ?? []).map((e) => [e.name, mapPath(e.value ?? '')]));
     // The pod's attachments (and eth0, its primary interface), created under the names the spec gives.
     const names = { both: [env.TORCHAIN_IN_IF!, env.TORCHAIN_OUT_IF!], out: [env.TORCHAIN_OUT_IF!], none: [] }[attach];
@@ -143,9 +150,10 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('CRD a
     }
   }
 
-  it('the CRD carries the one rule no schema keyword can state', () => {
+  it('the CRD carries the rules no schema keyword can state', () => {
     expect(specSchema['x-kubernetes-validations']).toEqual([
       { rule: CEL_RULE, message: 'inInterface and outInterface (default eth0) must be two different interfaces' },
+      { rule: CEL_DNS_RULE, message: "dns needs ipGateWay: the hop's resolver answers on its LAN address" },
     ]);
     expect(specSchema.required).toContain('inInterface');
   });
@@ -207,6 +215,32 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('CRD a
     ],
     ['an outGateway that is no address', { outGateway: 'router' }, /TORCHAIN_OUT_GATEWAY must be an IP address/],
     ['an unknown typeNode', { typeNode: 'ipsec' }, /TORCHAIN_TYPE must be one of/, 'none'],
+    ['dns without ipGateWay', { dns: {} }, /TORCHAIN_DNS=1 needs TORCHAIN_GATEWAY/],
+    [
+      'a loopback DNS server',
+      { ipGateWay: '192.168.50.1/24', dns: { servers: ['127.0.0.53'] } },
+      /TORCHAIN_DNS_SERVERS must be/,
+    ],
+    [
+      'a DNS server host name',
+      { ipGateWay: '192.168.50.1/24', dns: { servers: ['dns.example'] } },
+      /TORCHAIN_DNS_SERVERS must be/,
+    ],
+    [
+      'an IPv6 DNS server',
+      { ipGateWay: '192.168.50.1/24', dns: { servers: ['2001:db8::53'] } },
+      /TORCHAIN_DNS_SERVERS must be/,
+    ],
+    [
+      'a multicast DNS server',
+      { ipGateWay: '192.168.50.1/24', dns: { servers: ['224.0.0.251'] } },
+      /TORCHAIN_DNS_SERVERS must be/,
+    ],
+    [
+      'four DNS servers',
+      { ipGateWay: '192.168.50.1/24', dns: { servers: ['1.1.1.1', '1.0.0.1', '9.9.9.9', '8.8.8.8'] } },
+      /more than 3 resolvers/,
+    ],
   ];
 
   it.each(refusals)(
@@ -260,6 +294,9 @@ describe.skipIf(skipUnless({ root: true, binaries: DATAPLANE_BINARIES }))('CRD a
     { tmpDir: '/var/tmp/vpn', vpnFileConfig: 'office.ovpn' },
     { vpnFileConfig: 'x', numberNode: 17, nameTorChain: `c${'a'.repeat(38)}z` },
     { drop: 1, switchServer: 3, poolPath: 'custom/pool', image: 'my/img:1', nameK8sNode: 'w1' },
+    { ipGateWay: '192.168.50.1/24', dns: {} },
+    { ipGateWay: '10.254.0.5/30', dns: { servers: ['1.1.1.1', '9.9.9.9', '223.255.255.254'] } },
+    { ipGateWay: '10.0.0.1/8', dns: { servers: ['126.0.0.1'] } },
   ];
   const cases = PROTOCOLS.flatMap((typeNode) => accepted.map((change) => ({ typeNode, change })));
 

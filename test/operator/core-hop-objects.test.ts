@@ -236,3 +236,52 @@ describe('hop Deployment: probe target, out gateway and interface defaults', () 
     expect(env.TORCHAIN_IN_IF).toBe('net1');
   });
 });
+
+describe('DNS for the LAN (spec.dns)', () => {
+  const withDns = torchain('alpha-3', { ...lastHop.spec, dns: { servers: ['9.9.9.9', '149.112.112.112'] } });
+  const containers = (tc: TorChain) => buildDeployment(input(tc)).spec!.template.spec!.containers;
+  const envOf = (c: { env?: Array<{ name: string; value?: string }> }) =>
+    Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+
+  it('adds the resolver container: the hop image in its dns role, non-root, no capabilities, read-only', () => {
+    const dns = containers(withDns).find((c) => c.name === 'dns')!;
+    expect(dns.image).toBe(images.openvpn);
+    expect(dns.command).toBeUndefined();
+    expect(dns.args).toEqual(['dns']);
+    expect(dns.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 65531,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(dns.securityContext?.capabilities?.add).toBeUndefined();
+    expect(envOf(dns)).toMatchObject({ TORCHAIN_GATEWAY: '192.168.50.1/24', TORCHAIN_DNS_PORT: '1053' });
+    expect(dns.volumeMounts).toContainEqual({ name: 'dns', mountPath: '/run/torchain/dns', readOnly: true });
+  });
+
+  it('tells the vpn container to redirect DNS to it and publish the exit resolver, the chain’s own first', () => {
+    const vpn = containers(withDns).find((c) => c.name === 'vpn')!;
+    expect(envOf(vpn)).toMatchObject({
+      TORCHAIN_DNS: '1',
+      TORCHAIN_DNS_DIR: '/run/torchain/dns',
+      TORCHAIN_DNS_UID: '65531',
+      TORCHAIN_DNS_SERVERS: '9.9.9.9,149.112.112.112',
+    });
+    expect(vpn.volumeMounts).toContainEqual({ name: 'dns', mountPath: '/run/torchain/dns' });
+    const exporter = containers(withDns).find((c) => c.name === 'log-exporter')!;
+    expect(envOf(exporter)).toMatchObject({
+      TORCHAIN_DNS_RESOLVER: '127.0.0.1:1053',
+      TORCHAIN_DNS_CONTROL: '127.0.0.1:8953',
+    });
+    const serverPushed = torchain('alpha-3', { ...lastHop.spec, dns: {} });
+    expect(envOf(containers(serverPushed).find((c) => c.name === 'vpn')!).TORCHAIN_DNS_SERVERS).toBeUndefined();
+  });
+
+  it('changes nothing on a hop without it, and restarts the hop when it is turned on', () => {
+    expect(containers(lastHop).map((c) => c.name)).toEqual(['vpn', 'log-exporter']);
+    const vpn = containers(lastHop).find((c) => c.name === 'vpn')!;
+    expect(Object.keys(envOf(vpn)).filter((k) => k.startsWith('TORCHAIN_DNS'))).toEqual([]);
+    expect(configHash(input(withDns))).not.toBe(configHash(input(lastHop)));
+  });
+});

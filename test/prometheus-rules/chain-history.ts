@@ -158,6 +158,21 @@ export function chainHistory(end: number): ChainHistory {
           count(`${key}/lines/${matched}`),
           'torchain_log_exporter_lines_total',
         );
+      // The last hop of the office chain serves DNS: answered queries while the chain is up, failed ones while not.
+      if (h.chain === 'office' && h.hop === '3') {
+        add('torchain_dns_up', 'gauge', id, t, down ? 0 : 1);
+        bump(`${key}/dns/answered`, down ? 0 : 10);
+        bump(`${key}/dns/failed`, down ? 3 : t % 300 === 0 ? 1 : 0);
+        for (const result of ['answered', 'failed'])
+          add(
+            'torchain_dns_queries',
+            'counter',
+            { ...id, result },
+            t,
+            count(`${key}/dns/${result}`),
+            'torchain_dns_queries_total',
+          );
+      }
       // OpenVPN is quiet while healthy; verbose wireguard-go logs a keepalive about every 25 s.
       if (h.type === 'wireguard' || down || t === h.from) counters.set(`${key}/lastline`, t - 3);
       add('torchain_log_exporter_last_line_timestamp_seconds', 'gauge', id, t, count(`${key}/lastline`));

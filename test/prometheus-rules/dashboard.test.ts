@@ -55,6 +55,8 @@ describe('dashboard model', () => {
       'Failover duration',
       'Pool servers',
       'log silence',
+      'DNS at the gateway',
+      'DNS queries at the gateway: answered and failed',
     ])
       expect(titles.toLowerCase()).toContain(t.toLowerCase());
   });

@@ -18,11 +18,12 @@ describe.skipIf(skipUnless({ binaries: [PROMTOOL] }))('promtool', () => {
 
   it('check rules accepts the committed rule file', () => {
     const r = run(PROMTOOL, ['check', 'rules', RULES]);
-    expect(r.stderr + r.stdout).toMatch(/SUCCESS: 17 rules found/);
+    expect(r.stderr + r.stdout).toMatch(/SUCCESS: 21 rules found/);
     expect(r.code).toBe(0);
   });
 
-  it('finds the suites', () => expect(suites).toEqual(['health-alerts.test.yaml', 'switch-alerts.test.yaml']));
+  it('finds the suites', () =>
+    expect(suites).toEqual(['dns-alerts.test.yaml', 'health-alerts.test.yaml', 'switch-alerts.test.yaml']));
 
   it.each(suites)('test rules %s passes', (suite) => {
     const r = run(PROMTOOL, ['test', 'rules', suite], { cwd: TESTS });

@@ -312,6 +312,11 @@ defaultNetworkName): `<chain>-hop<k>-out` (toward its VPN server) and `<chain>-h
 {{- if eq $k $n -}}
 {{- $_ := set $hop "inInterface" $lanIf -}}
 {{- $_ := set $hop "ipGateWay" $gw -}}
+{{- /* DNS for the LAN: the last hop answers on the gateway IP and forwards through the chain (on unless disabled). */ -}}
+{{- $dns := $c.dns | default dict -}}
+{{- if or (not (hasKey $dns "enabled")) $dns.enabled -}}
+{{- $_ := set $hop "dns" (dict "servers" ($dns.servers | default list)) -}}
+{{- end -}}
 {{- $_ := set $hop "inConfig" (dict "cniVersion" "0.3.1" "name" (printf "%s-hop%d-in" $name $k) "type" "macvlan" "master" $parent "mode" (default "bridge" $lan.mode) "ipam" (dict)) -}}
 {{- else -}}
 {{- $_ := set $hop "inInterface" "down0" -}}

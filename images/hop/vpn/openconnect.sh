@@ -44,11 +44,18 @@ vpn_run() {
 # --- openconnect's --script (vpnc-script interface), when this file is run rather than sourced -------------------
 oc_script() {
   local level msg
+  # oc_log LEVEL MESSAGE [KEY VALUE]...
   oc_log() {
     level=$1 msg=$2
+    shift 2
     local line
-    printf -v line '{"time":"%s","level":"%s","component":"torchain-hop","msg":"%s","reason":"%s","interface":"%s"}' \
-      "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$level" "$msg" "${reason:-}" "${TUNDEV:-}"
+    printf -v line '{"time":"%s","level":"%s","component":"torchain-hop","msg":"%s"' \
+      "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$level" "$msg"
+    while (($# >= 2)); do
+      line+=",\"$1\":\"${2//\"/\\\"}\""
+      shift 2
+    done
+    line+=",\"reason\":\"${reason:-}\",\"interface\":\"${TUNDEV:-}\"}"
     { printf '%s\n' "$line" >&3; } 2>/dev/null || printf '%s\n' "$line" >&2
   }
   case ${reason:-} in
@@ -70,6 +77,14 @@ oc_script() {
       done < <(ip -4 -o address show dev "$TUNDEV")
       ip link set dev "$TUNDEV" mtu "$mtu" up
       oc_log info "tunnel configured: address $INTERNAL_IP4_ADDRESS, mtu $mtu (routes and DNS stay with the hop)"
+      # The hop that serves DNS forwards to the resolver(s) the server names (space-separated in INTERNAL_IP4_DNS).
+      if [[ ${TORCHAIN_DNS:-0} == 1 ]]; then
+        log() { oc_log "$@"; }
+        # shellcheck source=../dns-publish.sh
+        source "$(dirname "${BASH_SOURCE[0]}")/../dns-publish.sh"
+        # shellcheck disable=SC2086 # a list of addresses
+        dns_pushed "pushed by the openconnect server" ${INTERNAL_IP4_DNS:-} || oc_log error "could not set the DNS upstream the server pushed"
+      fi
       ;;
     *) ;; # pre-init, disconnect, attempt-reconnect: the device, routes and kill switch stay as they are
   esac

@@ -2,7 +2,8 @@
 # OpenVPN hop module, sourced by images/hop/entrypoint.sh (the functions it calls are listed there).
 # TORCHAIN_CONFIG is the config the operator's module prepared (operator/src/protocols/openvpn/): exactly one
 # `remote` (the kill switch's endpoint) and none of the directives the hop decides; the command line below decides
-# those (device, MTU, routes) and wins over the file anyway.
+# those (device, MTU, routes) and wins over the file anyway. On the hop that serves DNS, vpn/openvpn-up.sh picks up
+# the resolver the server pushes.
 
 vpn_check() {
   [[ ${#PROTOS[@]} -eq 1 ]] || die_config "TORCHAIN_PROTO for openvpn is udp or tcp, one of them" value "$TORCHAIN_PROTO"
@@ -20,7 +21,16 @@ vpn_run() {
   # --script-security 1: no user scripts, whatever the file says.
   # --connect-retry 1 2: a hop below a failed one keeps retrying every 1-2 s instead of backing off to 8, 16… 300 s,
   # so it reconnects within seconds of the hop above recovering (the backoff was most of a failover's reconnect time).
+  local security=(--script-security 1)
+  # The hop that serves DNS learns the resolver the server pushes from its own --up script (after every restart:
+  # --up-restart), run with an environment of OpenVPN's making: hence --setenv. Scripts of the config itself cannot
+  # run: the operator's module takes every script directive out (operator/src/protocols/openvpn).
+  if [[ $DNS == 1 && ${#DNS_SERVERS[@]} -eq 0 ]]; then
+    security=(--script-security 2 --up "$BASH $HOP_DIR/vpn/openvpn-up.sh" --up-restart
+      --setenv PATH "$PATH" --setenv TORCHAIN_DNS 1 --setenv TORCHAIN_DNS_DIR "$TORCHAIN_DNS_DIR"
+      --setenv TORCHAIN_TUN_IF "$TUN_IF")
+  fi
   log info "exec openvpn" config "$CONFIG"
   exec openvpn --config "$CONFIG" --dev "$TUN_IF" --dev-type tun --tun-mtu "$MTU" --pull-filter ignore tun-mtu \
-    --route-noexec --persist-tun --script-security 1 --connect-retry 1 2
+    --route-noexec --persist-tun "${security[@]}" --connect-retry 1 2
 }

@@ -86,6 +86,7 @@ export const openconnectServer: ServerModule = {
       `config-per-user = ${base}-users/`,
       `ipv4-network = ${spec.tunnelNet.replace(/\/24$/, '')}`,
       `ipv4-netmask = ${net.mask}`,
+      ...(spec.dns ? [`dns = ${spec.dns}`] : []),
       'ping-leases = false',
       `mtu = ${spec.tunMtu ?? 1500}`,
       'cisco-client-compat = true',

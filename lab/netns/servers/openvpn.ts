@@ -25,6 +25,7 @@ export function openvpnConfigs(
     'data-ciphers AES-256-GCM',
     'dh none',
     `tun-mtu ${spec.tunMtu ?? 1500}`,
+    ...(spec.dns ? [`push "dhcp-option DNS ${spec.dns}"`] : []),
     'verb 3',
     inline('ca', pki.ca),
     inline('cert', pki.server.cert),

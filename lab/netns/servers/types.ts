@@ -28,6 +28,12 @@ export interface VpnServerSpec {
   allowFrom?: string[];
   /** Server-side tunnel MTU (default 1500). */
   tunMtu?: number;
+  /**
+   * The resolver the server hands its clients (OpenVPN `push "dhcp-option DNS"`, WireGuard's client `DNS =`,
+   * ocserv `dns =`), as VPN providers do. Default: none pushed (WireGuard's client config names the server's tunnel
+   * address, as wg-quick files usually do).
+   */
+  dns?: string;
 }
 
 export interface TunnelAddresses {

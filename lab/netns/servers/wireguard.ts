@@ -25,7 +25,7 @@ export function wireguardConfigs(
     '[Interface]',
     `PrivateKey = ${keys.clientPrivate}`,
     `Address = ${net.client}/32`,
-    `DNS = ${net.server}`,
+    `DNS = ${spec.dns ?? net.server}`,
     'MTU = 1420',
     '',
     '[Peer]',

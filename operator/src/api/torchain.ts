@@ -37,6 +37,13 @@ export const MAX_TUNNEL_MTU = 9000;
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** A plain file name inside the mounted config directory. */
 export const FILE_NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]*$';
+/**
+ * A resolver the hop's DNS forwarder can send to (images/hop/dns-publish.sh dns_ipv4): an IPv4 address whose first
+ * octet is 1-126 or 128-223 (not unspecified, loopback, multicast or reserved).
+ */
+export const RESOLVER_PATTERN = `^(12[0-6]|1[01][0-9]|12[89]|1[3-9][0-9]|2[01][0-9]|22[0-3]|[1-9][0-9]|[1-9])(\\.${OCTET}){3}$`;
+/** As resolv.conf: the forwarder uses at most three resolvers. */
+export const MAX_DNS_SERVERS = 3;
 /** A Vault KV path below the mount: segments without "..", no leading or trailing slash. */
 export const POOL_PATH_PATTERN = '^[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$';
 
@@ -148,6 +155,23 @@ export const TorChainSpecSchema = Type.Object(
         pattern: POOL_PATH_PATTERN,
       }),
     ),
+    dns: Type.Optional(
+      Type.Object(
+        {
+          servers: Type.Optional(
+            Type.Array(Type.String({ pattern: RESOLVER_PATTERN, maxLength: 15 }), {
+              description: `Resolvers (IPv4, at most ${String(MAX_DNS_SERVERS)}) to forward to instead of the one the server pushes or names; reached through the chain, like every query.`,
+              maxItems: MAX_DNS_SERVERS,
+            }),
+          ),
+        },
+        {
+          description:
+            "DNS for the LAN, on the last hop (the one with the LAN's gateway IP): a resolver on ipGateWay (UDP and TCP 53) that forwards every query through the chain to the exit's resolver (the one this hop's server pushes or its config names, or dns.servers), and a redirect of every plain DNS query from the LAN, to any resolver, to it. Needs ipGateWay. {} turns it on with the server's resolver.",
+          additionalProperties: false,
+        },
+      ),
+    ),
   },
   {
     additionalProperties: false,
@@ -156,6 +180,10 @@ export const TorChainSpecSchema = Type.Object(
       {
         rule: "self.inInterface != (has(self.outInterface) ? self.outInterface : 'eth0')",
         message: 'inInterface and outInterface (default eth0) must be two different interfaces',
+      },
+      {
+        rule: '!has(self.dns) || has(self.ipGateWay)',
+        message: "dns needs ipGateWay: the hop's resolver answers on its LAN address",
       },
     ],
   },

@@ -1,7 +1,7 @@
 // The desired Secret and Deployment of one hop, built from the TorChain, the chosen server and the computed MTU.
 // Pure: the reconciler compares the result with what exists and writes only the difference.
 import { createHash } from 'node:crypto';
-import type { V1Deployment, V1EnvVar, V1Secret } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1EnvVar, V1Secret } from '@kubernetes/client-node';
 import type { Protocol } from '../../../common/contracts/protocols.js';
 import { API_VERSION, KIND, type TorChain } from '../api/torchain.js';
 import { protocolModule } from '../protocols/index.js';
@@ -42,6 +42,16 @@ export const DEFAULT_IN_INTERFACE = 'net1';
 export const DEFAULT_TMP_DIR = '/tmp';
 /** The log-exporter runs as this non-root uid, set here so it does not depend on the image's USER. */
 export const EXPORTER_UID = 65532;
+/**
+ * DNS for the LAN (spec.dns): the `dns` container runs the hop image's resolver (images/hop/dns.sh) as this uid —
+ * the kill switch confines that user's packets to the tunnel — on an unprivileged port the kill switch redirects
+ * port 53 to, with its statistics on 127.0.0.1 for the exporter. The vpn container publishes the exit resolver to it
+ * through the shared emptyDir at DNS_DIR.
+ */
+export const DNS_UID = 65531;
+export const DNS_PORT = 1053;
+export const DNS_CONTROL_PORT = 8953;
+export const DNS_DIR = '/run/torchain/dns';
 
 /** The vpn container image of each protocol, and the exporter's. */
 export type HopImages = Record<Protocol, string> & {
@@ -181,12 +191,50 @@ export function vpnEnv(input: HopBuildInput): V1EnvVar[] {
   env.TORCHAIN_TMP_DIR = s.tmpDir ?? DEFAULT_TMP_DIR;
   // The probe is locally originated: it needs a route into the tunnel (forwarded traffic uses table 188).
   if (input.probe) env.TORCHAIN_TUNNEL_ROUTES = `${input.probe.slice(0, input.probe.lastIndexOf(':'))}/32`;
+  if (s.dns) {
+    env.TORCHAIN_DNS = '1';
+    env.TORCHAIN_DNS_DIR = DNS_DIR;
+    env.TORCHAIN_DNS_PORT = String(DNS_PORT);
+    env.TORCHAIN_DNS_UID = String(DNS_UID);
+    if (s.dns.servers?.length) env.TORCHAIN_DNS_SERVERS = s.dns.servers.join(',');
+  }
   Object.assign(env, input.endpoint.env, protocolModule(s.typeNode).mtuEnv?.(input.endpoint, input.mtu));
   return Object.entries(env).map(([name, value]) => ({ name, value }));
 }
 
 export function vpnImage(tc: TorChain, images: HopImages): string {
   return tc.spec.image ?? images[protocolModule(tc.spec.typeNode).name];
+}
+
+/** The `dns` container of a hop with spec.dns: the hop image's resolver, non-root, no capabilities. */
+function dnsContainer(tc: TorChain, images: HopImages): V1Container {
+  return {
+    name: 'dns',
+    image: vpnImage(tc, images),
+    ...(images.pullPolicy ? { imagePullPolicy: images.pullPolicy } : {}),
+    args: ['dns'],
+    env: [
+      { name: 'TORCHAIN_GATEWAY', value: tc.spec.ipGateWay ?? '' },
+      { name: 'TORCHAIN_DNS_DIR', value: DNS_DIR },
+      { name: 'TORCHAIN_DNS_PORT', value: String(DNS_PORT) },
+      { name: 'TORCHAIN_DNS_CONTROL_PORT', value: String(DNS_CONTROL_PORT) },
+      { name: 'TORCHAIN_TMP_DIR', value: '/tmp' },
+    ],
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: DNS_UID,
+      runAsGroup: DNS_UID,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+    },
+    resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+    volumeMounts: [
+      { name: 'dns', mountPath: DNS_DIR, readOnly: true },
+      { name: 'dns-tmp', mountPath: '/tmp' },
+    ],
+  };
 }
 
 export function buildDeployment(input: HopBuildInput): V1Deployment {
@@ -252,8 +300,10 @@ export function buildDeployment(input: HopBuildInput): V1Deployment {
                 { name: 'vpn-config', mountPath: CONFIG_MOUNT_DIR, readOnly: true },
                 { name: 'tmp', mountPath: s.tmpDir ?? DEFAULT_TMP_DIR },
                 { name: 'dev-net-tun', mountPath: '/dev/net/tun' },
+                ...(s.dns ? [{ name: 'dns', mountPath: DNS_DIR }] : []),
               ],
             },
+            ...(s.dns ? [dnsContainer(tc, images)] : []),
             {
               name: 'log-exporter',
               image: images.logExporter,
@@ -263,6 +313,13 @@ export function buildDeployment(input: HopBuildInput): V1Deployment {
                 { name: 'TORCHAIN_TUN_IF', value: tunIf },
                 { name: 'TORCHAIN_LOG_CONTAINER', value: 'vpn' },
                 ...(input.probe ? [{ name: 'TORCHAIN_PROBE_TARGET', value: input.probe }] : []),
+                // The hop's LAN resolver: probed through the chain, its statistics read on loopback.
+                ...(s.dns
+                  ? [
+                      { name: 'TORCHAIN_DNS_RESOLVER', value: `127.0.0.1:${String(DNS_PORT)}` },
+                      { name: 'TORCHAIN_DNS_CONTROL', value: `127.0.0.1:${String(DNS_CONTROL_PORT)}` },
+                    ]
+                  : []),
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ],
@@ -290,6 +347,12 @@ export function buildDeployment(input: HopBuildInput): V1Deployment {
             { name: 'vpn-config', secret: { secretName: secretName(tc), defaultMode: 0o400 } },
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
             { name: 'dev-net-tun', hostPath: { path: '/dev/net/tun', type: 'CharDevice' } },
+            ...(s.dns
+              ? [
+                  { name: 'dns', emptyDir: { sizeLimit: '1Mi' } },
+                  { name: 'dns-tmp', emptyDir: { sizeLimit: '16Mi' } },
+                ]
+              : []),
           ],
         },
       },

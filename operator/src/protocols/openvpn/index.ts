@@ -1,6 +1,7 @@
 // OpenVPN 2.6 client configs (.ovpn, certificates inline). The hop runs the config with exactly one `remote` — the
 // endpoint the kill switch admits — and without what the hop decides itself.
 import { endpointOf, IP_HEADER, transportHeader, vaultEndpointOf, type EndpointResult } from '../endpoint.js';
+import { dnsEnv } from '../dns.js';
 import type { Prepared, ProtocolModule, Transport } from '../types.js';
 
 /**
@@ -44,6 +45,15 @@ const DROPPED = new Set([
   'remote-random',
   'remote-random-hostname',
   'persist-tun',
+  // Programs OpenVPN would run: the hop that serves DNS runs with --script-security 2 for its own --up script, so
+  // no script of the config may come along (on the other hops --script-security 1 refuses them anyway).
+  'tls-verify',
+  'auth-user-pass-verify',
+  'client-connect',
+  'client-disconnect',
+  'learn-address',
+  'tls-crypt-v2-verify',
+  'plugin',
 ]);
 
 interface Line {
@@ -109,9 +119,11 @@ export const openvpn: ProtocolModule = {
     let port = '1194';
     let proto: Transport = 'udp';
     const has = new Set<string>();
+    const resolvers: string[] = [];
     for (const l of parsed) {
       if (!l.directive) continue;
       has.add(l.directive);
+      if (l.directive === 'dhcp-option' && l.args[0]?.toUpperCase() === 'DNS' && l.args[1]) resolvers.push(l.args[1]);
       if (l.directive === 'remote' && !remote) remote = l.args;
       else if ((l.directive === 'port' || l.directive === 'rport') && l.args[0]) port = l.args[0];
       else if (l.directive === 'proto') {
@@ -151,7 +163,14 @@ export const openvpn: ProtocolModule = {
     if (proto === 'tcp' && !has.has('connect-retry')) run.push('connect-retry 1 5');
     return {
       ok: true,
-      value: { ...e, proto, protos: [proto], runConfig: run.join('\n') + '\n', companions: {}, env: {} },
+      value: {
+        ...e,
+        proto,
+        protos: [proto],
+        runConfig: run.join('\n') + '\n',
+        companions: {},
+        env: dnsEnv(resolvers),
+      },
     };
   },
 };

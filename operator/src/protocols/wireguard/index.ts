@@ -2,6 +2,7 @@
 // are taken out (their hooks are never run), the addresses go to the entrypoint as TORCHAIN_WG_ADDRESSES, and the one
 // peer's Endpoint is the endpoint the kill switch admits.
 import { endpointOf, IP_HEADER, splitHostPort, UDP_HEADER, vaultEndpointOf, type EndpointResult } from '../endpoint.js';
+import { dnsEnv } from '../dns.js';
 import type { Prepared, ProtocolModule } from '../types.js';
 
 /** Transport data message: type 4, receiver index 4, counter 8, Poly1305 tag 16. */
@@ -38,6 +39,7 @@ export const wireguard: ProtocolModule = {
   prepare(config, vaultEndpoint): Prepared {
     const run: string[] = [];
     const addresses: string[] = [];
+    const resolvers: string[] = [];
     let section = '';
     let peers = 0;
     let peerKey = false;
@@ -67,6 +69,8 @@ export const wireguard: ProtocolModule = {
         );
         continue;
       }
+      // wg-quick's DNS lists resolvers and search domains: the resolvers go to the hop that serves DNS.
+      if (section === 'interface' && key === 'dns') resolvers.push(...value.split(','));
       if (section === 'interface' && WG_QUICK_ONLY.has(key)) continue;
       if (section === 'peer' && key === 'endpoint') {
         endpointText ??= value;
@@ -108,7 +112,7 @@ export const wireguard: ProtocolModule = {
         protos: ['udp'],
         runConfig: run.join('\n') + '\n',
         companions: {},
-        env: { TORCHAIN_WG_ADDRESSES: addresses.join(',') },
+        env: { TORCHAIN_WG_ADDRESSES: addresses.join(','), ...dnsEnv(resolvers) },
       },
     };
   },
