@@ -4,6 +4,7 @@
 let
   decl = builtins.fromJSON (builtins.readFile ./images.json);
   appDir = "lib/torchain";
+  isProgram = f: builtins.match "/(usr/)?s?bin/[^/]+" f != null;
 in
 rec {
   inherit (decl) repository version;
@@ -20,7 +21,9 @@ rec {
       packages = map (p: {
         attr = p.nix;
         override = p.nixOverride or { };
-        only = map baseNameOf (p.only or [ ]);
+        # Programs only: Debian's `only` may also list library files (perl-base's modules), which nixpkgs keeps in the
+        # package's own store path, referenced by the copied program and so part of the image's closure anyway.
+        only = map baseNameOf (builtins.filter isProgram (p.only or [ ]));
       }) img.packages;
       program = builtins.elemAt img.entrypoint 0;
       script = "${appDir}/${builtins.elemAt img.entrypoint 1}";

@@ -87,10 +87,14 @@ async function pingsThrough(topo: Topology, count = 3): Promise<boolean> {
 const CASES = [
   { type: 'openvpn' as const, id: 'ov', mtu: 1400 },
   { type: 'wireguard' as const, id: 'wg', mtu: 1376 },
+  { type: 'openconnect' as const, id: 'oc', mtu: 1300 },
 ];
 
 describe.skipIf(
-  skipUnless({ root: true, binaries: [...IMAGE_BINARIES, '/usr/sbin/openvpn', '/usr/bin/wireguard-go'] }),
+  skipUnless({
+    root: true,
+    binaries: [...IMAGE_BINARIES, '/usr/sbin/openvpn', '/usr/bin/wireguard-go', '/usr/sbin/ocserv'],
+  }),
 )('hop images in podman', () => {
   let refs: Record<string, string> = {};
   beforeAll(async () => {
@@ -109,8 +113,10 @@ describe.skipIf(
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), `torchain-${PREFIX}-${id}-`));
       topo = await buildTopology({ hops: [{ type }], prefix: PREFIX, id });
-      // The pod's securityContext.sysctls: /proc/sys is read-only inside the container.
-      await nsRun(topo.hops[0]!.netns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0']);
+      // The pod's securityContext.sysctls, as the operator sets them: forwarding off until the kill switch holds.
+      // /proc/sys is read-only inside the container, so the entrypoint turns forwarding on per interface through
+      // rtnetlink (images/hop/devconf.pl, perl-base in the image).
+      await nsRun(topo.hops[0]!.netns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=0', 'net.ipv4.conf.all.rp_filter=0']);
     });
     afterAll(async () => {
       await hop?.container.stop(2000);
@@ -151,6 +157,9 @@ describe.skipIf(
       expect(cap('CapBnd')).toBe(CAP_NET_ADMIN);
       // The client's output is on the container's stdout, where the log-exporter reads it.
       if (type === 'openvpn') expect(hop.lines.join('\n')).toContain('Initialization Sequence Completed');
+      // Forwarding was switched on per interface from inside the container (read-only /proc/sys), not globally.
+      expect((await nsRun(h.netns, 'sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('0');
+      expect((await nsRun(h.netns, 'sysctl', ['-n', `net.ipv4.conf.${h.tunIf}.forwarding`])).stdout.trim()).toBe('1');
     });
 
     it('lets nothing out in the clear when the server dies (kill switch)', async () => {
