@@ -56,7 +56,7 @@ export const DEFAULT_ALERTING: AlertingParams = {
   operatorDown: { for: '2m' },
   webhookErrors: { window: '15m', for: '0s' },
   notificationsMissing: { for: '7m' },
-  route: { groupWait: '2s', groupInterval: '10s', repeatInterval: '5m' },
+  route: { groupWait: '2s', groupInterval: '5s', repeatInterval: '5m' },
   budget: { scrapeInterval: '2s', downDetectionSeconds: 5, upDetectionSeconds: 2, reconnectSeconds: 10 },
 };
 
