@@ -42,7 +42,7 @@ function budgetTable(): string {
   lines.push(row(['**server death → webhook, worst case**', '', `**${d.worstSeconds}**`, `**${l.worstSeconds}**`]));
   lines.push(
     row([
-      '… when another hop of the chain already fires (group_interval instead of group_wait)',
+      '… when the chain’s Alertmanager group already exists: another hop fires, or the chain failed over within 15 min (Prometheus re-sends resolved alerts that long) — group_interval instead of group_wait',
       '`alerting.route.groupInterval`',
       d.worstSecondsExistingGroup,
       l.worstSecondsExistingGroup,

@@ -62,7 +62,7 @@ export const DEFAULT_ALERTING: AlertingParams = {
   notificationsMissing: { for: '7m' },
   dnsDown: { for: '1m' },
   dnsErrors: { window: '5m', ratio: 0.25, minQueries: 20, for: '2m' },
-  route: { groupWait: '2s', groupInterval: '10s', repeatInterval: '5m' },
+  route: { groupWait: '2s', groupInterval: '5s', repeatInterval: '5m' },
   budget: { scrapeInterval: '2s', downDetectionSeconds: 5, upDetectionSeconds: 2, reconnectSeconds: 10 },
 };
 

@@ -166,8 +166,8 @@ describe('timing budget and the operator cooldown', () => {
     const b = timingBudget(DEFAULT_ALERTING);
     expect(b.steps.map((s) => s.seconds)).toEqual([5, 2, 2, 6, 2]);
     expect(b.worstSeconds).toBe(17);
-    // A chain whose group already notified waits group_interval (10 s) instead of group_wait (2 s).
-    expect(b.worstSecondsExistingGroup).toBe(25);
+    // A chain whose group already notified waits group_interval (5 s) instead of group_wait (2 s).
+    expect(b.worstSecondsExistingGroup).toBe(20);
     expect(b.bestSeconds).toBe(6);
     expect(timingBudget(LAB_ALERTING).worstSeconds).toBe(3 + 1 + 1 + 5 + 1);
   });
@@ -178,7 +178,7 @@ describe('timing budget and the operator cooldown', () => {
   });
 
   it('the default cooldown is reconnect + up detection + scrape + evaluation + group_interval, in whole seconds', () => {
-    expect(defaultCooldownSeconds(DEFAULT_ALERTING)).toBe(10 + 2 + 2 + 2 + 10);
+    expect(defaultCooldownSeconds(DEFAULT_ALERTING)).toBe(10 + 2 + 2 + 2 + 5);
     expect(defaultCooldownSeconds(LAB_ALERTING)).toBe(5 + 2 + 1 + 1 + 1);
     const p = structuredClone(LAB_ALERTING);
     p.route.groupInterval = '1500ms';
