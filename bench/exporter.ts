@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { PROTOCOLS } from '../common/contracts/protocols.js';
 import { EXPORTER_NODE_FLAGS } from './exporter-node-flags.js';
 import { REPO_ROOT } from '../scripts/paths.js';
-import { measureDetection } from './exporter-detection.js';
+import { listeningPort, measureDetection } from './exporter-detection.js';
 import { renderMtailProgram } from './exporter-mtail.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 1_000_000);
@@ -115,19 +115,7 @@ async function stream(bundle: string, flags: readonly string[], progs: string, c
     exporter.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const until = Date.now() + 20_000;
     let port: string | undefined;
-    // The "listening" line (JSON; field order is the logger's business).
-    const listening = () =>
-      stderr
-        .split('\n')
-        .map((l) => {
-          try {
-            return JSON.parse(l) as { msg?: string; port?: number };
-          } catch {
-            return undefined;
-          }
-        })
-        .find((o) => o?.msg === 'listening')?.port;
-    while (!(port = listening()?.toString())) {
+    while (!(port = listeningPort(stderr)?.toString())) {
       if (Date.now() > until) throw new Error(`the exporter did not start: ${stderr}`);
       await sleep(50);
     }
@@ -178,7 +166,7 @@ async function main() {
   for (const bin of [MTAIL, TIME]) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run bash scripts/prereqs.sh (packages mtail, time)`);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'tkd-bench-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tkj-bench-'));
   try {
     // 1. The log: the OpenVPN corpus, repeated to LINES lines.
     const fixtures = join(REPO_ROOT, 'log-exporter/fixtures');
