@@ -36,7 +36,15 @@ export class LabContext {
     return dest;
   }
 
-  async close(): Promise<void> {
+  private closing?: Promise<void>;
+
+  /** Undoes every step once; later calls wait for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     for (const c of this.closers.reverse())
       await c
         .close()
