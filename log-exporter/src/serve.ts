@@ -1,6 +1,6 @@
 // Long-running mode: a line source, the WireGuard handshake reader and the active probe feed the state; HTTP serves it.
 // Built-ins only this mode uses are loaded on first use (builtins.ts).
-import { networkInterfaces } from 'node:os';
+import { builtins } from './builtins.js';
 import { buildHttp } from './http.js';
 import type { Config, HostPort } from './config.js';
 import { createLogger, errorText } from './log.js';
@@ -98,7 +98,7 @@ export async function serve(config: Config): Promise<number> {
       every(config.probeIntervalSeconds * 1000, async () => {
         let target: HostPort;
         if (configured === 'auto') {
-          const addresses = networkInterfaces()[ifname];
+          const addresses = builtins.os().networkInterfaces()[ifname];
           if (addresses === undefined) {
             // No tunnel interface at all: the client is not (yet) running, so nothing can flow.
             applyTunnelMissing(state);
