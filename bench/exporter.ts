@@ -106,6 +106,23 @@ function mtailArgs(progs: string, logs: string, oneShot: boolean): string[] {
 interface Runtime {
   name: string;
   node: string;
+  /** The image's flags this runtime accepts (node 20 lacks some V8 flags of node 24); the others are printed. */
+  flags: string[];
+}
+
+/** The image's flags that `node` accepts, and those it rejects ("bad option"). */
+function acceptedFlags(node: string): { flags: string[]; rejected: string[] } {
+  const flags: string[] = [];
+  const rejected: string[] = [];
+  for (const f of EXPORTER_NODE_FLAGS) {
+    try {
+      execFileSync(node, [f, '-e', '0'], { stdio: 'ignore' });
+      flags.push(f);
+    } catch {
+      rejected.push(f);
+    }
+  }
+  return { flags, rejected };
 }
 
 function runtimes(): Runtime[] {
@@ -118,9 +135,16 @@ function runtimes(): Runtime[] {
   const pinned = `v${NODE_VERSION}`;
   if (image !== pinned)
     throw new Error(`${node24} is ${image}, images/images.json pins ${pinned}: run bash scripts/prereqs.sh`);
+  const imageFlags = acceptedFlags(node24);
+  if (imageFlags.rejected.length) {
+    throw new Error(`${node24} rejects the image's flags ${imageFlags.rejected.join(' ')}: fix images/images.json`);
+  }
+  const machine = acceptedFlags(process.execPath);
+  if (machine.rejected.length)
+    console.log(`node ${process.version} runs without ${machine.rejected.join(' ')} (unknown)`);
   return [
-    { name: `node ${image} (image)`, node: node24 },
-    { name: `node ${process.version} (machine)`, node: process.execPath },
+    { name: `node ${image} (image)`, node: node24, flags: imageFlags.flags },
+    { name: `node ${process.version} (machine)`, node: process.execPath, flags: machine.flags },
   ];
 }
 
@@ -136,7 +160,7 @@ async function stream(rts: Runtime[], bundle: string, progs: string, corpus: str
     const exporters = rts.map((rt) => {
       const p = spawn(
         rt.node,
-        [...EXPORTER_NODE_FLAGS, bundle, '--type', 'openvpn', '--source', 'stdin', '--listen', '127.0.0.1:0'],
+        [...rt.flags, bundle, '--type', 'openvpn', '--source', 'stdin', '--listen', '127.0.0.1:0'],
         { stdio: ['pipe', 'ignore', 'pipe'] },
       );
       procs.push(p);
@@ -249,7 +273,7 @@ async function main() {
     // 3. One-shot, alternating: the bundle with the image's flags on each runtime, the image's runtime without
     //    flags (what the flags buy), mtail.
     const variants: Record<string, { node: string; args: string[] }> = {};
-    for (const rt of rts) variants[`${rt.name} + flags`] = { node: rt.node, args: [...EXPORTER_NODE_FLAGS, bundle] };
+    for (const rt of rts) variants[`${rt.name} + flags`] = { node: rt.node, args: [...rt.flags, bundle] };
     variants[`${image.name}, no flags`] = { node: image.node, args: [bundle] };
     const ours: Record<string, Run[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
     const theirs: Run[] = [];

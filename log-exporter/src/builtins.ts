@@ -15,5 +15,4 @@ export const builtins = {
   https: () => requireBuiltin('node:https') as typeof import('node:https'),
   net: () => requireBuiltin('node:net') as typeof import('node:net'),
   childProcess: () => requireBuiltin('node:child_process') as typeof import('node:child_process'),
-  perfHooks: () => requireBuiltin('node:perf_hooks') as typeof import('node:perf_hooks'),
 };
