@@ -1,5 +1,5 @@
 // Dead-server detection per protocol, with the real clients and servers in network namespaces this module creates
-// (prefix tkd-d): the exporter (the image's bundle, with its node flags and its defaults) follows the client's log and
+// (prefix tkj-d): the exporter (the image's bundle, with its node flags and its defaults) follows the client's log and
 // probes through the tunnel; the server is then killed (SIGKILL of every server process) or blackholed (nftables in
 // the server namespace drops its port both ways: no ICMP, no RST). Measured: server death → `tunnel_up 0` on
 // /metrics (polled every 50 ms). The design contract is ≤ 10 s for every protocol, silent death included.
@@ -13,13 +13,13 @@ import type { Protocol } from '../common/contracts/protocols.js';
 export type DeathCase = 'killed' | 'blackholed';
 export const DEATH_CASES: readonly DeathCase[] = ['killed', 'blackholed'];
 
-const CLI = 'tkd-dc';
-const SRV = 'tkd-ds';
+const CLI = 'tkj-dc';
+const SRV = 'tkj-ds';
 const SRV_IP = '10.221.0.1';
 const CLI_IP = '10.221.0.2';
 /** Host side of the veth into the client namespace, only to scrape the exporter. */
-const HOST_IP = '10.248.0.1';
-const REACH_IP = '10.248.0.2';
+const HOST_IP = '10.238.0.1';
+const REACH_IP = '10.238.0.2';
 const TUN_NET = '10.222.0'; // every protocol's tunnel subnet; the server is .1 (the probe's automatic target)
 
 function sh(cmd: string, args: string[], input?: string): string {
@@ -75,22 +75,22 @@ function netUp() {
     sh('ip', ['netns', 'add', ns]);
     sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   }
-  sh('ip', ['link', 'add', 'tkddc0', 'netns', CLI, 'type', 'veth', 'peer', 'name', 'tkdds0', 'netns', SRV]);
-  sh('ip', ['-n', CLI, 'addr', 'add', `${CLI_IP}/24`, 'dev', 'tkddc0']);
-  sh('ip', ['-n', SRV, 'addr', 'add', `${SRV_IP}/24`, 'dev', 'tkdds0']);
-  sh('ip', ['-n', CLI, 'link', 'set', 'tkddc0', 'up']);
-  sh('ip', ['-n', SRV, 'link', 'set', 'tkdds0', 'up']);
-  sh('ip', ['link', 'add', 'tkddh0', 'type', 'veth', 'peer', 'name', 'tkddh1', 'netns', CLI]);
-  sh('ip', ['addr', 'add', `${HOST_IP}/30`, 'dev', 'tkddh0']);
-  sh('ip', ['link', 'set', 'tkddh0', 'up']);
-  sh('ip', ['-n', CLI, 'addr', 'add', `${REACH_IP}/30`, 'dev', 'tkddh1']);
-  sh('ip', ['-n', CLI, 'link', 'set', 'tkddh1', 'up']);
+  sh('ip', ['link', 'add', 'tkjdc0', 'netns', CLI, 'type', 'veth', 'peer', 'name', 'tkjds0', 'netns', SRV]);
+  sh('ip', ['-n', CLI, 'addr', 'add', `${CLI_IP}/24`, 'dev', 'tkjdc0']);
+  sh('ip', ['-n', SRV, 'addr', 'add', `${SRV_IP}/24`, 'dev', 'tkjds0']);
+  sh('ip', ['-n', CLI, 'link', 'set', 'tkjdc0', 'up']);
+  sh('ip', ['-n', SRV, 'link', 'set', 'tkjds0', 'up']);
+  sh('ip', ['link', 'add', 'tkjdh0', 'type', 'veth', 'peer', 'name', 'tkjdh1', 'netns', CLI]);
+  sh('ip', ['addr', 'add', `${HOST_IP}/30`, 'dev', 'tkjdh0']);
+  sh('ip', ['link', 'set', 'tkjdh0', 'up']);
+  sh('ip', ['-n', CLI, 'addr', 'add', `${REACH_IP}/30`, 'dev', 'tkjdh1']);
+  sh('ip', ['-n', CLI, 'link', 'set', 'tkjdh1', 'up']);
 }
 
 function netDown() {
   // The host end first: deleting it removes the pair at once, while a deleted namespace frees its devices later.
   try {
-    sh('ip', ['link', 'del', 'tkddh0']);
+    sh('ip', ['link', 'del', 'tkjdh0']);
   } catch {
     // not there
   }
@@ -107,7 +107,7 @@ function netDown() {
       // not there
     }
   }
-  for (const s of ['tkddwgc', 'tkddwgs']) rmSync(`/var/run/wireguard/${s}.sock`, { force: true });
+  for (const s of ['tkjdwgc', 'tkjdwgs']) rmSync(`/var/run/wireguard/${s}.sock`, { force: true });
 }
 
 function pki(dir: string) {
@@ -123,7 +123,7 @@ function pki(dir: string) {
     '-days',
     '30',
     '-subj',
-    '/CN=tkd-ca',
+    '/CN=tkj-ca',
   ]);
   for (const [name, eku] of [
     ['server', 'serverAuth'],
@@ -137,7 +137,7 @@ function pki(dir: string) {
       '-out',
       `${dir}/${name}.csr`,
       '-subj',
-      `/CN=tkd-${name}`,
+      `/CN=tkj-${name}`,
     ]);
     writeFileSync(
       `${dir}/${name}.ext`,
@@ -161,8 +161,8 @@ function pki(dir: string) {
       `${dir}/${name}.ext`,
     ]);
   }
-  sh('ocpasswd', ['-c', `${dir}/ocpasswd`, 'tkd-user'], 'tkd-password\ntkd-password\n');
-  writeFileSync(`${dir}/oc-pass.txt`, 'tkd-password\n', { mode: 0o600 });
+  sh('ocpasswd', ['-c', `${dir}/ocpasswd`, 'tkj-user'], 'tkj-password\ntkj-password\n');
+  writeFileSync(`${dir}/oc-pass.txt`, 'tkj-password\n', { mode: 0o600 });
   writeFileSync(
     `${dir}/oc-tun.sh`,
     '#!/bin/sh\ncase "$reason" in connect|reconnect)\n  ip link set dev "$TUNDEV" up mtu "${INTERNAL_IP4_MTU:-1300}"\n' +
@@ -185,14 +185,14 @@ interface Setup {
 
 const SETUPS: Record<Protocol, Setup> = {
   openvpn: {
-    tunIf: 'tkddovpn',
+    tunIf: 'tkjdovpn',
     port: 1194,
     async startServer(b, log) {
       const conf = join(b.dir, 'ovpn-server.conf');
       writeFileSync(
         conf,
         [
-          'dev tkddovps',
+          'dev tkjdovps',
           'dev-type tun',
           'topology subnet',
           `server ${TUN_NET}.0 255.255.255.0`,
@@ -222,7 +222,7 @@ const SETUPS: Record<Protocol, Setup> = {
         conf,
         [
           'client',
-          'dev tkddovpn',
+          'dev tkjdovpn',
           'dev-type tun',
           'proto udp',
           `remote ${SRV_IP} 1194`,
@@ -242,16 +242,16 @@ const SETUPS: Record<Protocol, Setup> = {
     },
   },
   wireguard: {
-    tunIf: 'tkddwgc',
+    tunIf: 'tkjdwgc',
     port: 51820,
     async startServer(b, log) {
       const env = { LOG_LEVEL: 'verbose', WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1' };
-      b.spawnIn(SRV, ['wireguard-go', '-f', 'tkddwgs'], log, { env });
-      await until('wireguard-go server', () => ifExists(SRV, 'tkddwgs'), Boolean, 5000);
+      b.spawnIn(SRV, ['wireguard-go', '-f', 'tkjdwgs'], log, { env });
+      await until('wireguard-go server', () => ifExists(SRV, 'tkjdwgs'), Boolean, 5000);
       const pub = sh('wg', ['pubkey'], sh('cat', [`${b.dir}/wgc.key`])).trim();
       inNs(SRV, 'wg', [
         'set',
-        'tkddwgs',
+        'tkjdwgs',
         'listen-port',
         '51820',
         'private-key',
@@ -261,18 +261,18 @@ const SETUPS: Record<Protocol, Setup> = {
         'allowed-ips',
         `${TUN_NET}.2/32`,
       ]);
-      sh('ip', ['-n', SRV, 'addr', 'add', `${TUN_NET}.1/24`, 'dev', 'tkddwgs']);
-      sh('ip', ['-n', SRV, 'link', 'set', 'tkddwgs', 'up']);
+      sh('ip', ['-n', SRV, 'addr', 'add', `${TUN_NET}.1/24`, 'dev', 'tkjdwgs']);
+      sh('ip', ['-n', SRV, 'link', 'set', 'tkjdwgs', 'up']);
     },
     async startClient(b, log) {
       const env = { LOG_LEVEL: 'verbose', WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1' };
-      b.spawnIn(CLI, ['wireguard-go', '-f', 'tkddwgc'], log, { env });
-      await until('wireguard-go client', () => ifExists(CLI, 'tkddwgc'), Boolean, 5000);
+      b.spawnIn(CLI, ['wireguard-go', '-f', 'tkjdwgc'], log, { env });
+      await until('wireguard-go client', () => ifExists(CLI, 'tkjdwgc'), Boolean, 5000);
       const pub = sh('wg', ['pubkey'], sh('cat', [`${b.dir}/wgs.key`])).trim();
       // persistent-keepalive as the hop entrypoint sets it.
       inNs(CLI, 'wg', [
         'set',
-        'tkddwgc',
+        'tkjdwgc',
         'private-key',
         `${b.dir}/wgc.key`,
         'peer',
@@ -284,12 +284,12 @@ const SETUPS: Record<Protocol, Setup> = {
         'persistent-keepalive',
         '25',
       ]);
-      sh('ip', ['-n', CLI, 'addr', 'add', `${TUN_NET}.2/24`, 'dev', 'tkddwgc']);
-      sh('ip', ['-n', CLI, 'link', 'set', 'tkddwgc', 'up']);
+      sh('ip', ['-n', CLI, 'addr', 'add', `${TUN_NET}.2/24`, 'dev', 'tkjdwgc']);
+      sh('ip', ['-n', CLI, 'link', 'set', 'tkjdwgc', 'up']);
     },
   },
   openconnect: {
-    tunIf: 'tkddoct',
+    tunIf: 'tkjdoct',
     port: 443,
     async startServer(b, log) {
       const conf = join(b.dir, 'ocserv.conf');
@@ -312,7 +312,7 @@ const SETUPS: Record<Protocol, Setup> = {
           'try-mtu-discovery = false',
           'rate-limit-ms = 0',
           'max-ban-score = 0',
-          'device = tkddocs',
+          'device = tkjdocs',
           `ipv4-network = ${TUN_NET}.0`,
           'ipv4-netmask = 255.255.255.0',
           'dtls-legacy = true',
@@ -338,13 +338,13 @@ const SETUPS: Record<Protocol, Setup> = {
           '--non-inter',
           '--passwd-on-stdin',
           '--user',
-          'tkd-user',
+          'tkj-user',
           '--cafile',
           `${b.dir}/ca.crt`,
           '--script',
           `${b.dir}/oc-tun.sh`,
           '--interface',
-          'tkddoct',
+          'tkjdoct',
           '--force-dpd',
           '2',
           '--reconnect-timeout',
@@ -372,7 +372,7 @@ function blackhole(port: number) {
     SRV,
     'nft',
     ['-f', '-'],
-    `table inet tkddrop {
+    `table inet tkjdrop {
   chain input { type filter hook input priority 0; policy accept; udp dport ${port} drop; tcp dport ${port} drop; }
   chain output { type filter hook output priority 0; policy accept; udp sport ${port} drop; tcp sport ${port} drop; }
 }
@@ -392,6 +392,19 @@ async function tunnelUp(url: string): Promise<number | undefined> {
     lastScrape = `scrape failed: ${String(err)}`;
     return undefined;
   }
+}
+
+/** The port of the exporter's "listening" line (JSON; field order is the logger's business). */
+export function listeningPort(log: string): number | undefined {
+  for (const line of log.split('\n')) {
+    try {
+      const o = JSON.parse(line) as { msg?: string; port?: number };
+      if (o.msg === 'listening' && typeof o.port === 'number') return o.port;
+    } catch {
+      // not a JSON line
+    }
+  }
+  return undefined;
 }
 
 /** The exporter as the image runs it: `node [flags] bundle.mjs`, inside the client namespace. */
@@ -415,7 +428,7 @@ async function startExporter(b: Bench, exporter: string[], type: Protocol, clien
   );
   const port = await until(
     'exporter listening',
-    () => /"msg":"listening".*?"port":(\d+)/.exec(sh('cat', [log]))?.[1],
+    () => listeningPort(sh('cat', [log])),
     (v) => v !== undefined,
     20_000,
   );
@@ -430,7 +443,7 @@ export async function measureDetection(opts: {
   runs: number;
   onRun?: (type: Protocol, kind: DeathCase, seconds: number) => void;
 }): Promise<Record<string, number[]>> {
-  const dir = mkdtempSync(join(tmpdir(), 'tkd-detect-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tkj-detect-'));
   const out: Record<string, number[]> = {};
   try {
     pki(dir);
@@ -483,7 +496,7 @@ export async function measureDetection(opts: {
               const text = sh('tail', ['-n', '40', join(dir, f)]);
               process.stderr.write(`--- ${f} (last lines)\n${text}\n`);
             }
-            const keep = mkdtempSync(join(tmpdir(), `tkd-detect-failed-${tag}-`));
+            const keep = mkdtempSync(join(tmpdir(), `tkj-detect-failed-${tag}-`));
             sh('sh', ['-c', `cp ${dir}/${tag}-* ${keep}/`]);
             process.stderr.write(`--- logs kept in ${keep}\n`);
             throw err;

@@ -95,8 +95,11 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   );
 }
 
-/** A logger that drops everything (tests that do not look at logs). */
-export const silentLogger: Logger = wrap(pino({ level: 'silent' }));
+/**
+ * A logger that drops everything (tests that do not look at logs). Its own no-op destination: pino's default would
+ * open a stream on stdout in every process that imports this module, used or not.
+ */
+export const silentLogger: Logger = wrap(pino({ level: 'silent' }, { write: () => undefined }));
 
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

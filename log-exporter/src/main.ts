@@ -1,7 +1,9 @@
 // Entry point: `tsx log-exporter/src/main.ts` (npm run log-exporter). Flags and environment: log-exporter/README.md.
 import { ConfigError, USAGE, parseConfig } from './config.js';
-import { errorText } from './log.js';
 import { onceInput, runOnce } from './once.js';
+
+// Not the logger's errorText: one-shot mode never loads the logger (pino and its streams; docs/performance.md).
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 async function main(): Promise<number> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {

@@ -1,5 +1,5 @@
 // One-shot mode: read a whole log (file or stdin), print the exposition the exporter would serve, exit.
-import { open } from 'node:fs/promises';
+import { builtins } from './builtins.js';
 import { createRegistry } from './metrics.js';
 import { LineProcessor } from './processor.js';
 import type { Protocol } from '../../common/contracts/protocols.js';
@@ -13,17 +13,20 @@ export async function runOnce(opts: { type: Protocol; input: OnceInput; maxLineB
   const processor = new LineProcessor(opts.type);
   const splitter = processor.splitter(opts.maxLineBytes);
   if ('path' in opts.input) {
-    const fh = await open(opts.input.path, 'r');
+    // Synchronous reads: one-shot mode does nothing else meanwhile (and fs.promises would load readline, the REPL
+    // history and streams on node 24: builtins.ts).
+    const { openSync, readSync, closeSync } = builtins.fs();
+    const fd = openSync(opts.input.path, 'r');
     try {
       // One reused buffer: the splitter copies what it keeps, so memory stays flat whatever the file size.
       const buf = Buffer.allocUnsafe(CHUNK);
       for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+        const bytesRead = readSync(fd, buf, 0, CHUNK, null);
         if (bytesRead === 0) break;
         splitter.push(buf.subarray(0, bytesRead));
       }
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   } else {
     for await (const chunk of opts.input)

@@ -2,15 +2,14 @@
 // `torchain_log_exporter_` prefix so they cannot clash with the pod's. Five values read at scrape time: prom-client's
 // collectDefaultMetrics would pull its whole package (pushgateway, cluster, OpenTelemetry) into the image's bundle.
 import { Counter, Gauge, type Registry } from './prom.js';
-import { builtins } from './builtins.js';
+import { LagHistogram, sampleLoopLag } from './loop-lag.js';
 
 const PREFIX = 'torchain_log_exporter_';
 
 export async function registerProcessMetrics(registry: Registry): Promise<() => void> {
-  const { monitorEventLoopDelay } = builtins.perfHooks(); // serve mode only (builtins.ts)
   const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
-  const loop = monitorEventLoopDelay({ resolution: 20 });
-  loop.enable();
+  const loop = new LagHistogram();
+  const stopSampling = sampleLoopLag(loop, 20);
   new Gauge({
     name: `${PREFIX}process_resident_memory_bytes`,
     help: 'Resident memory size in bytes.',
@@ -50,9 +49,9 @@ export async function registerProcessMetrics(registry: Registry): Promise<() => 
     help: 'The 99th percentile of event loop delay since the previous scrape, in seconds.',
     registers: [registry],
     collect() {
-      this.set(loop.count > 0 ? loop.percentile(99) / 1e9 : 0);
+      this.set(loop.percentileSeconds(99));
       loop.reset();
     },
   });
-  return () => loop.disable();
+  return stopSampling;
 }

@@ -1,6 +1,6 @@
 // Long-running mode: a line source, the WireGuard handshake reader and the active probe feed the state; HTTP serves it.
 // Built-ins only this mode uses are loaded on first use (builtins.ts).
-import { networkInterfaces } from 'node:os';
+import { builtins } from './builtins.js';
 import { buildHttp } from './http.js';
 import type { Config, HostPort } from './config.js';
 import { createLogger, errorText } from './log.js';
@@ -30,14 +30,18 @@ import { dnsOutcomes, parseUnboundStats } from './dns/unbound-stats.js';
  * resolves to `'again'` the next run starts at once: a failed probe is confirmed (or not) straight away, so a dead
  * tunnel reads down within interval + failures x timeout instead of failures x interval.
  */
-function every(intervalMs: number, fn: () => Promise<void | 'again'>): () => void {
+function every(
+  intervalMs: number,
+  fn: () => Promise<void | 'again'>,
+  onError: (err: unknown) => void = () => undefined,
+): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
     if (stopped) return;
     const started = Date.now();
     fn()
-      .catch(() => undefined)
+      .catch((err: unknown) => onError(err))
       .then((next) => {
         if (stopped) return;
         timer = setTimeout(tick, next === 'again' ? 0 : Math.max(0, started + intervalMs - Date.now()));
@@ -144,45 +148,56 @@ export async function serve(config: Config): Promise<number> {
     const ifname = config.tunInterface as string;
     let lastOk: boolean | undefined;
     let lastSkip: string | undefined;
+    let lastProbeError: string | undefined;
     stoppers.push(
-      every(config.probeIntervalSeconds * 1000, async () => {
-        let target: HostPort;
-        if (configured === 'auto') {
-          const addresses = networkInterfaces()[ifname];
-          if (addresses === undefined) {
-            // No tunnel interface at all: the client is not (yet) running, so nothing can flow.
-            applyTunnelMissing(state);
-            if (lastSkip !== 'missing') log.warn('tunnel interface missing; tunnel down', { interface: ifname });
-            lastSkip = 'missing';
-            return;
-          }
-          const derived = autoProbeTarget(addresses);
-          if ('reason' in derived) {
-            if (lastSkip !== derived.reason) {
-              log.warn('no probe target: set TORCHAIN_PROBE_TARGET', { interface: ifname, why: derived.reason });
+      every(
+        config.probeIntervalSeconds * 1000,
+        async () => {
+          let target: HostPort;
+          if (configured === 'auto') {
+            const addresses = builtins.os().networkInterfaces()[ifname];
+            if (addresses === undefined) {
+              // No tunnel interface at all: the client is not (yet) running, so nothing can flow.
+              applyTunnelMissing(state, Date.now() / 1000);
+              if (lastSkip !== 'missing') log.warn('tunnel interface missing; tunnel down', { interface: ifname });
+              lastSkip = 'missing';
+              return;
             }
-            lastSkip = derived.reason;
-            return;
+            const derived = autoProbeTarget(addresses);
+            if ('reason' in derived) {
+              if (lastSkip !== derived.reason) {
+                log.warn('no probe target: set TORCHAIN_PROBE_TARGET', { interface: ifname, why: derived.reason });
+              }
+              lastSkip = derived.reason;
+              return;
+            }
+            target = derived;
+          } else target = configured;
+          lastSkip = undefined;
+          const result = await tcpProbe(target, config.probeTimeoutSeconds * 1000);
+          const wasUp = state.tunnelUp;
+          applyProbe(state, result.ok, Date.now() / 1000);
+          if (result.ok !== lastOk || state.tunnelUp !== wasUp) {
+            log.info(result.ok ? 'probe succeeded' : 'probe failed', {
+              target: `${target.host}:${target.port}`,
+              outcome: result.outcome,
+              millis: result.millis,
+              tunnelUp: state.tunnelUp,
+            });
           }
-          target = derived;
-        } else target = configured;
-        lastSkip = undefined;
-        const result = await tcpProbe(target, config.probeTimeoutSeconds * 1000);
-        const wasUp = state.tunnelUp;
-        applyProbe(state, result.ok);
-        if (result.ok !== lastOk || state.tunnelUp !== wasUp) {
-          log.info(result.ok ? 'probe succeeded' : 'probe failed', {
-            target: `${target.host}:${target.port}`,
-            outcome: result.outcome,
-            millis: result.millis,
-            tunnelUp: state.tunnelUp,
-          });
-        }
-        lastOk = result.ok;
-        // Not yet down after a failure: confirm at once rather than an interval later.
-        if (!result.ok && state.consecutiveProbeFailures < state.probeFailuresForDown) return 'again';
-        return undefined;
-      }),
+          lastOk = result.ok;
+          lastProbeError = undefined;
+          // Not yet down after a failure: confirm at once rather than an interval later.
+          if (!result.ok && state.consecutiveProbeFailures < state.probeFailuresForDown) return 'again';
+          return undefined;
+        },
+        (err) => {
+          // A probe that could not run leaves the state as it was: say so rather than go quiet.
+          const error = errorText(err);
+          if (error !== lastProbeError) log.warn('probe could not run; tunnel state unchanged', { error });
+          lastProbeError = error;
+        },
+      ),
     );
   }
 

@@ -2,7 +2,9 @@
 // reader feed events in; metrics.ts reads it at scrape time.
 //
 // Tunnel state follows the latest evidence: a log line that says up or down, a probe result (down only after
-// `probeFailuresForDown` failures in a row, so one lost packet does not flap it), or a handshake reading.
+// `probeFailuresForDown` failures in a row, so one lost packet does not flap it), or a handshake reading. A handshake
+// reading is evidence of the moment the handshake happened, not of the moment it was read: it can say up only for a
+// handshake newer than the latest down evidence (`lastDownSeconds`).
 import type { Protocol } from '../../common/contracts/protocols.js';
 import type { Pattern } from './protocols/pattern.js';
 import { REASONS, type Reason } from '../../common/contracts/metrics.js';
@@ -28,6 +30,8 @@ export interface ExporterState {
   lastLineSourceTimed: boolean;
   consecutiveProbeFailures: number;
   probeFailuresForDown: number;
+  /** Unix seconds of the latest evidence that took or kept the tunnel down: a line, failed probes, no interface. */
+  lastDownSeconds: number | undefined;
   /** The gateway's resolver (hops that serve DNS); untouched elsewhere. */
   dns: DnsState;
 }
@@ -61,6 +65,7 @@ export function initialState(type: Protocol, probeFailuresForDown = 2): Exporter
     lastLineSourceTimed: false,
     consecutiveProbeFailures: 0,
     probeFailuresForDown,
+    lastDownSeconds: undefined,
     dns: { up: false, consecutiveProbeFailures: 0, answered: 0, failed: 0, last: undefined },
   };
 }
@@ -92,7 +97,8 @@ export function applyLine(
     if (pattern.error) state.errors[pattern.error]++;
     if (pattern.restart) state.restarts[pattern.restart]++;
   }
-  if (pattern.tunnel) state.tunnelUp = pattern.tunnel === 'up';
+  if (pattern.tunnel === 'up') state.tunnelUp = true;
+  else if (pattern.tunnel === 'down') down(state, sourceSeconds ?? readSeconds);
   if (pattern.handshake && line !== undefined) {
     const at = sourceSeconds ?? lineTimestampSeconds(line) ?? readSeconds;
     if (state.lastHandshakeSeconds === undefined || at > state.lastHandshakeSeconds) state.lastHandshakeSeconds = at;
@@ -106,8 +112,16 @@ export function lastLineTimestamp(state: ExporterState): number | undefined {
   return lineTimestampSeconds(state.lastLine) ?? state.lastLineSeconds;
 }
 
-/** One active probe result. A failure counts probe_failed; enough failures in a row take the tunnel down. */
-export function applyProbe(state: ExporterState, ok: boolean): void {
+function down(state: ExporterState, atSeconds: number): void {
+  state.tunnelUp = false;
+  if (state.lastDownSeconds === undefined || atSeconds > state.lastDownSeconds) state.lastDownSeconds = atSeconds;
+}
+
+/**
+ * One active probe result, at `nowSeconds`. A failure counts probe_failed; enough failures in a row take the tunnel
+ * down.
+ */
+export function applyProbe(state: ExporterState, ok: boolean, nowSeconds: number): void {
   if (ok) {
     state.consecutiveProbeFailures = 0;
     state.tunnelUp = true;
@@ -115,12 +129,14 @@ export function applyProbe(state: ExporterState, ok: boolean): void {
   }
   state.errors.probe_failed++;
   state.consecutiveProbeFailures++;
-  if (state.consecutiveProbeFailures >= state.probeFailuresForDown) state.tunnelUp = false;
+  if (state.consecutiveProbeFailures >= state.probeFailuresForDown) down(state, nowSeconds);
 }
 
 /**
  * One reading of the WireGuard interface's latest handshake (unix seconds, 0 = never). A newer handshake proves the
- * server answered (up); a handshake older than REJECT_AFTER_TIME (or none) means no data can flow (down).
+ * server answered then: up, unless the tunnel was seen down after it (the reading comes up to one interval late, and
+ * a handshake done just before the server died must not undo the failed probes that followed it). A handshake older
+ * than REJECT_AFTER_TIME (or none) means no data can flow (down).
  */
 export function applyHandshakeReading(state: ExporterState, handshakeSeconds: number, nowSeconds: number): void {
   if (
@@ -130,14 +146,16 @@ export function applyHandshakeReading(state: ExporterState, handshakeSeconds: nu
     const fresh = state.lastHandshakeSeconds !== undefined;
     state.lastHandshakeSeconds = handshakeSeconds;
     // The first reading after start is not "new" evidence of life by itself; only its age decides.
-    if (fresh && nowSeconds - handshakeSeconds < WIREGUARD_REJECT_AFTER_SECONDS) state.tunnelUp = true;
+    const afterDown = state.lastDownSeconds === undefined || handshakeSeconds > state.lastDownSeconds;
+    if (fresh && afterDown && nowSeconds - handshakeSeconds < WIREGUARD_REJECT_AFTER_SECONDS) state.tunnelUp = true;
   }
+  // Down, but not down evidence against later readings: a handshake newer than this one is news whenever it is read.
   if (handshakeSeconds === 0 || nowSeconds - handshakeSeconds >= WIREGUARD_REJECT_AFTER_SECONDS) state.tunnelUp = false;
 }
 
 /** The tunnel interface does not exist (the client is not running): down, but no probe was sent, so nothing counts. */
-export function applyTunnelMissing(state: ExporterState): void {
-  state.tunnelUp = false;
+export function applyTunnelMissing(state: ExporterState, nowSeconds: number): void {
+  down(state, nowSeconds);
 }
 
 /**

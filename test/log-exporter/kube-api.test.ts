@@ -18,7 +18,7 @@ import { skipUnless } from '../support/env.js';
 import { eventually, startExporter, type RunningExporter } from './support/exporter-process.js';
 
 const run = promisify(execFile);
-const dir = mkdtempSync(join(tmpdir(), 'tkd-kubeapi-'));
+const dir = mkdtempSync(join(tmpdir(), 'tkj-kubeapi-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(skipUnless({ binaries: [KUBECTL] }))('kubeconfig reader', () => {

@@ -68,24 +68,24 @@ describe('state', () => {
 
   it('takes the tunnel down only after the configured number of failed probes in a row', () => {
     const s = initialState('wireguard', 2);
-    applyProbe(s, true);
+    applyProbe(s, true, 100);
     expect(s.tunnelUp).toBe(true);
-    applyProbe(s, false);
+    applyProbe(s, false, 100);
     expect(s.tunnelUp).toBe(true);
-    applyProbe(s, true);
-    applyProbe(s, false);
+    applyProbe(s, true, 100);
+    applyProbe(s, false, 100);
     expect(s.tunnelUp).toBe(true);
-    applyProbe(s, false);
+    applyProbe(s, false, 100);
     expect(s.tunnelUp).toBe(false);
     expect(s.errors.probe_failed).toBe(3);
-    applyProbe(s, true);
+    applyProbe(s, true, 100);
     expect(s.tunnelUp).toBe(true);
   });
 
   it('reads a missing tunnel interface as down without counting a probe failure', () => {
     const s = initialState('wireguard');
-    applyProbe(s, true);
-    applyTunnelMissing(s);
+    applyProbe(s, true, 100);
+    applyTunnelMissing(s, 100);
     expect(s.tunnelUp).toBe(false);
     expect(s.errors.probe_failed).toBe(0);
   });
@@ -103,6 +103,42 @@ describe('state', () => {
     applyHandshakeReading(s, 995, 1174);
     expect(s.tunnelUp).toBe(true);
     applyHandshakeReading(s, 995, 1175);
+    expect(s.tunnelUp).toBe(false);
+  });
+
+  // The detection miss of the WireGuard-blackholed benchmark runs: the client completes a handshake, the server goes
+  // silent, two probes fail and the exporter logs the tunnel down; the handshake reader (every 5 s, so up to 5 s
+  // late) then reads that handshake as newer than the one it knew and took the tunnel up again. Only a later failed
+  // probe undid it, and where no probe runs (a /32 tunnel, the probe off) nothing did until REJECT_AFTER_TIME.
+  it('keeps the tunnel down when the handshake reader reports a handshake older than the down evidence', () => {
+    const s = initialState('wireguard', 2);
+    applyHandshakeReading(s, 990, 990.5); // first reading: the handshake of the connection
+    applyProbe(s, true, 991);
+    applyHandshakeReading(s, 1000, 1001); // a new handshake while the server answers: up
+    expect(s.tunnelUp).toBe(true);
+    // 1003: the server has died (silently) just after a handshake at 1003.
+    // The reader's earlier call returned before it; the probes fail.
+    applyProbe(s, false, 1005.5);
+    applyProbe(s, false, 1007);
+    expect(s.tunnelUp).toBe(false);
+    // The reader's next call, up to an interval later, sees the handshake of 1003.
+    applyHandshakeReading(s, 1003, 1008);
+    expect(s.lastHandshakeSeconds).toBe(1003); // the gauge still reports it
+    expect(s.tunnelUp).toBe(false); // but it is not evidence of a live server now
+    // A handshake after the failures is: the server came back.
+    applyHandshakeReading(s, 1012, 1013);
+    expect(s.tunnelUp).toBe(true);
+  });
+
+  it('keeps the tunnel down when a handshake reading predates a down log line', () => {
+    const s = initialState('wireguard');
+    applyHandshakeReading(s, 990, 990.5);
+    applyHandshakeReading(s, 995, 996);
+    expect(s.tunnelUp).toBe(true);
+    const timeout = pattern('wg_handshake_retry');
+    applyLine(s, 'Handshake did not complete after 5 seconds, retrying (try 2)', timeout, 1020);
+    expect(s.tunnelUp).toBe(false);
+    applyHandshakeReading(s, 1001, 1022); // read late: happened before the failure line
     expect(s.tunnelUp).toBe(false);
   });
 });

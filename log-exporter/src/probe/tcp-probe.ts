@@ -15,7 +15,8 @@ export interface ProbeResult {
 
 export async function tcpProbe(target: HostPort, timeoutMs: number): Promise<ProbeResult> {
   const { connect } = builtins.net(); // serve mode only (builtins.ts)
-  const started = performance.now();
+  // Date.now, not performance.now: the global `performance` loads node:perf_hooks on first use (loop-lag.ts).
+  const started = Date.now();
   return new Promise((resolve) => {
     const sock = connect({ host: target.host, port: target.port });
     let settled = false;
@@ -24,7 +25,7 @@ export async function tcpProbe(target: HostPort, timeoutMs: number): Promise<Pro
       settled = true;
       clearTimeout(timer);
       sock.destroy();
-      resolve({ ok, outcome, millis: Math.round(performance.now() - started) });
+      resolve({ ok, outcome, millis: Date.now() - started });
     };
     const timer = setTimeout(() => done(false, 'timeout'), timeoutMs);
     sock.on('connect', () => done(true, 'connected'));

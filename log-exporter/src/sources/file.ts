@@ -3,7 +3,8 @@
 // - rotation (the path now names another inode): finish the old file to its end, then read the new one from 0;
 // - truncation (size below our position): start again at 0.
 // The whole file is read on start, so the state (tunnel up, last handshake) is known without waiting for new lines.
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { builtins } from '../builtins.js';
 import type { Logger } from '../log.js';
 import type { LineSplitter } from '../line-splitter.js';
 import type { LineProcessor } from '../processor.js';
@@ -11,8 +12,21 @@ import type { LineSource, SourceStatus } from './source.js';
 
 const CHUNK = 64 * 1024;
 
+// fs's callback API in promises. Not fs.promises: on node 24 it loads readline, the REPL history and streams, about
+// 1 MB the exporter never uses (builtins.ts). Not util.promisify: an import of node:util loads worker_threads.
+const settle =
+  <T>(resolve: (v: T) => void, reject: (e: Error) => void) =>
+  (err: Error | null, v: T) =>
+    err ? reject(err) : resolve(v);
+const open = (path: string) => new Promise<number>((res, rej) => builtins.fs().open(path, 'r', settle(res, rej)));
+const closeFd = (fd: number) => new Promise<void>((res, rej) => builtins.fs().close(fd, (e) => (e ? rej(e) : res())));
+const fstat = (fd: number) => new Promise<Stats>((res, rej) => builtins.fs().fstat(fd, settle(res, rej)));
+const stat = (path: string) => new Promise<Stats>((res, rej) => builtins.fs().stat(path, settle(res, rej)));
+const read = (fd: number, buf: Buffer, length: number, position: number) =>
+  new Promise<number>((res, rej) => builtins.fs().read(fd, buf, 0, length, position, settle(res, rej)));
+
 interface Current {
-  fh: FileHandle;
+  fd: number;
   dev: number;
   ino: number;
   pos: number;
@@ -33,7 +47,7 @@ export function startFileSource(
 
   async function drain(c: Current): Promise<void> {
     for (;;) {
-      const { bytesRead } = await c.fh.read(buf, 0, CHUNK, c.pos);
+      const bytesRead = await read(c.fd, buf, CHUNK, c.pos);
       if (bytesRead === 0) return;
       c.pos += bytesRead;
       c.splitter.push(buf.subarray(0, bytesRead));
@@ -43,7 +57,7 @@ export function startFileSource(
   async function close(c: Current): Promise<void> {
     await drain(c);
     c.splitter.end();
-    await c.fh.close();
+    await closeFd(c.fd);
   }
 
   async function tick(): Promise<void> {
@@ -67,16 +81,16 @@ export function startFileSource(
     }
     if (!current) {
       try {
-        const fh = await open(opts.path, 'r');
-        const fst = await fh.stat();
-        current = { fh, dev: fst.dev, ino: fst.ino, pos: 0, splitter: processor.splitter(opts.maxLineBytes) };
+        const fd = await open(opts.path);
+        const fst = await fstat(fd);
+        current = { fd, dev: fst.dev, ino: fst.ino, pos: 0, splitter: processor.splitter(opts.maxLineBytes) };
       } catch (err) {
         status.state = 'retrying';
         status.detail = `cannot open ${opts.path}: ${(err as Error).message}; check the path and permissions`;
         return;
       }
     }
-    const size = (await current.fh.stat()).size;
+    const size = (await fstat(current.fd)).size;
     if (size < current.pos) {
       opts.log.info('log file truncated; reading it from the start', { source: 'file', path: opts.path });
       current.splitter.end();
@@ -107,7 +121,7 @@ export function startFileSource(
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
-      if (current) await current.fh.close().catch(() => undefined);
+      if (current) await closeFd(current.fd).catch(() => undefined);
       current = undefined;
     },
   };

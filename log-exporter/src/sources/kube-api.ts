@@ -7,10 +7,7 @@
 // request: bound tokens are rotated by the kubelet) and CA; outside, $KUBECONFIG (first file) or ~/.kube/config with a
 // bearer token, a token file or a client certificate. Exec plugins and auth providers are not supported (a sidecar
 // never needs them); such a kubeconfig is refused with a message saying so.
-import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve, dirname } from 'node:path';
 import { parseKubeconfig } from './kubeconfig-yaml.js';
 import { builtins } from '../builtins.js';
 
@@ -88,6 +85,8 @@ export function accessFromKubeconfig(text: string, path: string): KubeAccess {
         'give it a token or a client certificate (in a pod the ServiceAccount token is used)',
     );
   }
+  const { isAbsolute, join, resolve, dirname } = builtins.path();
+  const { readFileSync } = builtins.fs();
   const base = dirname(resolve(path));
   const file = (p: string) => readFileSync(isAbsolute(p) ? p : join(base, p));
   const data = (d: string | undefined, p: string | undefined) =>
@@ -107,6 +106,7 @@ export function accessFromKubeconfig(text: string, path: string): KubeAccess {
 
 /** In a pod: the ServiceAccount; else $KUBECONFIG (its first file) or ~/.kube/config. */
 export function loadKubeAccess(env: NodeJS.ProcessEnv = process.env): KubeAccess {
+  const { readFileSync } = builtins.fs();
   const host = env.KUBERNETES_SERVICE_HOST;
   if (host && env.KUBERNETES_SERVICE_PORT) {
     try {
@@ -121,7 +121,8 @@ export function loadKubeAccess(env: NodeJS.ProcessEnv = process.env): KubeAccess
       // No token mounted (automountServiceAccountToken: false): fall back to a kubeconfig.
     }
   }
-  const path = env.KUBECONFIG?.split(':').find(Boolean) ?? join(homedir(), '.kube', 'config');
+  const path =
+    env.KUBECONFIG?.split(':').find(Boolean) ?? builtins.path().join(builtins.os().homedir(), '.kube', 'config');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

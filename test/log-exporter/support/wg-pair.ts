@@ -1,4 +1,4 @@
-// A real wireguard-go client/server pair in two network namespaces this test creates (prefix tkd), plus a host-side
+// A real wireguard-go client/server pair in two network namespaces this test creates (prefix tkj), plus a host-side
 // veth into the client namespace so the test can scrape an exporter that runs inside it. Everything is removed by
 // destroy(), which is safe to call after a partial set-up.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -38,11 +38,11 @@ async function waitFor(what: string, check: () => boolean, ms = 5000) {
 }
 
 export async function createWgPair(tag: string): Promise<WgPair> {
-  const cli = `tkd-${tag}c`;
-  const srv = `tkd-${tag}s`;
-  const clientIf = `tkd${tag}wgc`;
-  const serverIf = `tkd${tag}wgs`;
-  const dir = mkdtempSync(join(tmpdir(), `tkd-${tag}-`));
+  const cli = `tkj-${tag}c`;
+  const srv = `tkj-${tag}s`;
+  const clientIf = `tkj${tag}wgc`;
+  const serverIf = `tkj${tag}wgs`;
+  const dir = mkdtempSync(join(tmpdir(), `tkj-${tag}-`));
   const clientLog = join(dir, 'client.log');
   const procs: ChildProcess[] = [];
   let server: ChildProcess | undefined;
@@ -82,7 +82,7 @@ export async function createWgPair(tag: string): Promise<WgPair> {
     srv,
     dir,
     clientLog,
-    hostReach: '10.247.0.2',
+    hostReach: '10.237.0.2',
     serverTunnelIp: '10.217.0.1',
     clientIf,
     async startServer() {
@@ -125,17 +125,17 @@ export async function createWgPair(tag: string): Promise<WgPair> {
       run(IP, ['netns', 'add', ns]);
       run(IP, ['-n', ns, 'link', 'set', 'lo', 'up']);
     }
-    run(IP, ['link', 'add', `tkd${tag}c0`, 'netns', cli, 'type', 'veth', 'peer', 'name', `tkd${tag}s0`, 'netns', srv]);
-    run(IP, ['-n', cli, 'addr', 'add', '10.216.0.2/24', 'dev', `tkd${tag}c0`]);
-    run(IP, ['-n', srv, 'addr', 'add', '10.216.0.1/24', 'dev', `tkd${tag}s0`]);
-    run(IP, ['-n', cli, 'link', 'set', `tkd${tag}c0`, 'up']);
-    run(IP, ['-n', srv, 'link', 'set', `tkd${tag}s0`, 'up']);
+    run(IP, ['link', 'add', `tkj${tag}c0`, 'netns', cli, 'type', 'veth', 'peer', 'name', `tkj${tag}s0`, 'netns', srv]);
+    run(IP, ['-n', cli, 'addr', 'add', '10.216.0.2/24', 'dev', `tkj${tag}c0`]);
+    run(IP, ['-n', srv, 'addr', 'add', '10.216.0.1/24', 'dev', `tkj${tag}s0`]);
+    run(IP, ['-n', cli, 'link', 'set', `tkj${tag}c0`, 'up']);
+    run(IP, ['-n', srv, 'link', 'set', `tkj${tag}s0`, 'up']);
     // Host side: only to scrape the exporter inside the client namespace (deleted with the namespace).
-    run(IP, ['link', 'add', `tkd${tag}h0`, 'type', 'veth', 'peer', 'name', `tkd${tag}h1`, 'netns', cli]);
-    run(IP, ['addr', 'add', '10.247.0.1/30', 'dev', `tkd${tag}h0`]);
-    run(IP, ['link', 'set', `tkd${tag}h0`, 'up']);
-    run(IP, ['-n', cli, 'addr', 'add', '10.247.0.2/30', 'dev', `tkd${tag}h1`]);
-    run(IP, ['-n', cli, 'link', 'set', `tkd${tag}h1`, 'up']);
+    run(IP, ['link', 'add', `tkj${tag}h0`, 'type', 'veth', 'peer', 'name', `tkj${tag}h1`, 'netns', cli]);
+    run(IP, ['addr', 'add', '10.237.0.1/30', 'dev', `tkj${tag}h0`]);
+    run(IP, ['link', 'set', `tkj${tag}h0`, 'up']);
+    run(IP, ['-n', cli, 'addr', 'add', '10.237.0.2/30', 'dev', `tkj${tag}h1`]);
+    run(IP, ['-n', cli, 'link', 'set', `tkj${tag}h1`, 'up']);
     writeFileSync(join(dir, 's.key'), run(WG, ['genkey']), { mode: 0o600 });
     writeFileSync(join(dir, 'c.key'), run(WG, ['genkey']), { mode: 0o600 });
     writeFileSync(clientLog, '');

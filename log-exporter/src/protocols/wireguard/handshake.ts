@@ -3,7 +3,6 @@
 //   (mode 0700 directory), so in the non-root sidecar it is usually out of reach;
 // - wg: `wg show <if> dump`, which also covers the kernel module but needs CAP_NET_ADMIN there.
 // Where neither works the active probe carries tunnel detection alone (see README).
-import { existsSync } from 'node:fs';
 import type { HandshakeRead, HandshakeReaderKind } from '../protocol.js';
 import { builtins } from '../../builtins.js';
 
@@ -87,5 +86,6 @@ export function handshakeReader(kind: HandshakeReaderKind, ifname: string): Hand
   if (kind === 'off') return undefined;
   if (kind === 'uapi') return () => readUapi(ifname);
   if (kind === 'wg') return () => readWgDump(ifname);
+  const { existsSync } = builtins.fs();
   return () => (existsSync(uapiSocketPath(ifname)) ? readUapi(ifname) : readWgDump(ifname));
 }
