@@ -88,6 +88,13 @@ describe.skipIf(
     expect(r.leakedPackets).toBe(0);
   }, 600_000);
 
+  it('dns-leak: the LAN resolves at the exit through the chain, nothing while hop 1 is down, no query in clear', async () => {
+    const r = await scenario('dns-leak');
+    expect(r.leakedPackets).toBe(0);
+    expect(r.answeredDown).toBe(0);
+    expect(r.answeredUp).toBeGreaterThan(0);
+  }, 600_000);
+
   it('vault-down-during-failover: the running Secret stays, the chain converges when Vault is back', async () => {
     await scenario('vault-down-during-failover');
   }, 600_000);
