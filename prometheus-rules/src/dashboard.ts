@@ -53,6 +53,29 @@ function fields(defaults: FieldConfig['defaults']): FieldConfig {
   return { defaults, overrides: [] };
 }
 
+/** An up/down state timeline (tunnels, the gateway's resolver): red 0, green 1. */
+function upDownFields(): FieldConfig {
+  return fields({
+    mappings: [UP_DOWN],
+    color: { mode: 'thresholds' },
+    thresholds: {
+      mode: 'absolute',
+      steps: [
+        { color: RED, value: null },
+        { color: GREEN, value: 1 },
+      ],
+    },
+    custom: { fillOpacity: 80, lineWidth: 0 },
+  });
+}
+const UP_DOWN_TIMELINE = {
+  showValue: 'never',
+  mergeValues: true,
+  rowHeight: 0.8,
+  alignValue: 'left',
+  legend: { showLegend: false },
+};
+
 const RED = 'red';
 const GREEN = 'green';
 const UP_DOWN = {
@@ -111,19 +134,8 @@ export function buildDashboard(): Dashboard {
           'hop {{hop}} · {{type}} · {{server}}',
         ),
       ],
-      fields({
-        mappings: [UP_DOWN],
-        color: { mode: 'thresholds' },
-        thresholds: {
-          mode: 'absolute',
-          steps: [
-            { color: RED, value: null },
-            { color: GREEN, value: 1 },
-          ],
-        },
-        custom: { fillOpacity: 80, lineWidth: 0 },
-      }),
-      { showValue: 'never', mergeValues: true, rowHeight: 0.8, alignValue: 'left', legend: { showLegend: false } },
+      upDownFields(),
+      UP_DOWN_TIMELINE,
     ),
     panel(
       'stat',
@@ -357,19 +369,8 @@ export function buildDashboard(): Dashboard {
       { x: 0, y: 50, w: 8, h: 7 },
       "The gateway's resolver answers the exporter's probe through the chain (up) or not (down). Down while the tunnel is up: the exit resolver fails (TorchainDnsDown). No row: the chain does not serve DNS (chains[].dns).",
       [target(`max by (hop, server) (${RECORD.dnsUp}{${CHAIN}})`, 'hop {{hop}} · {{server}}')],
-      fields({
-        mappings: [UP_DOWN],
-        color: { mode: 'thresholds' },
-        thresholds: {
-          mode: 'absolute',
-          steps: [
-            { color: RED, value: null },
-            { color: GREEN, value: 1 },
-          ],
-        },
-        custom: { fillOpacity: 80, lineWidth: 0 },
-      }),
-      { showValue: 'never', mergeValues: true, rowHeight: 0.8, alignValue: 'left', legend: { showLegend: false } },
+      upDownFields(),
+      UP_DOWN_TIMELINE,
     ),
     panel(
       'timeseries',
