@@ -56,12 +56,21 @@ export async function soak(lab: Lab, recorder: SwitchRecorder): Promise<Scenario
   }
   // The last failure's alerts must age out without a switch.
   await sleep(t.quietMs);
-  const during = recorder.events.filter((e) => e.at >= start);
-  const legit = (e: (typeof during)[number]) =>
-    failures.some((f) => f.chain === e.chain && f.hop === e.hop && f.server === e.from && f.at <= e.at);
-  const falseSwitches = during.filter((e) => !legit(e));
+  const during = recorder.events.filter((e) => e.at >= start).sort((a, b) => a.at - b.at);
+  // One failure justifies one switch: the first switch of its hop away from the failed server after it. A server that
+  // was failed, restored, taken again later and then left once more without a new failure is a false switch.
+  const used = new Set<Failure>();
+  const falseSwitches = during.filter((e) => {
+    const f = failures.find(
+      (x) => !used.has(x) && x.chain === e.chain && x.hop === e.hop && x.server === e.from && x.at <= e.at,
+    );
+    if (!f) return true;
+    used.add(f);
+    return false;
+  });
   const missed = failures.filter(
     (f) =>
+      !used.has(f) ||
       !during.some(
         (e) =>
           e.chain === f.chain &&
