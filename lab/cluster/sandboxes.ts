@@ -71,6 +71,9 @@ export class LabSandboxes implements SandboxProvider {
   /** Awaited after each attachment is made and before the pod's containers start (e.g. a leak capture). */
   readonly onAttachment = new Set<(e: AttachmentEvent) => Promise<void>>();
 
+  /** The last creation of node bridges: the next one waits for it. */
+  private bridges: Promise<void> = Promise.resolve();
+
   constructor(private readonly o: SandboxOptions) {}
 
   async create(pod: V1Pod): Promise<Sandbox> {
@@ -129,22 +132,28 @@ export class LabSandboxes implements SandboxProvider {
       if (!raw) throw new Error(`NetworkAttachmentDefinition ${sel.namespace}/${sel.name} has no spec.config`);
       configs.push({ sel, config: JSON.parse(raw) as CniConfig });
     }
-    const { stdout } = await run('ip', ['-n', this.o.nodeNetns, '-o', 'link', 'show']);
-    const existing = new Set(
-      stdout
-        .split('\n')
-        .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
-        .filter((n): n is string => !!n),
-    );
-    const bridges = missingBridges(
-      configs.map((c) => c.config),
-      existing,
-    );
-    if (bridges.length)
-      await ipBatch(
-        bridges.flatMap((b) => [`link add ${b} type bridge`, `link set ${b} up`]),
-        this.o.nodeNetns,
+    // Two pods of a node starting at once would both see a bridge missing and both add it ("File exists"): the
+    // check and the creation run one pod at a time.
+    const create = this.bridges.then(async () => {
+      const { stdout } = await run('ip', ['-n', this.o.nodeNetns, '-o', 'link', 'show']);
+      const existing = new Set(
+        stdout
+          .split('\n')
+          .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+          .filter((n): n is string => !!n),
       );
+      const bridges = missingBridges(
+        configs.map((c) => c.config),
+        existing,
+      );
+      if (bridges.length)
+        await ipBatch(
+          bridges.flatMap((b) => [`link add ${b} type bridge`, `link set ${b} up`]),
+          this.o.nodeNetns,
+        );
+    });
+    this.bridges = create.catch(() => undefined);
+    await create;
     for (const { sel, config } of configs) {
       const plan = planAttachment(sel, config, { podNetns: netns, podUid: m.uid!, prefix: this.o.prefix });
       await ipBatch(plan.node, this.o.nodeNetns);
