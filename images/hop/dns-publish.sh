@@ -71,18 +71,9 @@ dns_pushed() {
   dns_publish "$source" "$@"
 }
 
-# dns_log LEVEL MESSAGE [KEY VALUE]...: the entrypoint's logger when sourced there, else a JSON line of our own.
+# dns_log LEVEL MESSAGE [KEY VALUE]...: the hop's logger (log.sh), loaded here when the entrypoint did not.
 dns_log() {
-  if declare -F log >/dev/null; then
-    log "$@"
-    return
-  fi
-  local level=$1 msg=$2 line
-  shift 2
-  line="{\"time\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"level\":\"$level\",\"component\":\"torchain-hop\",\"msg\":\"$msg\""
-  while (($# >= 2)); do
-    line+=",\"$1\":\"${2//\"/\\\"}\""
-    shift 2
-  done
-  printf '%s}\n' "$line" >&2
+  # shellcheck source=log.sh
+  declare -F log >/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/log.sh"
+  log "$@"
 }

@@ -22,17 +22,9 @@ readonly CONTROL_PORT=${TORCHAIN_DNS_CONTROL_PORT:-8953}
 readonly RUN_DIR=${TORCHAIN_TMP_DIR:-/tmp}/torchain-dns
 readonly EX_CONFIG=64
 
-log() {
-  local level=$1 msg=$2 line ts
-  shift 2
-  TZ=UTC printf -v ts '%(%Y-%m-%dT%H:%M:%SZ)T' -1
-  line="{\"time\":\"$ts\",\"level\":\"$level\",\"component\":\"torchain-dns\",\"msg\":\"$msg\""
-  while (($# >= 2)); do
-    line+=",\"$1\":\"${2//\"/\\\"}\""
-    shift 2
-  done
-  printf '%s}\n' "$line" >&2
-}
+LOG_COMPONENT=torchain-dns
+# shellcheck source=log.sh
+source "$(dirname "${BASH_SOURCE[0]}")/log.sh"
 die_config() {
   log error "$@"
   exit "$EX_CONFIG"

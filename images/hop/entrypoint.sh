@@ -49,28 +49,8 @@ readonly DNS_DEFAULT_PORT=1053   # the resolver's port (unprivileged: the kill s
 readonly DNS_DEFAULT_UID=65531   # the `dns` container's user (operator/src/core/hop-objects.ts DNS_UID)
 readonly DNS_DEFAULT_DIR=/run/torchain/dns
 
-json_escape() {
-  local s=$1
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\n'/\\n}
-  s=${s//$'\r'/\\r}
-  s=${s//$'\t'/\\t}
-  printf '%s' "$s"
-}
-
-# log LEVEL MESSAGE [KEY VALUE]... : one JSON object per line on stderr.
-log() {
-  local level=$1 msg=$2 ts line
-  shift 2
-  TZ=UTC printf -v ts '%(%Y-%m-%dT%H:%M:%SZ)T' -1
-  line="{\"time\":\"$ts\",\"level\":\"$level\",\"component\":\"torchain-hop\",\"msg\":\"$(json_escape "$msg")\""
-  while (($# >= 2)); do
-    line+=",\"$1\":\"$(json_escape "$2")\""
-    shift 2
-  done
-  printf '%s}\n' "$line" >&2
-}
+# shellcheck source=log.sh
+source "$HOP_DIR/log.sh"
 
 die_config() {
   log error "$@"
