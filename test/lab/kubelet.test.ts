@@ -3,7 +3,7 @@
 // where in-cluster clients look for it, run as their user with only their capabilities, report Running/Ready, stream
 // their logs to pods/log, restart when they exit, and are refused when they ask for an unsafe sysctl the node does
 // not allow — each as a kubelet does it.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +210,62 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/bin/setpriv', '/usr/sb
         (await pods()).every((p) => p.metadata?.uid !== old!.metadata?.uid),
       );
       expect(kubelet.runningPods()).toHaveLength(1);
+    }, 60_000);
+
+    it('removing a sandbox deletes its attachments at once, even while something still holds its namespace (CNI DEL)', async () => {
+      // A hop's gateway keeps one MAC and address across its pods: a dead pod's attachment left on the bridge answers
+      // ARP beside the new one and swallows the next hop's tunnel.
+      const bridge = `${STEM}br9`;
+      const nad = {
+        metadata: { name: 'lan', namespace: NS },
+        spec: {
+          config: JSON.stringify({
+            cniVersion: '0.3.1',
+            name: 'lan',
+            type: 'bridge',
+            bridge,
+            ipam: { type: 'static', addresses: [{ address: '10.77.0.1/30' }] },
+          }),
+        },
+      };
+      const sandboxes = new LabSandboxes({
+        prefix: STEM,
+        kube: Object.assign(Object.create(kube) as Kube, {
+          getObject: (ns: string, resource: string, name: string, group?: string) =>
+            resource === 'network-attachment-definitions' && name === 'lan'
+              ? nad
+              : kube.getObject(ns, resource, name, group),
+        }),
+        podNetwork: net,
+        dns,
+        nodeNetns: fabric,
+        allowedUnsafeSysctls: [],
+        log: () => undefined,
+      });
+      const pod = {
+        metadata: {
+          name: 'held',
+          namespace: NS,
+          uid: '0b7c5d2e-held-4a1f-9e3c-000000000001',
+          annotations: { 'k8s.v1.cni.cncf.io/networks': JSON.stringify([{ name: 'lan', interface: 'down0' }]) },
+        },
+        spec: { containers: [] },
+      };
+      const ports = () => execFileSync('ip', ['-n', fabric, '-o', 'link', 'show', 'master', bridge]).toString().trim();
+      const sandbox = await sandboxes.create(pod as never);
+      expect(ports()).not.toBe('');
+      // Anything still inside (a process, a socket) keeps the namespace alive after `ip netns del`.
+      const holder = spawn('ip', ['netns', 'exec', sandbox.netns, 'sleep', '60'], { stdio: 'ignore' });
+      try {
+        await waitFor('the holder inside the namespace', async () =>
+          execFileSync('ip', ['netns', 'pids', sandbox.netns]).toString().trim() ? true : undefined,
+        );
+        await sandbox.destroy();
+        expect(ports()).toBe('');
+      } finally {
+        holder.kill('SIGKILL');
+        execFileSync('ip', ['-n', fabric, 'link', 'del', bridge]);
+      }
     }, 60_000);
 
     it('leaves a pod that fits no node Pending with the scheduler’s reason', async () => {
