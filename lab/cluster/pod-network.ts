@@ -11,7 +11,7 @@
 // - table `ip <stem>_pod` keeps pod traffic inside the cluster: pods reach other pods and the node IP, nothing else.
 // Forwarding is enabled per host-side veth only (IPv4 forwards by the input device's setting), never machine-wide.
 import { readFile, writeFile } from 'node:fs/promises';
-import { ipBatch, run } from '../netns/exec.js';
+import { ipBatch, linkNames, run } from '../netns/exec.js';
 import { cidrContains, Ipam, isIPv4, parseCidr } from './ipv4.js';
 import { clusterNames, type ClusterNames } from './names.js';
 import { deleteTable, replaceTable } from './nft.js';
@@ -48,14 +48,6 @@ export interface PodNetwork {
   close(): Promise<void>;
 }
 
-async function links(): Promise<string[]> {
-  const { stdout } = await run('ip', ['-o', 'link', 'show']);
-  return stdout
-    .split('\n')
-    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
-    .filter((n): n is string => !!n);
-}
-
 async function sysctl(path: string, value: string): Promise<void> {
   await writeFile(`/proc/sys/net/${path}`, value);
 }
@@ -78,7 +70,7 @@ function podTableBody(n: ClusterNames, nodeIP: string): string {
 /** Removes everything of `stem`'s pod network, also what a crashed process left: veths, the node interface, the table. */
 export async function cleanupPodNetwork(stem: string): Promise<{ links: string[]; tables: string[] }> {
   const n = clusterNames(stem);
-  const gone = (await links()).filter((l) => l === n.nodeIf || l.startsWith(`${stem}-`));
+  const gone = (await linkNames()).filter((l) => l === n.nodeIf || l.startsWith(`${stem}-`));
   for (const l of gone) await run('ip', ['link', 'del', l]).catch(() => undefined);
   const tables = (await deleteTable('ip', n.podTable)) ? [n.podTable] : [];
   return { links: gone, tables };

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/server.js';
 import type { Sandbox, SandboxProvider } from '../kubelet/kubelet.js';
-import { ipBatch, run } from '../netns/exec.js';
+import { ipBatch, linkNames, run } from '../netns/exec.js';
 import { removePodResolvConf, type ClusterDns } from './dns.js';
 import {
   missingBridges,
@@ -95,7 +95,7 @@ export class LabSandboxes implements SandboxProvider {
       // later (a process or socket still inside keeps it for good), and meanwhile the old pod's attachment stays
       // on the bridge with the hop's fixed gateway MAC and address, answering ARP beside the new pod: the hop
       // below sent its tunnel into the dead pod for 106 s once (bench:failover, production timings).
-      for (const ifname of attached.reverse())
+      for (const ifname of [...attached].reverse())
         await run('ip', ['-n', netns, 'link', 'del', 'dev', ifname]).catch(() => undefined);
       await this.o.podNetwork.remove(netns).catch(() => undefined);
       await run('ip', ['netns', 'del', netns]).catch(() => undefined);
@@ -143,13 +143,7 @@ export class LabSandboxes implements SandboxProvider {
     // Two pods of a node starting at once would both see a bridge missing and both add it ("File exists"): the
     // check and the creation run one pod at a time.
     const create = this.bridges.then(async () => {
-      const { stdout } = await run('ip', ['-n', this.o.nodeNetns, '-o', 'link', 'show']);
-      const existing = new Set(
-        stdout
-          .split('\n')
-          .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
-          .filter((n): n is string => !!n),
-      );
+      const existing = new Set(await linkNames(this.o.nodeNetns));
       const bridges = missingBridges(
         configs.map((c) => c.config),
         existing,

@@ -50,6 +50,15 @@ export function ipBatch(lines: string[], netns?: string): Promise<RunResult> {
   return run('ip', args, { input: lines.join('\n') + '\n' });
 }
 
+/** Names of the links in `netns` (the root namespace when omitted), as `ip -o link show` lists them. */
+export async function linkNames(netns?: string): Promise<string[]> {
+  const { stdout } = await run('ip', netns ? ['-n', netns, '-o', 'link', 'show'] : ['-o', 'link', 'show']);
+  return stdout
+    .split('\n')
+    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+    .filter((n): n is string => !!n);
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Thrown from a `waitFor` check to stop waiting at once (the awaited thing can no longer happen). */

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ipBatch, run } from './exec.js';
+import { ipBatch, linkNames, run } from './exec.js';
 import { DEFAULT_PREFIX, names, randomId, type Names } from './names.js';
 import { createPki, type Pki } from './pki.js';
 import { PROTOCOLS, isProtocol } from '../../common/contracts/protocols.js';
@@ -179,11 +179,7 @@ async function macOf(ns: string, dev: string): Promise<string> {
 }
 
 async function segmentOnTransmit(ns: string): Promise<void> {
-  const { stdout } = await run('ip', ['-n', ns, '-o', 'link', 'show']);
-  const devs = stdout
-    .split('\n')
-    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
-    .filter((d): d is string => d !== undefined && d !== 'lo');
+  const devs = (await linkNames(ns)).filter((d) => d !== 'lo');
   if (devs.length)
     await ipBatch(
       devs.map((d) => `link set dev ${d} gso_max_segs 1`),

@@ -16,6 +16,7 @@ import {
   type ClusterDns,
   type PodNetwork,
 } from '../../lab/cluster/index.js';
+import { NETWORKS_ANNOTATION } from '../../lab/cluster/multus.js';
 import { LabSandboxes } from '../../lab/cluster/sandboxes.js';
 import { LabKubelet } from '../../lab/kubelet/kubelet.js';
 import type { ContainerRuntime, ImageConfig } from '../../lab/kubelet/runtime/types.js';
@@ -247,7 +248,7 @@ describe.skipIf(skipUnless({ root: true, binaries: ['/usr/bin/setpriv', '/usr/sb
           name: 'held',
           namespace: NS,
           uid: '0b7c5d2e-held-4a1f-9e3c-000000000001',
-          annotations: { 'k8s.v1.cni.cncf.io/networks': JSON.stringify([{ name: 'lan', interface: 'down0' }]) },
+          annotations: { [NETWORKS_ANNOTATION]: JSON.stringify([{ name: 'lan', interface: 'down0' }]) },
         },
         spec: { containers: [] },
       };
