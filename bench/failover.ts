@@ -13,7 +13,15 @@ import { parseArgs } from 'node:util';
 import { cleanupLab } from '../lab/cleanup.js';
 import { scenarioTimings, usableAlternatives } from '../lab/scenarios/harness.js';
 import { sleep, waitFor } from '../lab/runtime/wait.js';
-import { DEFAULT_CHAIN, DEFAULT_PREFIX, DEFAULT_STATE_DIR, startLab, type Lab, type LabChain } from '../lab/stack.js';
+import {
+  DEFAULT_CHAIN,
+  DEFAULT_PREFIX,
+  DEFAULT_STATE_DIR,
+  serversForRepeatedFailover,
+  startLab,
+  type Lab,
+  type LabChain,
+} from '../lab/stack.js';
 import { labelValue } from '../operator/src/core/naming.js';
 import { defaultCooldownSeconds } from '../prometheus-rules/src/render.js';
 
@@ -42,9 +50,7 @@ if (values.timings !== 'lab' && values.timings !== 'production')
   throw new Error(`--timings ${values.timings}: lab or production`);
 const timings = values.timings;
 const cases = values.cases.split(',');
-// Each failover quarantines the server it left (10 min with the chart's defaults, 30 s with the lab's): a pool must
-// outlast the kills of one quarantine period, or the bench measures an exhausted pool instead of a failover.
-const serversPerHop = Number(values.servers ?? (timings === 'production' ? 9 : 3));
+const serversPerHop = Number(values.servers ?? serversForRepeatedFailover(timings));
 if (!Number.isInteger(serversPerHop) || serversPerHop < 2)
   throw new Error(`--servers ${values.servers}: a whole number >= 2`);
 // --twin (default with production timings, where one failover and its quiet period take a minute and a half): the

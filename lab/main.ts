@@ -5,18 +5,26 @@
 //                                            (NAME,NAME,… or all: in turn on one lab, one result line each)
 //   npm run lab -- cleanup                   removes whatever a crashed lab left behind
 // Options: --timings lab|production (default lab), --chain T1,T2,… (the first chain's protocols, hop 1 first),
-// --second-chain T1,…|none, --containers (every pod from the built images, with podman).
+// --second-chain T1,…|none, --servers N (VPN servers per hop; default 3 and 2, or, for the soak, as many as back-to-back
+// failovers need with the chosen timings), --containers (every pod from the built images, with podman).
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { isProtocol, PROTOCOLS, type Protocol } from '../common/contracts/protocols.js';
 import { cleanupLab } from './cleanup.js';
 import { containerRuntimeFromImages } from './kubelet/runtime/containers.js';
 import { runScenario, SCENARIOS } from './scenarios/scenarios.js';
-import { DEFAULT_PREFIX, DEFAULT_STATE_DIR, startLab, type Lab, type Timings } from './stack.js';
+import {
+  DEFAULT_PREFIX,
+  DEFAULT_STATE_DIR,
+  serversForRepeatedFailover,
+  startLab,
+  type Lab,
+  type Timings,
+} from './stack.js';
 import { renderView, type ChainView, type HopState, type HopView } from './view/render.js';
 
 const USAGE = `usage: npm run lab [-- --headless | --scenario NAME[,NAME…]|all [--json] | cleanup]
-         [--timings lab|production] [--chain T1,T2,…] [--second-chain T1,…|none] [--containers]
+         [--timings lab|production] [--chain T1,T2,…] [--second-chain T1,…|none] [--servers N] [--containers]
 protocols: ${PROTOCOLS.join(', ')}
 scenarios: ${Object.keys(SCENARIOS).join(', ')}`;
 
@@ -47,6 +55,7 @@ async function main(): Promise<void> {
         timings: { type: 'string', default: 'lab' },
         chain: { type: 'string' },
         'second-chain': { type: 'string' },
+        servers: { type: 'string' },
         containers: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -65,6 +74,9 @@ async function main(): Promise<void> {
   const hops = protocols('--chain', values.chain);
   if (hops && !hops.length) fail('--chain needs at least one protocol');
   const secondChain = protocols('--second-chain', values['second-chain']);
+  const servers = values.servers === undefined ? undefined : Number(values.servers);
+  if (servers !== undefined && !(Number.isInteger(servers) && servers >= 1 && servers <= 9))
+    fail(`--servers ${values.servers}: give the VPN servers per hop, a whole number from 1 to 9`);
   if (typeof process.getuid === 'function' && process.getuid() !== 0)
     fail('needs root (it creates network namespaces, nftables rules and tun devices): run it as root');
 
@@ -81,6 +93,9 @@ async function main(): Promise<void> {
       ? Object.keys(SCENARIOS).filter((n) => n !== 'soak')
       : values.scenario.split(',');
   for (const n of scenarios) if (!SCENARIOS[n]) fail(`unknown scenario ${n}\n${USAGE}`);
+  // The soak fails a server every minute or two for 20 minutes: with 3 servers per hop and the chart's 10-minute
+  // quarantine it would mostly wait for a hop with a server left to fail over to.
+  const serversPerHop = servers ?? (scenarios.includes('soak') ? serversForRepeatedFailover(timings) : undefined);
   const found = leftovers.processes.length + leftovers.namespaces.length + leftovers.containers.length;
   if (found) process.stderr.write(`removed what an earlier lab left behind: ${JSON.stringify(leftovers)}\n`);
 
@@ -112,6 +127,7 @@ async function main(): Promise<void> {
     hops,
     secondChain,
     timings,
+    ...(serversPerHop ? { serversPerHop } : {}),
     ...(values.containers ? { runtime: () => containerRuntimeFromImages(DEFAULT_PREFIX) } : {}),
     progress,
     log: (e) => {

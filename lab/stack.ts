@@ -34,6 +34,15 @@ export const DEFAULT_CHAIN: Protocol[] = ['openvpn', 'wireguard', 'openvpn'];
 export const SECOND_CHAIN: Protocol[] = ['openconnect', 'wireguard'];
 const OPERATOR_SERVICE_ACCOUNT = `${RELEASE}-operator`;
 
+/**
+ * Servers per hop for a run that fails servers back to back (the soak, bench:failover). Each failover quarantines the
+ * server it left (10 min with the chart's defaults, 30 s with the lab's), so the pool must outlast the failures of one
+ * quarantine period, or the run measures an exhausted pool instead of a failover.
+ */
+export function serversForRepeatedFailover(timings: Timings): number {
+  return timings === 'production' ? 9 : 3;
+}
+
 export interface LabOptions {
   /** Hop types of the first chain, hop 1 first. Default openvpn, wireguard, openvpn. */
   hops?: Protocol[];

@@ -110,6 +110,7 @@ export async function soak(lab: Lab, recorder: SwitchRecorder): Promise<Scenario
       blackhole: failures.filter((f) => f.how === 'blackhole').length,
     },
     pickedHopsWithoutAlternative: skipped,
+    serversPerHop: Object.fromEntries(lab.chains.map((c) => [c.name, c.serverNames(1).length])),
     falseSwitches: falseSwitches.length,
     missedFailovers: missed.length,
     switches,
