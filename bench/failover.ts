@@ -11,7 +11,7 @@
 // oc-kill / oc-blackhole (chain edge hop 1: OpenConnect). Prints p50/p95 per case and segment, and the ratios.
 import { parseArgs } from 'node:util';
 import { cleanupLab } from '../lab/cleanup.js';
-import { scenarioTimings, usableAlternatives } from '../lab/scenarios/harness.js';
+import { scenarioTimings, waitForAlternative } from '../lab/scenarios/harness.js';
 import { sleep, waitFor } from '../lab/runtime/wait.js';
 import {
   DEFAULT_CHAIN,
@@ -136,11 +136,7 @@ const lastSwitchAt = new Map<string, number>();
 
 async function failoverOnce(lab: Lab, chain: LabChain, hop: number, how: 'kill' | 'blackhole'): Promise<Sample> {
   const t = scenarioTimings(lab);
-  await waitFor(
-    `a server ${chain.name} hop ${hop} can fail over to (not dead, not quarantined)`,
-    async () => (await usableAlternatives(chain, hop)).length > 0 || undefined,
-    { timeoutMs: 15 * 60_000, intervalMs: 2000 },
-  );
+  await waitForAlternative(chain, hop);
   const before = await switchServer(chain, hop);
   const t0 = Date.now();
   const server = await chain.failActiveServer(hop, how);

@@ -17,7 +17,14 @@ import { dnsQuery, type DnsResult } from '../netns/dns-client.js';
 import type { ResolverRole } from '../netns/resolvers.js';
 import { sleep } from '../runtime/wait.js';
 import type { Lab, LabChain } from '../stack.js';
-import { expectSwitches, scenarioTimings, type Check, type ScenarioOutcome, type SwitchRecorder } from './harness.js';
+import {
+  expectSwitches,
+  scenarioTimings,
+  waitForAlternative,
+  type Check,
+  type ScenarioOutcome,
+  type SwitchRecorder,
+} from './harness.js';
 import { LeakWatch } from './leak-watch.js';
 
 /** Queries in each phase of normal operation (before the failure, after the recovery). */
@@ -80,6 +87,7 @@ function dnsLeak(clientResolver: 'gateway' | 'hard-coded') {
     let switchedAt: number | undefined;
     let quietSeconds = 0;
     try {
+      await waitForAlternative(chain, 1);
       for (let i = 0; i < QUERIES_UP; i++) asked.push(await ask('up'));
 
       // Hop 1 down: its server killed; queries keep going until traffic flows end to end again.

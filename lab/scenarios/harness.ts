@@ -9,7 +9,7 @@ import {
 } from '../../prometheus-rules/src/render.js';
 import { labelValue } from '../../operator/src/core/naming.js';
 import { failoverStateOf, quarantineMillis } from '../../operator/src/core/failover-state.js';
-import { sleep } from '../runtime/wait.js';
+import { sleep, waitFor } from '../runtime/wait.js';
 import type { Lab, LabChain } from '../stack.js';
 
 export interface Check {
@@ -151,6 +151,7 @@ export async function failAndRecover(
 ): Promise<FailoverRun> {
   const t = scenarioTimings(lab);
   await chain.traffic.waitFlowing(0, t.recoveryTimeoutMs);
+  for (const hop of o.hops) await waitForAlternative(chain, hop);
   const start = Date.now();
   const failed: FailoverRun['failed'] = [];
   for (const hop of o.hops) failed.push({ hop, server: await chain.failActiveServer(hop, o.how) });
@@ -184,4 +185,17 @@ export async function usableAlternatives(chain: LabChain, hop: number, now = Dat
   const dead = new Set(chain.deadServers(hop));
   const active = tc.status?.currentServer;
   return chain.serverNames(hop).filter((s) => s !== active && !dead.has(s) && !((quarantine[s] ?? 0) > now));
+}
+
+/**
+ * Waits until `hop` has a server to fail over to. Scenarios run back to back on one lab, and with the chart's defaults
+ * each failover quarantines the server it left for 10 minutes: a failure injected into a hop with no alternative
+ * measures an exhausted pool, not a failover. The deadline outlasts one quarantine.
+ */
+export async function waitForAlternative(chain: LabChain, hop: number): Promise<void> {
+  await waitFor(
+    `a server ${chain.name} hop ${hop} can fail over to (not dead, not quarantined)`,
+    async () => (await usableAlternatives(chain, hop)).length > 0 || undefined,
+    { timeoutMs: 15 * 60_000, intervalMs: 2000 },
+  );
 }
