@@ -5,8 +5,8 @@
 //                                            (NAME,NAME,… or all: in turn on one lab, one result line each)
 //   npm run lab -- cleanup                   removes whatever a crashed lab left behind
 // Options: --timings lab|production (default lab), --chain T1,T2,… (the first chain's protocols, hop 1 first),
-// --second-chain T1,…|none, --servers N (VPN servers per hop; default 3 and 2, or, for the soak, as many as back-to-back
-// failovers need with the chosen timings), --containers (every pod from the built images, with podman).
+// --second-chain T1,…|none, --servers N (VPN servers per hop; default 3 and 2, and for scenarios with production
+// timings as many as back-to-back failovers need), --containers (every pod from the built images, with podman).
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { isProtocol, PROTOCOLS, type Protocol } from '../common/contracts/protocols.js';
