@@ -11,6 +11,7 @@
 // oc-kill / oc-blackhole (chain edge hop 1: OpenConnect). Prints p50/p95 per case and segment, and the ratios.
 import { parseArgs } from 'node:util';
 import { cleanupLab } from '../lab/cleanup.js';
+import { MAX_SERVERS_PER_HOP } from '../lab/netns/topology.js';
 import { scenarioTimings, waitForAlternative } from '../lab/scenarios/harness.js';
 import { sleep, waitFor } from '../lab/runtime/wait.js';
 import {
@@ -51,8 +52,8 @@ if (values.timings !== 'lab' && values.timings !== 'production')
 const timings = values.timings;
 const cases = values.cases.split(',');
 const serversPerHop = Number(values.servers ?? serversForRepeatedFailover(timings));
-if (!Number.isInteger(serversPerHop) || serversPerHop < 2)
-  throw new Error(`--servers ${values.servers}: a whole number >= 2`);
+if (!Number.isInteger(serversPerHop) || serversPerHop < 2 || serversPerHop > MAX_SERVERS_PER_HOP)
+  throw new Error(`--servers ${values.servers}: a whole number from 2 to ${MAX_SERVERS_PER_HOP}`);
 // --twin (default with production timings, where one failover and its quiet period take a minute and a half): the
 // second chain gets the first chain's protocols, the kill cases run on the first chain and the blackhole cases on the
 // second, both at once. The chains share nothing but the machine (own namespace, node, alert group), so the run

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { isProtocol, PROTOCOLS, type Protocol } from '../common/contracts/protocols.js';
 import { cleanupLab } from './cleanup.js';
+import { MAX_SERVERS_PER_HOP } from './netns/topology.js';
 import { containerRuntimeFromImages } from './kubelet/runtime/containers.js';
 import { runScenario, SCENARIOS } from './scenarios/scenarios.js';
 import {
@@ -75,8 +76,8 @@ async function main(): Promise<void> {
   if (hops && !hops.length) fail('--chain needs at least one protocol');
   const secondChain = protocols('--second-chain', values['second-chain']);
   const servers = values.servers === undefined ? undefined : Number(values.servers);
-  if (servers !== undefined && !(Number.isInteger(servers) && servers >= 1 && servers <= 9))
-    fail(`--servers ${values.servers}: give the VPN servers per hop, a whole number from 1 to 9`);
+  if (servers !== undefined && !(Number.isInteger(servers) && servers >= 1 && servers <= MAX_SERVERS_PER_HOP))
+    fail(`--servers ${values.servers}: give the VPN servers per hop, a whole number from 1 to ${MAX_SERVERS_PER_HOP}`);
   if (typeof process.getuid === 'function' && process.getuid() !== 0)
     fail('needs root (it creates network namespaces, nftables rules and tun devices): run it as root');
 

@@ -125,6 +125,9 @@ const LAN_GATEWAY = `${LAN_NET}.1/24`;
 const CLIENT_ADDRESS = `${LAN_NET}.100`;
 const INTERNET_HOST = '198.18.0.100';
 const HOP1_OUT = '198.18.0.2';
+/** The most servers per hop a topology builds (the lab, the bench and the CLI check against it). */
+export const MAX_SERVERS_PER_HOP = 9;
+
 const serverAddress = (k: number, j: number) => `198.18.${k}.${10 + j}`;
 const linkNet = (k: number) => `10.201.${k}`;
 const tunnelNet = (k: number, j: number) => `10.${100 + k}.${j}.0/24`;
@@ -151,7 +154,8 @@ function validate(spec: TopologySpec): void {
       throw new Error(`topology: hop ${i + 1} is ${h.type}, which runs over ${transports.join(' or ')} only`);
   });
   const per = spec.serversPerHop ?? 1;
-  if (!Number.isInteger(per) || per < 1 || per > 9) throw new Error(`topology: serversPerHop ${per} must be 1..9`);
+  if (!Number.isInteger(per) || per < 1 || per > MAX_SERVERS_PER_HOP)
+    throw new Error(`topology: serversPerHop ${per} must be 1..${MAX_SERVERS_PER_HOP}`);
   const mtu = spec.linkMtu ?? 1500;
   if (!Number.isInteger(mtu) || mtu < 576 || mtu > 9000) throw new Error(`topology: linkMtu ${mtu} must be 576..9000`);
 }
